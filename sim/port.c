@@ -1,0 +1,435 @@
+/*
+ * port.c - lines, IEEE 1284.3 daisy chain and negotiation of one emulated port
+ *
+ * The chain follows the CPP protocol as the Linux kernel drives it
+ * (drivers/parport/daisy.c): chain devices watch the data lines for
+ * AA 55 00 FF 87 78, answer on the status lines, then take one command byte
+ * per nStrobe pulse (0..3 number the next device, 0x30 deselects all,
+ * 0xE0/0xD0/0x20 + address select) until FF ends the packet.
+ */
+#include "config.h"
+
+#include "port.h"
+
+#include "record.h"
+
+#include <errno.h>
+#include <linux/parport.h>
+
+/* Control register bits (the PC register, as ppdev takes it). */
+#define CTL_STROBE  0x01  /* 1: nStrobe low */
+#define CTL_AUTOFD  0x02  /* 1: nAutoFd low */
+#define CTL_INIT    0x04  /* 1: nInit high */
+#define CTL_SELECT  0x08  /* 1: nSelectIn low */
+
+/* Status register bits. */
+#define ST_ERROR    0x08  /* nFault high */
+#define ST_SELECT   0x10
+#define ST_PAPEROUT 0x20
+#define ST_ACK      0x40  /* nAck high */
+#define ST_BUSY     0x80  /* Busy low (the register inverts it) */
+
+#define STATUS_NOT_CONNECTED 0x78  /* pull-ups only: all status lines high */
+
+enum cpp_state { CPP_IDLE, CPP_AA, CPP_55, CPP_00, CPP_FF, CPP_87, CPP_CMD };
+
+const char *sim_kernel_mode_name(int mode)
+{
+	static char buf[64];
+	const char *base;
+	int m = mode & ~(IEEE1284_DEVICEID | IEEE1284_ADDR | IEEE1284_EXT_LINK);
+
+	switch (m) {
+	case IEEE1284_MODE_NIBBLE: base = "nibble"; break;
+	case IEEE1284_MODE_BYTE: base = "byte"; break;
+	case IEEE1284_MODE_COMPAT: base = "compat"; break;
+	case IEEE1284_MODE_BECP: base = "becp"; break;
+	case IEEE1284_MODE_ECP: base = "ecp"; break;
+	case IEEE1284_MODE_ECPRLE: base = "ecprle"; break;
+	case IEEE1284_MODE_ECPSWE: base = "ecpswe"; break;
+	case IEEE1284_MODE_EPP: base = "epp"; break;
+	case IEEE1284_MODE_EPPSL: base = "eppsl"; break;
+	case IEEE1284_MODE_EPPSWE: base = "eppswe"; break;
+	default: base = "unknown"; break;
+	}
+	g_snprintf(buf, sizeof buf, "%s%s%s%s", base, (mode & IEEE1284_DEVICEID) ? "+deviceid" : "",
+		   (mode & IEEE1284_EXT_LINK) ? "+extlink" : "", (mode & IEEE1284_ADDR) ? "+addr" : "");
+	return buf;
+}
+
+struct sim_port *sim_port_new(unsigned index, struct sim_port_model *model, sim_device_notify notify,
+			      void *notify_data)
+{
+	struct sim_port *p = g_new0(struct sim_port, 1);
+
+	p->index = index;
+	p->name = g_strdup_printf("parport%u", index);
+	p->model = model;
+	p->control = CTL_INIT | CTL_SELECT;
+	p->selected = -1;
+	p->cpp_result = -1;
+	p->ieee_mode = IEEE1284_MODE_COMPAT;
+	p->ieee_phase = SIM_PH_FWD_IDLE;
+	g_queue_init(&p->waiters);
+
+	if (model->end)
+		p->end = sim_device_new(model->end, p->name, notify, notify_data);
+	for (unsigned i = 0; i < model->n_chain; i++) {
+		g_autofree char *loc = g_strdup_printf("%s.%u", p->name, i);
+
+		p->chain[i] = sim_device_new(model->chain[i], loc, notify, notify_data);
+		p->address[i] = model->chain_assigned ? (int)i : -1;
+	}
+	p->n_chain = model->n_chain;
+
+	for (unsigned i = 0; i < model->faults->len; i++) {
+		const struct sim_fault_model *f = g_ptr_array_index(model->faults, i);
+
+		if (f->kind == SIM_FAULT_PORT_GONE)
+			continue;  /* ppdev.c: it is about the node, not a device */
+		sim_device_add_fault(f->target < 0 ? p->end : p->chain[f->target], f);
+	}
+	return p;
+}
+
+void sim_port_free(struct sim_port *p)
+{
+	if (!p)
+		return;
+	sim_device_free(p->end);
+	for (unsigned i = 0; i < p->n_chain; i++)
+		sim_device_free(p->chain[i]);
+	g_queue_clear(&p->waiters);
+	g_list_free(p->registered);
+	g_free(p->name);
+	g_free(p->node_path);
+	g_free(p->proc_dir);
+	g_free(p);
+}
+
+struct sim_device *sim_port_target(const struct sim_port *p)
+{
+	return p->selected >= 0 ? p->chain[p->selected] : p->end;
+}
+
+void sim_port_session_end(struct sim_port *p)
+{
+	if (p->end)
+		sim_device_session_end(p->end);
+	for (unsigned i = 0; i < p->n_chain; i++)
+		sim_device_session_end(p->chain[i]);
+}
+
+/* ---- status lines ---- */
+
+static bool is_ecp(int xbyte)
+{
+	return xbyte >= 0 && (xbyte & 0x10);
+}
+
+static uint8_t device_status(const struct sim_device *d)
+{
+	int xb;
+
+	if (!d)
+		return STATUS_NOT_CONNECTED;
+	xb = sim_device_xbyte(d);
+	if (!sim_device_alive(d) || xb < 0 || xb == 0x40)
+		return sim_device_compat_status(d);
+
+	if (is_ecp(xb)) {
+		/* PeriphAck (Busy) low when taking data, nAckReverse (PError) high
+		 * when forward, nPeriphRequest (nFault) low when it has data. */
+		uint8_t s = ST_ACK | ST_SELECT;
+
+		if (!sim_device_ecp_reverse(d))
+			s |= ST_PAPEROUT;
+		if (sim_device_ecp_reverse(d) || sim_device_compat_status(d) == 0xd8)
+			s |= ST_BUSY;
+		if (!sim_device_has_reverse(d))
+			s |= ST_ERROR;
+		return s;
+	}
+
+	/* Nibble or byte reverse idle: nDataAvail (nFault) low and AckDataReq
+	 * (PError) high while data waits; XFlag (Select) as negotiated. */
+	{
+		uint8_t s = ST_ACK;
+
+		if (xb != 0x00)
+			s |= ST_SELECT;
+		s |= sim_device_has_reverse(d) ? ST_PAPEROUT : ST_ERROR;
+		return s;
+	}
+}
+
+uint8_t sim_port_read_status(const struct sim_port *p)
+{
+	if (p->n_chain) {
+		switch (p->cpp_state) {
+		case CPP_FF:
+			return ST_BUSY | ST_ACK | ST_PAPEROUT | ST_SELECT | ST_ERROR;
+		case CPP_87:
+			return ST_ACK | ST_SELECT | ST_ERROR;
+		case CPP_CMD:
+			if (p->cpp_result >= 0)
+				return (uint8_t)p->cpp_result;
+			if (p->cpp_cursor < p->n_chain) {
+				/* Numbering: the next device shows PError and Select;
+				 * Busy high means it is the last one in the chain. */
+				uint8_t s = ST_ACK | ST_PAPEROUT | ST_SELECT | ST_ERROR;
+
+				if (p->cpp_cursor + 1 < p->n_chain)
+					s |= ST_BUSY;
+				return s;
+			}
+			return device_status(p->end);
+		default:
+			break;
+		}
+	}
+	return device_status(sim_port_target(p));
+}
+
+/* ---- data lines and the CPP decoder ---- */
+
+void sim_port_write_data(struct sim_port *p, uint8_t v)
+{
+	static const uint8_t seq[] = { 0xaa, 0x55, 0x00, 0xff, 0x87, 0x78 };
+
+	p->data = v;
+	if (!p->n_chain)
+		return;  /* no 1284.3 device listens */
+
+	if (p->cpp_state == CPP_CMD) {
+		if (v == 0xff)
+			p->cpp_state = CPP_IDLE;
+		return;  /* a command byte, taken at the next strobe */
+	}
+	if (p->cpp_state < CPP_CMD && v == seq[p->cpp_state]) {
+		p->cpp_state++;
+		if (p->cpp_state == CPP_CMD) {
+			p->cpp_cursor = 0;
+			p->cpp_result = -1;
+		}
+		return;
+	}
+	p->cpp_state = v == 0xaa ? CPP_AA : CPP_IDLE;
+}
+
+uint8_t sim_port_read_data(const struct sim_port *p)
+{
+	return p->data_reverse ? 0xff : p->data;
+}
+
+void sim_port_data_dir(struct sim_port *p, bool reverse)
+{
+	p->data_reverse = reverse;
+}
+
+static void cpp_command(struct sim_port *p)
+{
+	uint8_t v = p->data;
+	const uint8_t ok = ST_ACK | ST_SELECT | ST_ERROR, failed = ST_ACK | ST_SELECT;
+
+	if (v < SIM_MAX_CHAIN) {
+		if (p->cpp_cursor == 0) {
+			/* A new numbering: every device forgets its address. */
+			for (unsigned i = 0; i < p->n_chain; i++)
+				p->address[i] = -1;
+			p->selected = -1;
+		}
+		if (p->cpp_cursor < p->n_chain) {
+			for (unsigned i = 0; i < p->n_chain; i++)
+				if (p->address[i] == v)
+					p->address[i] = -1;
+			p->address[p->cpp_cursor] = v;
+			sim_event(sim_device_location(p->chain[p->cpp_cursor]), "assign %u", v);
+			p->cpp_cursor++;
+		}
+		p->cpp_result = ok;
+	} else if (v == 0x30) {
+		p->selected = -1;
+		sim_event(p->name, "deselect-all");
+		p->cpp_result = ok;
+	} else if (((v & 0xf0) == 0xe0 || (v & 0xf0) == 0xd0 || (v & 0xf0) == 0x20) && (v & 0x0f) < SIM_MAX_CHAIN) {
+		int addr = v & 0x0f;
+
+		p->cpp_result = failed;
+		for (unsigned i = 0; i < p->n_chain; i++)
+			if (p->address[i] == addr) {
+				p->selected = (int)i;
+				sim_event(sim_device_location(p->chain[i]), "select");
+				p->cpp_result = ok;
+			}
+		if (p->cpp_result == failed)
+			sim_event(p->name, "select %d failed", addr);
+	} else {
+		p->cpp_result = failed;
+		sim_event(p->name, "cpp command 0x%02x unknown", v);
+	}
+}
+
+/* nStrobe went low. */
+static void strobe(struct sim_port *p)
+{
+	struct sim_device *d;
+	int xb;
+
+	if (p->n_chain && p->cpp_state == CPP_CMD) {
+		cpp_command(p);
+		return;
+	}
+	p->cpp_state = CPP_IDLE;
+
+	/* A host clocking data by hand: the device latches the data lines. */
+	d = sim_port_target(p);
+	if (!d || !sim_device_alive(d) || p->data_reverse)
+		return;
+	xb = sim_device_xbyte(d);
+	if ((xb < 0 && sim_device_compat_status(d) == 0xd8) || (is_ecp(xb) && !sim_device_ecp_reverse(d)))
+		sim_device_forward(d, &p->data, 1, is_ecp(xb) && (p->control & CTL_AUTOFD));
+}
+
+static void control_changed(struct sim_port *p, uint8_t old)
+{
+	uint8_t now = p->control;
+	struct sim_device *d = sim_port_target(p);
+
+	if (!(old & CTL_STROBE) && (now & CTL_STROBE))
+		strobe(p);
+	else if ((old & CTL_STROBE) && !(now & CTL_STROBE))
+		p->cpp_result = -1;
+
+	if (!d || !sim_device_alive(d))
+		return;
+	if (is_ecp(sim_device_xbyte(d))) {
+		/* Event 39 (nInit low with HostAck low) reverses the bus, event 47 (nInit high) ends it. */
+		if (!(now & CTL_INIT) && (old & CTL_INIT) && (now & CTL_AUTOFD) && !sim_device_ecp_reverse(d)) {
+			sim_device_set_ecp_reverse(d, true);
+			sim_event(sim_device_location(d), "direction reverse");
+		} else if ((now & CTL_INIT) && !(old & CTL_INIT) && sim_device_ecp_reverse(d)) {
+			sim_device_set_ecp_reverse(d, false);
+			sim_event(sim_device_location(d), "direction forward");
+		}
+	} else if (sim_device_xbyte(d) < 0 && !(now & CTL_INIT) && (old & CTL_INIT)) {
+		sim_device_reset(d);
+	}
+}
+
+void sim_port_write_control(struct sim_port *p, uint8_t v)
+{
+	uint8_t old = p->control;
+
+	p->control = v & 0x0f;
+	control_changed(p, old);
+}
+
+void sim_port_frob_control(struct sim_port *p, uint8_t mask, uint8_t val)
+{
+	sim_port_write_control(p, (uint8_t)((p->control & ~mask) ^ val));
+}
+
+uint8_t sim_port_read_control(const struct sim_port *p)
+{
+	/* Unused bits read back as 1 on PC hardware. */
+	return p->control | 0xc0;
+}
+
+/* ---- the kernel's IEEE 1284 negotiation (drivers/parport/ieee1284.c) ---- */
+
+static void terminate(struct sim_port *p)
+{
+	struct sim_device *d = sim_port_target(p);
+
+	if (d && sim_device_ecp_reverse(d))
+		sim_port_ecp_forward(p);
+	if (d)
+		sim_device_terminate(d);
+	p->control = (p->control & ~(CTL_AUTOFD | CTL_STROBE)) | CTL_SELECT | CTL_INIT;
+	p->ieee_mode = IEEE1284_MODE_COMPAT;
+	p->ieee_phase = SIM_PH_FWD_IDLE;
+	sim_event(d ? sim_device_location(d) : p->name, "terminate");
+}
+
+int sim_port_negotiate(struct sim_port *p, int mode, int *delay_ms)
+{
+	struct sim_device *d;
+	const char *where;
+	int m = mode & ~IEEE1284_ADDR;
+	enum sim_negot r;
+
+	*delay_ms = 0;
+	if (p->ieee_mode == mode)
+		return 0;
+	if ((p->ieee_mode & ~IEEE1284_ADDR) == (mode & ~IEEE1284_ADDR)) {
+		p->ieee_mode = mode;
+		return 0;
+	}
+	if (p->ieee_mode != IEEE1284_MODE_COMPAT)
+		terminate(p);
+	if (mode == IEEE1284_MODE_COMPAT)
+		return 0;
+
+	switch (mode) {
+	case IEEE1284_MODE_ECPSWE:
+		m = IEEE1284_MODE_ECP;
+		break;
+	case IEEE1284_MODE_EPPSL:
+	case IEEE1284_MODE_EPPSWE:
+		m = IEEE1284_MODE_EPP;
+		break;
+	case IEEE1284_MODE_BECP:
+		return -ENOSYS;
+	}
+	if (mode & IEEE1284_EXT_LINK)
+		m = 0x80;
+
+	d = sim_port_target(p);
+	where = d ? sim_device_location(d) : p->name;
+	r = d ? sim_device_negotiate(d, (uint8_t)m) : SIM_NEGOT_NO_ANSWER;
+	if (r == SIM_NEGOT_NO_ANSWER) {
+		*delay_ms = SIM_NEGOTIATION_TIMEOUT_MS;
+		p->ieee_phase = SIM_PH_FWD_IDLE;
+		sim_event(where, "negotiate %s no-answer", sim_kernel_mode_name(mode));
+		return -1;
+	}
+	*delay_ms = sim_device_model(d)->negotiation_delay_ms;
+	if (r == SIM_NEGOT_REJECTED) {
+		sim_event(where, "negotiate %s rejected", sim_kernel_mode_name(mode));
+		terminate(p);
+		return 1;
+	}
+	sim_event(where, "negotiate %s accepted", sim_kernel_mode_name(mode));
+	p->ieee_mode = mode;
+	p->control &= ~CTL_SELECT;  /* nSelectIn (1284Active) high */
+	if (m & IEEE1284_MODE_ECP)
+		p->ieee_phase = SIM_PH_FWD_IDLE;
+	else if (mode == IEEE1284_MODE_NIBBLE || mode == IEEE1284_MODE_BYTE)
+		p->ieee_phase = SIM_PH_REV_IDLE;
+	else
+		p->ieee_phase = SIM_PH_FWD_IDLE;
+	return 0;
+}
+
+/* ecp_forward_to_reverse(): events 38 and 39, then wait for PError low (event 40). */
+bool sim_port_ecp_reverse(struct sim_port *p)
+{
+	sim_port_frob_control(p, CTL_AUTOFD, CTL_AUTOFD);
+	sim_port_data_dir(p, true);
+	sim_port_frob_control(p, CTL_INIT, 0);
+	if (sim_port_read_status(p) & ST_PAPEROUT) {
+		p->ieee_phase = SIM_PH_ECP_DIR_UNKNOWN;
+		return false;
+	}
+	p->ieee_phase = SIM_PH_REV_IDLE;
+	return true;
+}
+
+/* ecp_reverse_to_forward(): event 47, then PError high (event 49). */
+void sim_port_ecp_forward(struct sim_port *p)
+{
+	sim_port_frob_control(p, CTL_INIT | CTL_AUTOFD, CTL_INIT);
+	sim_port_data_dir(p, false);
+	p->ieee_phase = SIM_PH_FWD_IDLE;
+}

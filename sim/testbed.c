@@ -1,0 +1,247 @@
+/*
+ * testbed.c - the files clients see: /dev/parportN, /proc/sys/dev/parport
+ *
+ * The /proc files follow drivers/parport/procfs.c. When run as root the nodes
+ * and their sockets get Debian's ownership and mode for /dev/parport*
+ * (root:lp 0660), so that a backend running as lp under cupsd can use them,
+ * and nobody else.
+ */
+#include "config.h"
+
+#include "testbed.h"
+
+#include "ppdev.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <linux/parport.h>
+#include <stdlib.h>
+#include <umockdev.h>
+#include <unistd.h>
+
+#define PPDEV_MAJOR 99
+#define MAX_NODES 8   /* libieee1284 looks at /dev/parport0..7 */
+
+static UMockdevTestbed *testbed;
+static char *root;
+static GPtrArray *listeners;
+static char *preload;
+
+const char *sim_testbed_root(void)
+{
+	return root;
+}
+
+const char *sim_testbed_preload(void)
+{
+	return preload;
+}
+
+/* root:lp 0660 like Debian's /dev/parport*, when we may. */
+static void node_permissions(const char *path)
+{
+	struct group *lp;
+
+	if (geteuid() != 0)
+		return;
+	lp = getgrnam("lp");
+	if (lp && chown(path, 0, lp->gr_gid) == 0)
+		g_chmod(path, 0660);
+}
+
+static bool write_file(const char *dir, const char *name, const char *content, GError **error)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	g_autofree char *parent = g_path_get_dirname(path);
+
+	if (g_mkdir_with_parents(parent, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s", parent,
+			    g_strerror(errno));
+		return false;
+	}
+	return g_file_set_contents(path, content, -1, error) && g_chmod(path, 0644) == 0;
+}
+
+static bool make_node(const char *name, unsigned minor, struct sim_port *p, GError **error)
+{
+	g_autofree char *dev = g_strdup_printf("/dev/%s", name);
+	g_autofree char *maj_min = g_strdup_printf("%u:%u", PPDEV_MAJOR, minor);
+	g_autofree char *node = g_build_filename(root, "dev", name, NULL);
+	g_autofree char *sock_dir = g_build_filename(root, "ioctl", "dev", NULL);
+	g_autofree char *sock = g_build_filename(sock_dir, name, NULL);
+	g_autofree char *syspath = NULL;
+	struct sim_listener *l;
+
+	/* sysfs entry and the major:minor that stat() reports for the node */
+	syspath = umockdev_testbed_add_device(testbed, "ppdev", name, NULL, "dev", maj_min, NULL, "DEVNAME", dev,
+					      NULL);
+	if (!syspath) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev could not add %s", dev);
+		return false;
+	}
+	if (!write_file(root, dev + 1, "", error))
+		return false;
+	node_permissions(node);
+	if (p) {
+		char real[PATH_MAX];
+
+		p->node_path = g_strdup(realpath(node, real) ? real : node);
+	}
+
+	if (g_mkdir_with_parents(sock_dir, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s", sock_dir);
+		return false;
+	}
+	l = sim_wire_listen(sock, &sim_ppdev_ops, p, error);
+	if (!l)
+		return false;
+	node_permissions(sock);
+	g_ptr_array_add(listeners, l);
+	return true;
+}
+
+static char *modes_text(unsigned modes)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ PARPORT_MODE_PCSPP, "PCSPP" }, { PARPORT_MODE_TRISTATE, "TRISTATE" },
+		{ PARPORT_MODE_COMPAT, "COMPAT" }, { PARPORT_MODE_EPP, "EPP" },
+		{ PARPORT_MODE_ECP, "ECP" }, { PARPORT_MODE_DMA, "DMA" },
+	};
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (modes & names[i].bit)
+			g_string_append_printf(s, "%s%s", s->len ? "," : "", names[i].name);
+	g_string_append_c(s, '\n');
+	return g_string_free(s, FALSE);
+}
+
+static bool write_autoprobe(const char *dir, const char *name, struct sim_device *d, GError **error)
+{
+	g_autofree char *text = NULL;
+
+	if (d && sim_device_model(d)->autoprobe)
+		text = sim_autoprobe_text(sim_device_model(d)->raw_id);
+	return write_file(dir, name, text ? text : "", error);
+}
+
+static void show_active(struct sim_port *p, bool claimed)
+{
+	g_autofree char *dir = NULL;
+
+	if (p->gone || !p->proc_dir)
+		return;
+	dir = g_build_filename(p->proc_dir, "devices", NULL);
+	/* ppdev registers its pardevices as "ppdev<minor>". */
+	if (claimed) {
+		g_autofree char *name = g_strdup_printf("ppdev%x\n", p->index);
+
+		write_file(dir, "active", name, NULL);
+	} else {
+		write_file(dir, "active", "none\n", NULL);
+	}
+}
+
+static void remove_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (d) {
+		while ((name = g_dir_read_name(d))) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			remove_tree(child);
+		}
+		g_dir_close(d);
+	}
+	g_remove(path);
+}
+
+/* An unplugged port leaves /proc; its node stays so that no client falls
+ * through to a real port of the same name (its calls fail like a dead port's). */
+static void port_gone(struct sim_port *p)
+{
+	remove_tree(p->proc_dir);
+}
+
+bool sim_testbed_add_port(struct sim_port *p, GError **error)
+{
+	static const unsigned long bases[][2] = { { 0x378, 0x778 }, { 0x278, 0x678 }, { 0x3bc, 0x7bc } };
+	g_autofree char *base = NULL, *modes = NULL;
+	const char *dir;
+
+	p->proc_dir = g_build_filename(root, "proc", "sys", "dev", "parport", p->name, NULL);
+	dir = p->proc_dir;
+	base = p->index < G_N_ELEMENTS(bases) ? g_strdup_printf("%lu\t%lu\n", bases[p->index][0], bases[p->index][1])
+					      : g_strdup("0\t0\n");
+	modes = modes_text(p->model->hw_modes);
+	if (!write_file(dir, "base-addr", base, error) || !write_file(dir, "irq", "-1\n", error) ||
+	    !write_file(dir, "dma", "-1\n", error) || !write_file(dir, "modes", modes, error) ||
+	    !write_file(dir, "spintime", "500\n", error) || !write_file(dir, "devices/active", "none\n", error) ||
+	    !write_autoprobe(dir, "autoprobe", p->end, error))
+		return false;
+	for (unsigned i = 0; i < SIM_MAX_CHAIN; i++) {
+		g_autofree char *name = g_strdup_printf("autoprobe%u", i);
+
+		if (!write_autoprobe(dir, name, i < p->n_chain ? p->chain[i] : NULL, error))
+			return false;
+	}
+	return make_node(p->name, p->index, p, error);
+}
+
+bool sim_testbed_finish(unsigned first_free, GError **error)
+{
+	g_autofree char *dev_port = g_build_filename(root, "dev", "port", NULL);
+	g_autofree char *defaults = g_build_filename(root, "proc", "sys", "dev", "parport", "default", NULL);
+
+	for (unsigned i = first_free; i < MAX_NODES; i++) {
+		g_autofree char *name = g_strdup_printf("parport%u", i);
+
+		if (!make_node(name, i, NULL, error))
+			return false;
+	}
+	/* /dev/port as a directory: opening it for raw I/O fails. */
+	if (g_mkdir_with_parents(dev_port, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s", dev_port);
+		return false;
+	}
+	if (!write_file(defaults, "spintime", "500\n", error) || !write_file(defaults, "timeslice", "200\n", error))
+		return false;
+	sim_ppdev_port_gone_hook = port_gone;
+	sim_ppdev_active_hook = show_active;
+	return true;
+}
+
+bool sim_testbed_create(GError **error)
+{
+	testbed = umockdev_testbed_new();
+	root = umockdev_testbed_get_root_dir(testbed);
+	listeners = g_ptr_array_new();
+	preload = g_file_test(UMOCKDEV_PRELOAD_PATH, G_FILE_TEST_EXISTS) ? g_strdup(UMOCKDEV_PRELOAD_PATH)
+									    : g_strdup(UMOCKDEV_PRELOAD);
+	/* A backend running as another user (lp under cupsd) must reach the nodes. */
+	if (g_chmod(root, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open up %s", root);
+		return false;
+	}
+	return true;
+}
+
+void sim_testbed_destroy(void)
+{
+	if (listeners) {
+		for (guint i = 0; i < listeners->len; i++)
+			sim_wire_close(g_ptr_array_index(listeners, i));
+		g_ptr_array_unref(listeners);
+		listeners = NULL;
+	}
+	g_clear_object(&testbed);  /* removes the directory */
+	g_clear_pointer(&root, g_free);
+	g_clear_pointer(&preload, g_free);
+}

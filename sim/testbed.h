@@ -1,0 +1,27 @@
+/*
+ * testbed.h - the files clients see: /dev/parportN, /proc/sys/dev/parport
+ *
+ * Built on a umockdev test bed ($UMOCKDEV_DIR). Every node through which
+ * libieee1284 could reach real hardware is shadowed, so that a client under
+ * the emulation never opens a real port.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "port.h"
+
+/* Create the test bed (this sets UMOCKDEV_DIR in the environment). */
+bool sim_testbed_create(GError **error);
+const char *sim_testbed_root(void);
+
+/* Files and socket for one modelled port. */
+bool sim_testbed_add_port(struct sim_port *p, GError **error);
+/* Shadow /dev/parport<first>..7 and /dev/port; call after the last port. */
+bool sim_testbed_finish(unsigned first_free, GError **error);
+
+void sim_testbed_destroy(void);
+
+/* The umockdev preload library clients load. */
+const char *sim_testbed_preload(void);

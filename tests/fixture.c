@@ -1,0 +1,223 @@
+/*
+ * fixture.c - shared test fixtures: a private parclass-sim per test
+ */
+#include "config.h"
+
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fill_pattern(unsigned char *buf, size_t n, unsigned seed)
+{
+	guint32 x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)x;
+	}
+}
+
+static void remove_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (d) {
+		while ((name = g_dir_read_name(d))) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			remove_tree(child);
+		}
+		g_dir_close(d);
+	}
+	g_remove(path);
+}
+
+struct sim *sim_start(const char *const *models)
+{
+	struct sim *s = g_new0(struct sim, 1);
+	const char *prog = getenv("PARCLASS_SIM");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) env = g_get_environ();
+	g_autoptr(GError) error = NULL;
+	GString *out = g_string_new(NULL);
+	int out_fd;
+	char buf[512];
+	ssize_t n;
+
+	cr_assert(prog, "PARCLASS_SIM is not set: run the tests through make check");
+	s->dir = g_dir_make_tmp("parclass-test.XXXXXX", &error);
+	cr_assert(s->dir, "cannot make a temporary directory: %s", error ? error->message : "?");
+	s->record = g_build_filename(s->dir, "record", NULL);
+
+	g_ptr_array_add(argv, g_strdup(prog));
+	g_ptr_array_add(argv, g_strdup("--serve"));
+	g_ptr_array_add(argv, g_strdup("--record"));
+	g_ptr_array_add(argv, g_strdup(s->record));
+	for (unsigned i = 0; models && models[i]; i++) {
+		g_autofree char *name = g_strdup_printf("port%u.model", i);
+		char *path = g_build_filename(s->dir, name, NULL);
+
+		cr_assert(g_file_set_contents(path, models[i], -1, NULL));
+		g_ptr_array_add(argv, g_strdup("--model"));
+		g_ptr_array_add(argv, path);
+	}
+	g_ptr_array_add(argv, NULL);
+
+	/* The simulator itself must not run under the emulation. */
+	env = g_environ_unsetenv(env, "LD_PRELOAD");
+	env = g_environ_unsetenv(env, "UMOCKDEV_DIR");
+	cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					   &s->pid, NULL, &out_fd, NULL, &error),
+		  "cannot start %s: %s", prog, error ? error->message : "?");
+
+	/* It prints its environment and closes stdout when ready. */
+	while ((n = read(out_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			g_string_append_len(out, buf, n);
+	close(out_fd);
+
+	{
+		g_auto(GStrv) lines = g_strsplit(out->str, "\n", -1);
+
+		for (char **l = lines; *l; l++) {
+			if (g_str_has_prefix(*l, "export UMOCKDEV_DIR="))
+				s->testbed = g_shell_unquote(*l + strlen("export UMOCKDEV_DIR="), NULL);
+		}
+	}
+	g_string_free(out, TRUE);
+	cr_assert(s->testbed, "parclass-sim did not print UMOCKDEV_DIR");
+	setenv("UMOCKDEV_DIR", s->testbed, 1);
+	return s;
+}
+
+struct sim *sim_start1(const char *model)
+{
+	const char *models[] = { model, NULL };
+
+	return sim_start(model ? models : NULL);
+}
+
+void sim_kill(struct sim *s, int sig)
+{
+	cr_assert(s->pid > 0);
+	kill(s->pid, sig);
+}
+
+void sim_stop(struct sim *s)
+{
+	int status;
+
+	if (!s || s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+	unsetenv("UMOCKDEV_DIR");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "parclass-sim ended with status %#x", status);
+}
+
+void sim_free(struct sim *s)
+{
+	if (!s)
+		return;
+	sim_stop(s);
+	remove_tree(s->dir);
+	g_free(s->dir);
+	g_free(s->record);
+	g_free(s->testbed);
+	g_free(s);
+}
+
+char *sim_record_read(struct sim *s, const char *name, size_t *len)
+{
+	g_autofree char *path = g_build_filename(s->record, name, NULL);
+	char *data = NULL;
+	gsize n = 0;
+
+	if (!g_file_get_contents(path, &data, &n, NULL))
+		return NULL;
+	if (len)
+		*len = n;
+	return data;
+}
+
+char *sim_events(struct sim *s)
+{
+	g_autofree char *raw = sim_record_read(s, "events.log", NULL);
+	g_autoptr(GRegex) re = g_regex_new("pid=[0-9]+", 0, 0, NULL);
+
+	cr_assert(raw, "no events.log");
+	return g_regex_replace_literal(re, raw, -1, 0, "pid=PID", 0, NULL);
+}
+
+pid_t fork_child(int (*fn)(void *), void *data)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(fn(data));
+	return pid;
+}
+
+int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+void sync_init(struct sync_pipe *p)
+{
+	cr_assert(pipe(p->fd) == 0);
+}
+
+void sync_post(struct sync_pipe *p, char c)
+{
+	ssize_t r;
+
+	do
+		r = write(p->fd[1], &c, 1);
+	while (r < 0 && errno == EINTR);
+}
+
+int sync_wait(struct sync_pipe *p, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->fd[0], .events = POLLIN };
+	unsigned char c;
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r != 1 || read(p->fd[0], &c, 1) != 1)
+		return -1;
+	return c;
+}

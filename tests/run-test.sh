@@ -1,0 +1,64 @@
+#!/bin/sh
+# run-test.sh - run one Criterion test program for automake's TAP driver
+#
+# usage: run-test.sh PROGRAM
+#
+# The program gets the umockdev preload library (after a sanitizer runtime
+# when it has one: ASan must come first), loses raw I/O port access when run
+# as root (so that libieee1284 can never fall back to real I/O ports), and
+# prints TAP on standard output. With PARCLASS_TEST_TOOL=valgrind every
+# process of the test (the simulator it starts included) runs under valgrind,
+# and the test fails when any valgrind log is not empty: Criterion ignores
+# its workers' exit status, so the logs are the only reliable signal.
+set -u
+
+prog=$1
+shift
+
+preload=libumockdev-preload.so.0
+asan=$(ldd "$prog" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+if [ -n "$asan" ]; then
+	preload="$asan:$preload"
+	# The emulated process and libieee1284 leak nothing of ours, but
+	# umockdev's preload keeps per-fd state until exit.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"
+	LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=${PARCLASS_SRCDIR:-.}/tests/lsan.supp"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
+	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+fi
+
+set -- "$prog" --tap=- --timeout=120 "$@"
+
+nocaps=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	nocaps="setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio --"
+fi
+
+case "${PARCLASS_TEST_TOOL:-}" in
+valgrind)
+	logdir=$(mktemp -d "${TMPDIR:-/tmp}/parclass-vg.XXXXXX") || exit 99
+	LD_PRELOAD=$preload $nocaps "${VALGRIND:-valgrind}" --quiet --error-exitcode=99 \
+		--trace-children=yes --child-silent-after-fork=no \
+		--trace-children-skip='*/sh,*/bash,*/env,*/setpriv' \
+		--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+		--suppressions="${PARCLASS_SRCDIR:-.}/tests/valgrind.supp" --gen-suppressions=all \
+		--log-file="$logdir/vg.%p.log" "$@"
+	rc=$?
+	bad=0
+	for log in "$logdir"/vg.*.log; do
+		[ -s "$log" ] || continue
+		bad=1
+		echo "valgrind reported errors in $log:" >&2
+		cat "$log" >&2
+	done
+	rm -rf "$logdir"
+	if [ $bad = 1 ]; then
+		echo "not ok - valgrind: errors or definite leaks (see the log)"
+		exit 1
+	fi
+	exit $rc
+	;;
+*)
+	LD_PRELOAD=$preload exec $nocaps "$@"
+	;;
+esac
