@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <linux/parport.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <umockdev.h>
 #include <unistd.h>
@@ -130,21 +131,25 @@ static bool write_autoprobe(const char *dir, const char *name, struct sim_device
 	return write_file(dir, name, text ? text : "", error);
 }
 
+/* /proc/sys/dev/parport/<port>/devices/active; rewritten at every claim and
+ * release, so in place (g_file_set_contents() would fsync a temporary copy). */
 static void show_active(struct sim_port *p, bool claimed)
 {
-	g_autofree char *dir = NULL;
+	g_autofree char *path = NULL;
+	FILE *f;
 
 	if (p->gone || !p->proc_dir)
 		return;
-	dir = g_build_filename(p->proc_dir, "devices", NULL);
+	path = g_build_filename(p->proc_dir, "devices", "active", NULL);
+	f = fopen(path, "w");
+	if (!f)
+		return;
 	/* ppdev registers its pardevices as "ppdev<minor>". */
-	if (claimed) {
-		g_autofree char *name = g_strdup_printf("ppdev%x\n", p->index);
-
-		write_file(dir, "active", name, NULL);
-	} else {
-		write_file(dir, "active", "none\n", NULL);
-	}
+	if (claimed)
+		fprintf(f, "ppdev%x\n", p->index);
+	else
+		fputs("none\n", f);
+	fclose(f);
 }
 
 static void remove_tree(const char *path)

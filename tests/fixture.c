@@ -172,6 +172,13 @@ char *sim_events(struct sim *s)
 	return g_regex_replace_literal(re, raw, -1, 0, "pid=PID", 0, NULL);
 }
 
+bool sim_events_contain(struct sim *s, const char *text)
+{
+	g_autofree char *events = sim_events(s);
+
+	return strstr(events, text) != NULL;
+}
+
 pid_t fork_child(int (*fn)(void *), void *data)
 {
 	pid_t pid = fork();

@@ -36,6 +36,8 @@ void sim_kill(struct sim *s, int sig);
 char *sim_record_read(struct sim *s, const char *name, size_t *len);
 /* events.log with "pid=<pid>" replaced by "pid=PID". */
 char *sim_events(struct sim *s);
+/* Does that text contain @text? */
+bool sim_events_contain(struct sim *s, const char *text);
 
 /* Deterministic test data. */
 void fill_pattern(unsigned char *buf, size_t n, unsigned seed);

@@ -29,8 +29,9 @@ fi
 
 set -- "$prog" --tap=- --timeout=120 "$@"
 
+# test-cli checks that parclass-sim drops the capability itself: it must have it.
 nocaps=
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ "${prog##*/}" != test-cli ]; then
 	nocaps="setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio --"
 fi
 
@@ -46,7 +47,9 @@ valgrind)
 	rc=$?
 	bad=0
 	for log in "$logdir"/vg.*.log; do
-		[ -s "$log" ] || continue
+		# Errors and leaks are "==PID==" lines; "--PID--" notes (such as a
+		# syscall valgrind does not know, which GLib then works around) are not.
+		grep -q '^==[0-9]*==' "$log" 2>/dev/null || continue
 		bad=1
 		echo "valgrind reported errors in $log:" >&2
 		cat "$log" >&2
