@@ -21,6 +21,8 @@
 #include <string.h>
 
 #define XB_DEVICEID 0x04
+/* A printer's reverse buffer is finite: what does not fit is dropped. */
+#define REVERSE_QUEUE_MAX 65536
 
 struct fault {
 	struct sim_device *dev;
@@ -125,6 +127,10 @@ static void queue_reverse(struct sim_device *d, const guint8 *data, size_t n)
 		return;
 	if (d->m->reverse_truncate && n > d->m->reverse_truncate)
 		n = d->m->reverse_truncate;
+	if (d->reverse->len + n > REVERSE_QUEUE_MAX) {
+		sim_event(d->location, "reverse overflow: %zu bytes dropped", n);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		guint8 c = data[i];
 

@@ -226,8 +226,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!!serve == !!command) {
-		g_printerr("parclass-sim: give either --serve or -- COMMAND\n%s",
-			   g_option_context_get_help(ctx, TRUE, NULL));
+		g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+
+		g_printerr("parclass-sim: give either --serve or -- COMMAND\n%s", help);
 		return EXIT_USAGE;
 	}
 	if (command && !command_is_safe(command[0]))

@@ -845,6 +845,10 @@ static void do_ioctl(struct pp_file *f, unsigned long req, unsigned long arg)
 
 	if (generic_vfs_ioctl(req))
 		return complete(f, SIM_WIRE_UNHANDLED, 0);
+	/* copy_to_user()/copy_from_user() on NULL; other bad pointers would make
+	 * umockdev's preload abort the client instead. */
+	if (!arg && _IOC_SIZE(req) && _IOC_TYPE(req) == PP_IOCTL)
+		return complete(f, -1, EFAULT);
 
 	/* The calls that do not need the port claimed. */
 	switch (req) {
@@ -1019,10 +1023,13 @@ static void file_request(struct sim_conn *c, unsigned long cmd, unsigned long a1
 		do_ioctl(f, a1, a2);
 		break;
 	case SIM_WIRE_READ:
-		do_read(f, a1, a2);
-		break;
 	case SIM_WIRE_WRITE:
-		do_write(f, a1, a2);
+		if (!a1 && a2 && f->claimed)
+			return complete(f, -1, EFAULT);
+		if (cmd == SIM_WIRE_READ)
+			do_read(f, a1, a2);
+		else
+			do_write(f, a1, a2);
 		break;
 	}
 }

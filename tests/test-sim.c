@@ -1240,6 +1240,49 @@ Test(sim, ppdev_calls_need_a_claim_and_a_second_claim_is_einval)
 	close(fd);
 }
 
+Test(sim, ppdev_null_pointers_are_efault)
+{
+	int fd;
+
+	sim = sim_start1(laser_model);
+	fd = open_node("/dev/parport0");
+	cr_assert_eq(ioctl(fd, PPGETMODES, NULL), -1);
+	cr_assert_eq(errno, EFAULT);
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	cr_assert_eq(ioctl(fd, PPRSTATUS, NULL), -1);
+	cr_assert_eq(errno, EFAULT);
+	{
+		const void *volatile nothing = NULL;   /* hidden from the compiler's checks */
+
+		cr_assert_eq(write(fd, nothing, 4), -1);
+	}
+	cr_assert_eq(errno, EFAULT);
+	close(fd);
+}
+
+Test(sim, a_printer_that_is_never_read_keeps_a_bounded_reverse_queue)
+{
+	static char cmd[1024];
+	struct parport *p;
+	char buf[1024];
+	size_t total = 0;
+	ssize_t n;
+
+	sim = sim_start1(laser_model);
+	p = claim_port(0, 0);
+	memcpy(cmd, "@PJL ECHO ", 10);
+	memset(cmd + 10, 'e', 1000);
+	memcpy(cmd + 1010, "\r\n", 2);
+	for (int i = 0; i < 100; i++)  /* 100 answers of 1013 bytes */
+		cr_assert_eq(ieee1284_compat_write(p, 0, cmd, 1012), 1012);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
+	while ((n = ieee1284_nibble_read(p, F1284_NONBLOCK, buf, sizeof buf)) > 0)
+		total += (size_t)n;
+	cr_assert_eq(total, 64 * 1013, "64 whole answers fit in 64 KiB");
+	put_port(p);
+	cr_assert(sim_events_contain(sim, "parport0 reverse overflow: 1013 bytes dropped\n"));
+}
+
 Test(sim, ppdev_modes_phases_and_flags_are_kept_per_file)
 {
 	unsigned int modes = 0;
