@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -95,18 +96,19 @@ static bool wait_fd(int fd, short events)
 	return r == 1 && (p.revents & events);
 }
 
-static bool send_all(struct sim_conn *c, const void *buf, size_t n)
+/* Move all @n bytes to (@out) or from the client, waiting at most WIRE_TIMEOUT_MS for each step. */
+static bool transfer_all(struct sim_conn *c, void *buf, size_t n, bool out)
 {
-	const char *p = buf;
+	char *p = buf;
 
 	if (c->broken)
 		return false;
 	while (n) {
-		ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r = out ? send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(c->fd, p, n, MSG_DONTWAIT);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 && errno == EAGAIN && wait_fd(c->fd, POLLOUT))
+		if (r < 0 && errno == EAGAIN && wait_fd(c->fd, out ? POLLOUT : POLLIN))
 			continue;
 		if (r <= 0) {
 			conn_broken(c);
@@ -118,27 +120,14 @@ static bool send_all(struct sim_conn *c, const void *buf, size_t n)
 	return true;
 }
 
+static bool send_all(struct sim_conn *c, const void *buf, size_t n)
+{
+	return transfer_all(c, (void *)(uintptr_t)buf, n, true);
+}
+
 static bool recv_all(struct sim_conn *c, void *buf, size_t n)
 {
-	char *p = buf;
-
-	if (c->broken)
-		return false;
-	while (n) {
-		ssize_t r = recv(c->fd, p, n, MSG_DONTWAIT);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN && wait_fd(c->fd, POLLIN))
-			continue;
-		if (r <= 0) {
-			conn_broken(c);
-			return false;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
+	return transfer_all(c, buf, n, false);
 }
 
 bool sim_conn_read_mem(struct sim_conn *c, unsigned long addr, void *buf, size_t n)

@@ -37,7 +37,7 @@ void fill_pattern(unsigned char *buf, size_t n, unsigned seed)
 	}
 }
 
-static void remove_tree(const char *path)
+void remove_tree(const char *path)
 {
 	GDir *d = g_dir_open(path, 0, NULL);
 	const char *name;

@@ -39,6 +39,9 @@ char *sim_events(struct sim *s);
 /* Does that text contain @text? */
 bool sim_events_contain(struct sim *s, const char *text);
 
+/* Remove a file or a directory with everything in it. */
+void remove_tree(const char *path);
+
 /* Deterministic test data. */
 void fill_pattern(unsigned char *buf, size_t n, unsigned seed);
 

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
+
 struct run {
 	int status;          /* exit status, or 128 + signal */
 	char *out, *err;
@@ -26,22 +28,6 @@ static void setup(void)
 {
 	tmpdir = g_dir_make_tmp("parclass-cli.XXXXXX", NULL);
 	cr_assert(tmpdir);
-}
-
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d) {
-		while ((name = g_dir_read_name(d))) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			remove_tree(child);
-		}
-		g_dir_close(d);
-	}
-	g_remove(path);
 }
 
 static void teardown(void)

@@ -340,9 +340,7 @@ Test(sim, late_answers_fail_only_beyond_the_kernels_wait)
 	cr_assert_geq(now_ms() - t0, 30, "the answer took its time");
 	put_port(p);
 
-	p = ports.portv[1];
-	cr_assert_eq(ieee1284_open(p, 0, NULL), E1284_OK);
-	cr_assert_eq(ieee1284_claim(p), E1284_OK);
+	p = claim_port(1, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_NEGFAILED);
 	put_port(p);
 }
@@ -418,17 +416,13 @@ Test(sim, ecp_reverse_nibble_and_byte_reads_carry_exact_bytes)
 	cr_assert_eq(ieee1284_ecp_rev_to_fwd(p), E1284_OK);
 	put_port(p);
 
-	p = ports.portv[1];
-	cr_assert_eq(ieee1284_open(p, 0, NULL), E1284_OK);
-	cr_assert_eq(ieee1284_claim(p), E1284_OK);
+	p = claim_port(1, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	cr_assert_eq(ieee1284_nibble_read(p, 0, buf, sizeof buf), 9);
 	cr_assert(memcmp(buf, "nibble \x00\x80", 9) == 0);
 	put_port(p);
 
-	p = ports.portv[2];
-	cr_assert_eq(ieee1284_open(p, 0, NULL), E1284_OK);
-	cr_assert_eq(ieee1284_claim(p), E1284_OK);
+	p = claim_port(2, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_BYTE), E1284_OK);
 	cr_assert_eq(ieee1284_byte_read(p, 0, buf, sizeof buf), 9);
 	cr_assert(memcmp(buf, "byte mode", 9) == 0);
@@ -732,9 +726,7 @@ Test(sim, a_powered_off_printer_swallows_fifo_data_but_not_handshaken_data)
 	cr_assert_eq(ieee1284_compat_write(p, 0, "lost", 4), 4);
 	put_port(p);
 	/* The software handshake sees nFault low and stops. */
-	p = ports.portv[1];
-	cr_assert_eq(ieee1284_open(p, 0, NULL), E1284_OK);
-	cr_assert_eq(ieee1284_claim(p), E1284_OK);
+	p = claim_port(1, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "kept", 4), 0);
 	put_port(p);
 	cr_assert(sim_events_contain(sim, "parport0 lost 4 bytes: nothing listening\n"));
