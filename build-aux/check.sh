@@ -4,6 +4,7 @@
 #   make check-valgrind     (fails on any valgrind error or definite leak)
 #   make check              in an AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make distcheck
+#   make bench              (must run; its figures are not judged here)
 # The output ends with the total "N passed, N failed" line.
 set -uo pipefail
 
@@ -45,6 +46,15 @@ phase "valgrind" "$builddir" check-valgrind
 "$srcdir/build-aux/setup.sh" "$sanitizedir" --enable-werror --enable-sanitizers || status=1
 phase "sanitizers" "$sanitizedir" check
 phase "distcheck" "$builddir" distcheck
+
+# The benchmarks print figures, judged by people, not here; they must run.
+echo "== bench: make bench"
+if (cd "$builddir" && make -s bench); then
+	summary+=("bench: ran (figures above)")
+else
+	status=1
+	summary+=("bench: FAILED")
+fi
 
 echo
 echo "== summary"
