@@ -38,6 +38,30 @@ static GMainLoop *loop;
 static GPid child;
 static int child_status = -1;
 
+#define STOP_GRACE_MS 500
+
+static gint64 stop_deadline;
+
+/* Clients still inside a call got ENODEV; give them a moment to close their
+ * files, so that none is cut off mid-call (umockdev's preload would abort it). */
+static gboolean stop_when_quiet(gpointer data)
+{
+	if (sim_ppdev_open_files() && g_get_monotonic_time() < stop_deadline)
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void stop(void)
+{
+	if (stop_deadline)
+		return;
+	stop_deadline = g_get_monotonic_time() + STOP_GRACE_MS * 1000;
+	sim_ppdev_stop();
+	if (stop_when_quiet(NULL))
+		g_timeout_add(10, stop_when_quiet, NULL);
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
 	int sig = GPOINTER_TO_INT(data);
@@ -45,7 +69,7 @@ static gboolean on_quit_signal(gpointer data)
 	if (child > 0)
 		kill(child, sig);  /* the command decides; we follow when it exits */
 	else
-		g_main_loop_quit(loop);
+		stop();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -66,7 +90,7 @@ static void on_child_exit(GPid pid, int status, gpointer data)
 	child_status = status;
 	child = 0;
 	g_spawn_close_pid(pid);
-	g_main_loop_quit(loop);
+	stop();
 }
 
 /* Could a program we start use raw I/O ports (root, or our own capability)? */
@@ -308,6 +332,7 @@ fail:
 	g_printerr("parclass-sim: %s\n", error->message);
 	exit_code = 1;
 out:
+	sim_ppdev_stop();
 	sim_testbed_destroy();
 	sim_ppdev_shutdown();
 	for (unsigned i = 0; i < n_ports; i++) {

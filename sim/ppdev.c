@@ -94,6 +94,7 @@ struct pp_file {
 
 static struct sim_port **ports;
 static unsigned n_ports;
+static bool stopping;           /* every call now fails as on a port that went away */
 static GList *files;            /* every open pp_file */
 static GSource *timer;
 static guint signal_poll;
@@ -1016,6 +1017,10 @@ static void file_request(struct sim_conn *c, unsigned long cmd, unsigned long a1
 		complete(f, -1, EBUSY);
 		return;
 	}
+	if (stopping) {
+		complete(f, cmd == SIM_WIRE_WRITE ? 0 : -1, cmd == SIM_WIRE_WRITE ? 0 : ENODEV);
+		return;
+	}
 	switch (cmd) {
 	case SIM_WIRE_IOCTL:
 		if (!f->port && a1 != PPEXCL && a1 != PPCLAIM && !generic_vfs_ioctl(a1))
@@ -1068,6 +1073,11 @@ static void file_gone(struct sim_conn *c)
 		unregister_file(f);
 	g_free(f);
 	sim_ppdev_kick(NULL);
+}
+
+unsigned sim_ppdev_open_files(void)
+{
+	return g_list_length(files);
 }
 
 const struct sim_wire_ops sim_ppdev_ops = {
@@ -1155,6 +1165,26 @@ void sim_ppdev_signal(bool start)
 				port_gone(g);
 		}
 	sim_ppdev_kick(NULL);
+}
+
+/* The simulator stops: calls that wait end as on a port that went away, so
+ * that no client is left inside a call when its connection closes (umockdev's
+ * preload would abort it). */
+void sim_ppdev_stop(void)
+{
+	stopping = true;
+	for (GList *l = files; l; l = l->next) {
+		struct pp_file *f = l->data;
+
+		if (!f->op)
+			continue;
+		if (f->op->kind == OP_CLAIM && f->port)
+			g_queue_remove(&f->port->waiters, f);
+		if (f->op->kind == OP_WRITE)
+			op_finish(f, (long)f->op->done, 0);
+		else
+			op_finish(f, -1, ENODEV);
+	}
 }
 
 void sim_ppdev_shutdown(void)

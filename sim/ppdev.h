@@ -17,6 +17,11 @@ extern const struct sim_wire_ops sim_ppdev_ops;
 /* Register ports so that faults and signals reach them; call once at start. */
 void sim_ppdev_init(struct sim_port **ports, unsigned n_ports);
 void sim_ppdev_shutdown(void);
+/* Stopping: end every waiting call and fail all new ones (ENODEV), so that
+ * clients are not inside a call when their connections close. */
+void sim_ppdev_stop(void);
+/* How many client files are open. */
+unsigned sim_ppdev_open_files(void);
 
 /* A device changed state or has reverse data: re-evaluate waiting calls. */
 void sim_ppdev_kick(void *unused);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,12 @@ void remove_tree(const char *path)
 	g_remove(path);
 }
 
+/* A simulator outlives no test: it dies with the test's process. */
+static void die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 struct sim *sim_start(const char *const *models)
 {
 	struct sim *s = g_new0(struct sim, 1);
@@ -69,6 +76,8 @@ struct sim *sim_start(const char *const *models)
 	s->dir = g_dir_make_tmp("parclass-test.XXXXXX", &error);
 	cr_assert(s->dir, "cannot make a temporary directory: %s", error ? error->message : "?");
 	s->record = g_build_filename(s->dir, "record", NULL);
+	s->runtime = g_build_filename(s->dir, "run", NULL);
+	setenv("PARCLASS_RUNTIME_DIR", s->runtime, 1);
 
 	g_ptr_array_add(argv, g_strdup(prog));
 	g_ptr_array_add(argv, g_strdup("--serve"));
@@ -87,7 +96,7 @@ struct sim *sim_start(const char *const *models)
 	/* The simulator itself must not run under the emulation. */
 	env = g_environ_unsetenv(env, "LD_PRELOAD");
 	env = g_environ_unsetenv(env, "UMOCKDEV_DIR");
-	cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+	cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
 					   &s->pid, NULL, &out_fd, NULL, &error),
 		  "cannot start %s: %s", prog, error ? error->message : "?");
 
@@ -146,6 +155,7 @@ void sim_free(struct sim *s)
 	remove_tree(s->dir);
 	g_free(s->dir);
 	g_free(s->record);
+	g_free(s->runtime);
 	g_free(s->testbed);
 	g_free(s);
 }

@@ -17,11 +17,13 @@ struct sim {
 	GPid pid;
 	char *dir;        /* private temporary directory */
 	char *record;     /* dir/record: the --record directory */
+	char *runtime;    /* dir/run: PARCLASS_RUNTIME_DIR for libparclass */
 	char *testbed;    /* the simulator's UMOCKDEV_DIR */
 };
 
 /* Start "parclass-sim --serve" with one model text per port (NULL-terminated
- * array; NULL or empty array: the built-in default printer). */
+ * array; NULL or empty array: the built-in default printer). Also points
+ * libparclass at a private runtime directory (PARCLASS_RUNTIME_DIR). */
 struct sim *sim_start(const char *const *models);
 /* Same, with one model text. */
 struct sim *sim_start1(const char *model);

@@ -1,0 +1,692 @@
+/*
+ * device.c - device handles: exclusive open, lock, modes, IDs, reads and writes
+ *
+ * The link (the IEEE 1284 mode the device is in, and the ECP direction) is
+ * tracked here and changed only when an operation needs another one: a
+ * write puts the link in the negotiated forward mode, a read in the
+ * negotiated reverse mode, a status query or reset in compatibility mode.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parclass-private.h"
+
+#define WRITE_CHUNK 65536          /* per call, so that a cancel is seen soon */
+#define WRITE_SLICE_MS 200         /* kernel inactivity timeout per call */
+#define READ_POLL_MS 5
+#define FRESH_ID_TIMEOUT_MS 2000
+
+struct parclass_device {
+	parclass_context *ctx;
+	parclass_port *port;
+	int address;
+	char name[24];
+	char location[24];
+	int open_fd;                /* the exclusive-open lock */
+
+	int link;                   /* kernel mode the link is in (PC_M_*) */
+	bool reverse;               /* ECP link turned around */
+	unsigned modes;             /* port and device both do; 0 = not probed */
+	unsigned write_mode, read_mode;
+	int channel, sent_channel;  /* ECP write channel; the one the device last got */
+};
+
+static const struct pc_port_ops *ops_of(parclass_device *dev)
+{
+	return dev->ctx->ops;
+}
+
+static bool locked(parclass_device *dev)
+{
+	return dev->port->held;
+}
+
+_public_ int parclass_device_open(parclass_context *ctx, const char *location, parclass_device **out)
+{
+	parclass_device *dev;
+	int number, address, r;
+
+	assert_return(ctx && location && out, -EINVAL);
+	r = parclass_location_parse(location, &number, &address);
+	if (r < 0)
+		return r;
+	dev = calloc(1, sizeof *dev);
+	if (!dev)
+		return -ENOMEM;
+	dev->ctx = parclass_context_ref(ctx);
+	dev->address = address;
+	dev->open_fd = -1;
+	dev->link = PC_M_COMPAT;
+	dev->write_mode = PARCLASS_MODE_CENTRONICS;
+	dev->read_mode = PARCLASS_MODE_NIBBLE;
+	dev->channel = dev->sent_channel = -1;
+	if (address == PARCLASS_ADDRESS_END) {
+		bool chain = strstr(location, ".4") || strstr(location, "daisy=4");
+
+		snprintf(dev->name, sizeof dev->name, "parport%d%s", number, chain ? ".4" : "");
+		snprintf(dev->location, sizeof dev->location, "LPT%d%s", number + 1, chain ? ".4" : "");
+	} else {
+		snprintf(dev->name, sizeof dev->name, "parport%d.%d", number, address);
+		snprintf(dev->location, sizeof dev->location, "LPT%d.%d", number + 1, address);
+	}
+	r = parclass_port_open(ctx, location, &dev->port);
+	if (r < 0)
+		goto fail;
+	dev->open_fd = pc_open_lock(ctx, number, address);
+	if (dev->open_fd < 0) {
+		r = dev->open_fd;
+		pc_dbg(ctx, "%s is open elsewhere", dev->location);
+		goto fail;
+	}
+	*out = dev;
+	return 0;
+
+fail:
+	parclass_device_close(dev);
+	return r;
+}
+
+_public_ void parclass_device_close(parclass_device *dev)
+{
+	if (!dev)
+		return;
+	if (dev->port && locked(dev))
+		parclass_device_unlock(dev, 0);
+	parclass_port_close(dev->port);
+	if (dev->open_fd >= 0)
+		close(dev->open_fd);
+	parclass_context_unref(dev->ctx);
+	free(dev);
+}
+
+_public_ const char *parclass_device_get_location(const parclass_device *dev)
+{
+	return dev ? dev->location : NULL;
+}
+
+_public_ const char *parclass_device_get_name(const parclass_device *dev)
+{
+	return dev ? dev->name : NULL;
+}
+
+_public_ int parclass_device_get_address(const parclass_device *dev)
+{
+	return dev ? dev->address : PARCLASS_ADDRESS_END;
+}
+
+_public_ parclass_port *parclass_device_get_port(parclass_device *dev)
+{
+	return dev ? dev->port : NULL;
+}
+
+_public_ int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned flags)
+{
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = parclass_port_lock(dev->port, dev->address, timeout_ms, flags);
+	if (r == 0) {
+		/* Whoever had the port before left the device in compatibility mode. */
+		dev->link = PC_M_COMPAT;
+		dev->reverse = false;
+		dev->sent_channel = -1;
+	}
+	return r;
+}
+
+_public_ int parclass_device_unlock(parclass_device *dev, unsigned flags)
+{
+	assert_return(dev, -EINVAL);
+	if (!locked(dev))
+		return -ENOLCK;
+	parclass_device_terminate(dev);
+	return parclass_port_unlock(dev->port, flags);
+}
+
+_public_ int parclass_device_cancel(parclass_device *dev)
+{
+	assert_return(dev, -EINVAL);
+	return parclass_port_cancel(dev->port);
+}
+
+/* The bus, claimed, for an operation of a locked device. */
+static int bus(parclass_device *dev, struct pc_hw **hw)
+{
+	int r;
+
+	if (!locked(dev))
+		return -ENOLCK;
+	r = pc_port_ensure_bus(dev->port, pc_now_ms() + 2000);
+	if (r < 0)
+		return r;
+	*hw = dev->port->hw;
+	return 0;
+}
+
+/* ---- modes ---- */
+
+unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, struct pc_hw *hw, int64_t deadline)
+{
+	unsigned port = ops->port_modes(hw), m = PARCLASS_MODE_CENTRONICS;
+
+	ops->terminate(hw);
+	if (ops->negotiate(hw, PC_M_NIBBLE) < 0) {
+		/* No IEEE 1284 answer: a Centronics printer, or nothing. */
+		ops->terminate(hw);
+		return m;
+	}
+	m |= PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE;
+	ops->terminate(hw);
+	if ((port & PARCLASS_MODE_BYTE_BIDIR) && pc_now_ms() < deadline) {
+		if (ops->negotiate(hw, PC_M_BYTE) == 0)
+			m |= PARCLASS_MODE_BYTE_BIDIR;
+		ops->terminate(hw);
+	}
+	if ((port & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW)) &&
+	    pc_now_ms() < deadline) {
+		if (ops->negotiate(hw, PC_M_ECP) == 0)
+			m |= port & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
+		ops->terminate(hw);
+	}
+	if ((port & (PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW)) && pc_now_ms() < deadline) {
+		if (ops->negotiate(hw, PC_M_EPP) == 0)
+			m |= port & (PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW);
+		ops->terminate(hw);
+	}
+	pc_dbg(ctx, "modes: %#x (port %#x)", m, port);
+	return m;
+}
+
+_public_ int parclass_device_get_modes(parclass_device *dev, unsigned *modes)
+{
+	struct pc_hw *hw;
+	char text[16];
+	int r;
+
+	assert_return(dev && modes, -EINVAL);
+	if (!dev->modes) {
+		r = bus(dev, &hw);
+		if (r < 0)
+			return r;
+		dev->modes = pc_probe_modes(dev->ctx, ops_of(dev), hw, pc_now_ms() + 2000);
+		dev->link = PC_M_COMPAT;
+		snprintf(text, sizeof text, "%#x\n", dev->modes);
+		pc_cache_store(dev->ctx, dev->port->number, dev->address, "modes", text, strlen(text));
+	}
+	*modes = dev->modes;
+	return 0;
+}
+
+static const unsigned forward_order[] = {
+	PARCLASS_MODE_ECP_HW_IRQ, PARCLASS_MODE_ECP_HW_NOIRQ, PARCLASS_MODE_EPP_HW, PARCLASS_MODE_ECP_SW,
+	PARCLASS_MODE_EPP_SW, PARCLASS_MODE_IEEE_COMPATIBILITY, PARCLASS_MODE_CENTRONICS,
+};
+static const unsigned reverse_order[] = {
+	PARCLASS_MODE_ECP_HW_IRQ, PARCLASS_MODE_ECP_HW_NOIRQ, PARCLASS_MODE_EPP_HW, PARCLASS_MODE_ECP_SW,
+	PARCLASS_MODE_EPP_SW, PARCLASS_MODE_BYTE_BIDIR, PARCLASS_MODE_NIBBLE,
+};
+
+static unsigned pick(const unsigned *order, size_t n, unsigned possible)
+{
+	for (size_t i = 0; i < n; i++)
+		if (possible & order[i])
+			return order[i];
+	return 0;
+}
+
+_public_ int parclass_device_negotiate(parclass_device *dev, unsigned write_mask, unsigned read_mask,
+				       unsigned *write_mode, unsigned *read_mode)
+{
+	unsigned modes, w = 0, rd = 0;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = parclass_device_get_modes(dev, &modes);
+	if (r < 0)
+		return r;
+	if (write_mask) {
+		w = pick(forward_order, sizeof forward_order / sizeof forward_order[0], modes & write_mask);
+		if (!w)
+			return -ENOTSUP;
+	}
+	if (read_mask) {
+		rd = pick(reverse_order, sizeof reverse_order / sizeof reverse_order[0], modes & read_mask);
+		if (!rd)
+			return -ENOTSUP;
+	}
+	if (w)
+		dev->write_mode = w;
+	if (rd)
+		dev->read_mode = rd;
+	pc_dbg(dev->ctx, "%s: write %s, read %s", dev->location, parclass_mode_name(dev->write_mode),
+	       parclass_mode_name(dev->read_mode));
+	if (write_mode)
+		*write_mode = dev->write_mode;
+	if (read_mode)
+		*read_mode = dev->read_mode;
+	return 0;
+}
+
+static int kernel_mode(unsigned mode)
+{
+	switch (mode) {
+	case PARCLASS_MODE_NIBBLE: return PC_M_NIBBLE;
+	case PARCLASS_MODE_BYTE_BIDIR: return PC_M_BYTE;
+	case PARCLASS_MODE_ECP_HW_IRQ:
+	case PARCLASS_MODE_ECP_HW_NOIRQ: return PC_M_ECP;
+	case PARCLASS_MODE_ECP_SW: return PC_M_ECPSWE;
+	case PARCLASS_MODE_EPP_HW: return PC_M_EPP;
+	case PARCLASS_MODE_EPP_SW: return PC_M_EPPSWE;
+	}
+	return PC_M_COMPAT;
+}
+
+static bool is_ecp(int kmode)
+{
+	return kmode == PC_M_ECP || kmode == PC_M_ECPSWE;
+}
+
+/* Put the link in @kmode (forward for ECP). */
+static int set_link(parclass_device *dev, struct pc_hw *hw, int kmode)
+{
+	int r;
+
+	if (dev->link == kmode)
+		return 0;
+	if (dev->link != PC_M_COMPAT)
+		ops_of(dev)->terminate(hw);
+	dev->link = PC_M_COMPAT;
+	dev->reverse = false;
+	dev->sent_channel = -1;
+	if (kmode == PC_M_COMPAT)
+		return 0;
+	r = ops_of(dev)->negotiate(hw, kmode);
+	if (r < 0) {
+		pc_info(dev->ctx, "%s: negotiating %#x failed: %s", dev->location, (unsigned)kmode,
+			parclass_strerror(r));
+		ops_of(dev)->terminate(hw);
+		return r == -ENXIO ? -ENOTSUP : -EIO;
+	}
+	dev->link = kmode;
+	return 0;
+}
+
+_public_ int parclass_device_get_current_mode(parclass_device *dev, unsigned *mode)
+{
+	assert_return(dev && mode, -EINVAL);
+	switch (dev->link) {
+	case PC_M_COMPAT: *mode = PARCLASS_MODE_CENTRONICS; break;
+	case PC_M_NIBBLE: *mode = PARCLASS_MODE_NIBBLE; break;
+	case PC_M_BYTE: *mode = PARCLASS_MODE_BYTE_BIDIR; break;
+	case PC_M_ECP: *mode = (dev->modes & PARCLASS_MODE_ECP_HW_IRQ) ? PARCLASS_MODE_ECP_HW_IRQ
+								       : PARCLASS_MODE_ECP_HW_NOIRQ; break;
+	case PC_M_ECPSWE: *mode = PARCLASS_MODE_ECP_SW; break;
+	case PC_M_EPP: *mode = PARCLASS_MODE_EPP_HW; break;
+	default: *mode = PARCLASS_MODE_EPP_SW; break;
+	}
+	return 0;
+}
+
+_public_ int parclass_device_fwd_to_rev(parclass_device *dev)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	if (!is_ecp(dev->link))
+		return -ENOTSUP;
+	if (dev->reverse)
+		return 0;
+	r = ops_of(dev)->ecp_fwd_to_rev(hw);
+	if (r < 0)
+		return -EIO;
+	dev->reverse = true;
+	return 0;
+}
+
+_public_ int parclass_device_rev_to_fwd(parclass_device *dev)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	if (!is_ecp(dev->link))
+		return -ENOTSUP;
+	if (!dev->reverse)
+		return 0;
+	r = ops_of(dev)->ecp_rev_to_fwd(hw);
+	if (r < 0)
+		return -EIO;
+	dev->reverse = false;
+	return 0;
+}
+
+_public_ int parclass_device_terminate(parclass_device *dev)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	return set_link(dev, hw, PC_M_COMPAT);
+}
+
+/* ---- device ID ---- */
+
+/* The ID as raw bytes: fresh from the device, or what is known. */
+static int raw_id(parclass_device *dev, unsigned flags, char **raw, size_t *len)
+{
+	int number = dev->port->number, r;
+	char *text;
+
+	if (flags & PARCLASS_ID_FRESH) {
+		struct pc_hw *hw;
+
+		r = bus(dev, &hw);
+		if (r < 0)
+			return r;
+		set_link(dev, hw, PC_M_COMPAT);
+		r = pc_read_fresh_id(dev->ctx, ops_of(dev), hw, pc_now_ms() + FRESH_ID_TIMEOUT_MS, raw, len);
+		dev->link = PC_M_COMPAT;
+		if (r == 0)
+			pc_cache_store(dev->ctx, number, dev->address, "id", *raw, *len);
+		return r;
+	}
+	*raw = pc_cache_load(dev->ctx, number, dev->address, "id", len);
+	if (*raw)
+		return 0;
+	text = pc_proc_autoprobe(number, dev->address);
+	if (!text)
+		return -ENOENT;
+	/* The kernel's cache has no length bytes: give it standard ones. */
+	*len = strlen(text) + 2;
+	*raw = malloc(*len + 1);
+	if (!*raw) {
+		free(text);
+		return -ENOMEM;
+	}
+	(*raw)[0] = (char)(*len >> 8);
+	(*raw)[1] = (char)(*len & 0xff);
+	memcpy(*raw + 2, text, *len - 2);
+	(*raw)[*len] = '\0';
+	free(text);
+	return 0;
+}
+
+_public_ int parclass_device_get_id(parclass_device *dev, unsigned flags, void *buf, size_t len, size_t *size)
+{
+	parclass_device_id *parsed;
+	size_t rawlen, need;
+	char *raw;
+	int r, text;
+
+	assert_return(dev && size && (buf || !len), -EINVAL);
+	r = raw_id(dev, flags, &raw, &rawlen);
+	if (r < 0)
+		return r;
+	/* What we hand out must be a device ID. */
+	r = parclass_device_id_parse_raw(raw, rawlen, &parsed);
+	if (r < 0) {
+		free(raw);
+		return r == -ENOMEM ? r : -EPROTO;
+	}
+	parclass_device_id_free(parsed);
+	text = pc_device_id_text_length((const uint8_t *)raw, rawlen);
+	need = (flags & PARCLASS_ID_RAW) ? (size_t)text + 2 : (size_t)text;
+	*size = need;
+	if (!buf) {
+		free(raw);
+		return 0;
+	}
+	if (len < need + ((flags & PARCLASS_ID_RAW) ? 0 : 1)) {
+		free(raw);
+		return -ENOSPC;
+	}
+	if (flags & PARCLASS_ID_RAW) {
+		memcpy(buf, raw, need);
+	} else {
+		memcpy(buf, raw + 2, need);
+		((char *)buf)[need] = '\0';
+	}
+	free(raw);
+	return 0;
+}
+
+_public_ int parclass_device_get_id_parsed(parclass_device *dev, unsigned flags, parclass_device_id **out)
+{
+	size_t rawlen;
+	char *raw;
+	int r;
+
+	assert_return(dev && out, -EINVAL);
+	r = raw_id(dev, flags, &raw, &rawlen);
+	if (r < 0)
+		return r;
+	r = parclass_device_id_parse_raw(raw, rawlen, out);
+	free(raw);
+	return r < 0 && r != -ENOMEM ? -EPROTO : r;
+}
+
+/* ---- I/O ---- */
+
+/* Did parclass_device_cancel() come? (The eventfd is non-blocking.) */
+static bool cancelled(parclass_device *dev)
+{
+	int fd = dev->port->queue.cancel_fd;
+	uint64_t v;
+
+	return fd >= 0 && read(fd, &v, sizeof v) == sizeof v;
+}
+
+static enum pc_xfer forward_xfer(int kmode, bool command)
+{
+	switch (kmode) {
+	case PC_M_ECP: return command ? PC_XFER_ECP_ADDR : PC_XFER_ECP;
+	case PC_M_ECPSWE: return command ? PC_XFER_ECPSW_ADDR : PC_XFER_ECPSW;
+	case PC_M_EPP: return PC_XFER_EPP;
+	case PC_M_EPPSWE: return PC_XFER_EPPSW;
+	}
+	return PC_XFER_COMPAT;
+}
+
+static enum pc_xfer reverse_xfer(int kmode)
+{
+	switch (kmode) {
+	case PC_M_BYTE: return PC_XFER_BYTE;
+	case PC_M_ECP: return PC_XFER_ECP;
+	case PC_M_ECPSWE: return PC_XFER_ECPSW;
+	case PC_M_EPP: return PC_XFER_EPP;
+	case PC_M_EPPSWE: return PC_XFER_EPPSW;
+	}
+	return PC_XFER_NIBBLE;
+}
+
+/* The link ready to send: the forward mode, ECP turned forward, its channel set. */
+static int ready_to_send(parclass_device *dev, struct pc_hw *hw)
+{
+	int kmode = kernel_mode(dev->write_mode), r;
+
+	r = set_link(dev, hw, kmode);
+	if (r < 0)
+		return r;
+	if (is_ecp(kmode) && dev->reverse) {
+		if (ops_of(dev)->ecp_rev_to_fwd(hw) < 0)
+			return -EIO;
+		dev->reverse = false;
+	}
+	if (is_ecp(kmode) && dev->channel >= 0 && dev->channel != dev->sent_channel) {
+		uint8_t addr = (uint8_t)(0x80 | dev->channel);
+
+		if (ops_of(dev)->write(hw, forward_xfer(kmode, true), &addr, 1, WRITE_SLICE_MS) != 1)
+			return -EIO;
+		dev->sent_channel = dev->channel;
+	}
+	return 0;
+}
+
+_public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
+				   size_t *written)
+{
+	const char *p = buf;
+	struct pc_hw *hw;
+	size_t done = 0;
+	int64_t deadline;
+	int r;
+
+	assert_return(dev && (buf || !len), -EINVAL);
+	if (written)
+		*written = 0;
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	r = ready_to_send(dev, hw);
+	if (r < 0)
+		return r;
+	pc_queue_reset_cancel(&dev->port->queue);
+	deadline = pc_deadline(timeout_ms);
+	while (done < len) {
+		int left = pc_remaining(deadline);
+		int slice = left < 0 || left > WRITE_SLICE_MS ? WRITE_SLICE_MS : left;
+		size_t n = len - done > WRITE_CHUNK ? WRITE_CHUNK : len - done;
+		ssize_t w = ops_of(dev)->write(hw, forward_xfer(dev->link, false), p + done, n, slice);
+
+		if (w > 0) {
+			done += (size_t)w;
+			deadline = pc_deadline(timeout_ms);   /* the timeout counts inactivity */
+		} else if (w < 0 && w != -EAGAIN && w != -EINTR) {
+			r = w == -ENODEV ? -ENODEV : -EIO;
+			break;
+		}
+		if (done < len && cancelled(dev)) {
+			r = -ECANCELED;
+			break;
+		}
+		if (w == -EINTR) {
+			r = -EINTR;
+			break;
+		}
+		if (w <= 0) {
+			if (pc_now_ms() >= deadline) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			/* A printer that is out of paper or off line refuses at once: wait a little. */
+			pc_sleep_ms(10);
+		}
+	}
+	if (written)
+		*written = done;
+	return done == len ? 0 : r;
+}
+
+_public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
+{
+	struct pc_hw *hw;
+	int64_t deadline = pc_deadline(timeout_ms);
+	int kmode, r;
+
+	assert_return(dev && (buf || !len), -EINVAL);
+	if (got)
+		*got = 0;
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	kmode = kernel_mode(dev->read_mode);
+	r = set_link(dev, hw, kmode);
+	if (r < 0)
+		return r;
+	if (is_ecp(kmode) && !dev->reverse) {
+		if (ops_of(dev)->ecp_fwd_to_rev(hw) < 0)
+			return -EIO;
+		dev->reverse = true;
+	}
+	pc_queue_reset_cancel(&dev->port->queue);
+	for (;;) {
+		ssize_t n = len ? ops_of(dev)->read(hw, reverse_xfer(kmode), buf, len) : 0;
+
+		if (n > 0) {
+			if (got)
+				*got = (size_t)n;
+			return 0;
+		}
+		if (n < 0 && n != -EAGAIN)
+			return n == -EINTR || n == -ENODEV ? (int)n : -EIO;
+		if (!len || pc_now_ms() >= deadline)
+			return 0;
+		if (cancelled(dev))
+			return -ECANCELED;
+		pc_sleep_ms(READ_POLL_MS);
+	}
+}
+
+_public_ int parclass_device_set_write_channel(parclass_device *dev, int channel)
+{
+	assert_return(dev, -EINVAL);
+	assert_return(channel >= -1 && channel <= 127, -EINVAL);
+	if (!locked(dev))
+		return -ENOLCK;
+	dev->channel = channel;
+	return 0;
+}
+
+_public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
+{
+	struct pc_hw *hw;
+	uint8_t st, ctl;
+	int r;
+
+	assert_return(dev && status, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	set_link(dev, hw, PC_M_COMPAT);
+	if (ops_of(dev)->read_status(hw, &st) < 0 || ops_of(dev)->read_control(hw, &ctl) < 0)
+		return -EIO;
+	*status = parclass_status_decode(st, ctl);
+	return 0;
+}
+
+_public_ int parclass_device_reset(parclass_device *dev)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	set_link(dev, hw, PC_M_COMPAT);
+	/* IEEE 1284: nInit low for at least 50 us resets the printer. */
+	ops_of(dev)->frob_control(hw, PC_CTL_INIT, 0);
+	pc_sleep_ms(1);
+	ops_of(dev)->frob_control(hw, PC_CTL_INIT, PC_CTL_INIT);
+	return 0;
+}
+
+_public_ int parclass_device_get_interrupt_fd(parclass_device *dev, int *fd)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev && fd, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	r = ops_of(dev)->interrupt_fd(hw);
+	if (r < 0)
+		return r;
+	*fd = r;
+	return 0;
+}

@@ -1,0 +1,215 @@
+/*
+ * names.c - locations, status bits and mode names: pure translations
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parclass-private.h"
+
+/* ---- locations ---- */
+
+static bool parse_uint(const char *s, const char **end, int max, int *out)
+{
+	long v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (*s++ - '0');
+		if (v > max)
+			return false;
+	}
+	*end = s;
+	*out = (int)v;
+	return true;
+}
+
+/* ".A" after a port: 0..3 a chain device, 4 the end-of-chain device. */
+static bool parse_address(const char *s, int *address)
+{
+	int a;
+
+	if (!*s) {
+		*address = PARCLASS_ADDRESS_END;
+		return true;
+	}
+	if (*s != '.' || !parse_uint(s + 1, &s, 4, &a) || *s)
+		return false;
+	*address = a == 4 ? PARCLASS_ADDRESS_END : a;
+	return true;
+}
+
+/* "daisy=N" among URI options. */
+static bool uri_address(const char *query, int *address)
+{
+	*address = PARCLASS_ADDRESS_END;
+	while (query && *query) {
+		const char *amp = strchr(query, '&');
+		size_t n = amp ? (size_t)(amp - query) : strlen(query);
+
+		if (n > 6 && !strncmp(query, "daisy=", 6)) {
+			const char *end;
+			int a;
+
+			if (!parse_uint(query + 6, &end, 4, &a) || end != query + n)
+				return false;
+			*address = a == 4 ? PARCLASS_ADDRESS_END : a;
+		}
+		query = amp ? amp + 1 : NULL;
+	}
+	return true;
+}
+
+_public_ int parclass_location_parse(const char *location, int *port, int *address)
+{
+	const char *s = location, *rest;
+	int n, a;
+
+	assert_return(location && port && address, -EINVAL);
+	if (!strncmp(s, "parclass:", 9)) {
+		const char *q;
+		char path[64];
+		size_t len;
+
+		s += 9;
+		q = strchr(s, '?');
+		len = q ? (size_t)(q - s) : strlen(s);
+		if (len >= sizeof path || strncmp(s, "/dev/parport", 12))
+			return -EINVAL;
+		memcpy(path, s, len);
+		path[len] = '\0';
+		if (!parse_uint(path + 12, &rest, PC_MAX_PORTS - 1, &n) || *rest || !uri_address(q ? q + 1 : NULL, &a))
+			return -EINVAL;
+	} else if (!strncmp(s, "/dev/parport", 12)) {
+		if (!parse_uint(s + 12, &rest, PC_MAX_PORTS - 1, &n) || *rest)
+			return -EINVAL;
+		a = PARCLASS_ADDRESS_END;
+	} else if (!strncmp(s, "parport", 7)) {
+		if (!parse_uint(s + 7, &rest, PC_MAX_PORTS - 1, &n) || !parse_address(rest, &a))
+			return -EINVAL;
+	} else if (!strncasecmp(s, "LPT", 3)) {
+		if (!parse_uint(s + 3, &rest, PC_MAX_PORTS, &n) || n < 1 || !parse_address(rest, &a))
+			return -EINVAL;
+		n--;
+	} else {
+		return -EINVAL;
+	}
+	*port = n;
+	*address = a;
+	return 0;
+}
+
+/* ---- status ---- */
+
+_public_ unsigned parclass_status_decode(unsigned st, unsigned ctl)
+{
+	bool busy = !(st & PC_ST_BUSY), fault_high = st & PC_ST_ERROR, ack_high = st & PC_ST_ACK;
+	unsigned s = 0;
+
+	if (!(ctl & PC_CTL_INIT))
+		s |= PARCLASS_STATUS_INIT;
+	if (ctl & PC_CTL_AUTOFD)
+		s |= PARCLASS_STATUS_AUTOFEED;
+	if ((st & 0xf8) == 0x78)
+		return s | PARCLASS_STATUS_NOT_CONNECTED;
+	if (!fault_high && !ack_high && !busy)
+		return s | PARCLASS_STATUS_POWER_OFF;
+	if (st & PC_ST_PAPEROUT)
+		s |= PARCLASS_STATUS_PAPER_EMPTY;
+	if (fault_high && busy && !(st & PC_ST_SELECT))
+		s |= PARCLASS_STATUS_OFF_LINE;
+	if (busy)
+		s |= PARCLASS_STATUS_BUSY;
+	if (st & PC_ST_SELECT)
+		s |= PARCLASS_STATUS_SELECTED;
+	if (!fault_high)
+		s |= PARCLASS_STATUS_ERROR;
+	return s;
+}
+
+_public_ const char *parclass_status_name(unsigned bit)
+{
+	switch (bit) {
+	case PARCLASS_STATUS_INIT: return "INIT";
+	case PARCLASS_STATUS_AUTOFEED: return "AUTOFEED";
+	case PARCLASS_STATUS_PAPER_EMPTY: return "PAPER_EMPTY";
+	case PARCLASS_STATUS_OFF_LINE: return "OFF_LINE";
+	case PARCLASS_STATUS_POWER_OFF: return "POWER_OFF";
+	case PARCLASS_STATUS_NOT_CONNECTED: return "NOT_CONNECTED";
+	case PARCLASS_STATUS_BUSY: return "BUSY";
+	case PARCLASS_STATUS_SELECTED: return "SELECTED";
+	case PARCLASS_STATUS_ERROR: return "ERROR";
+	}
+	return NULL;
+}
+
+/* ---- modes ---- */
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} mode_names[] = {
+	{ PARCLASS_MODE_CENTRONICS, "CENTRONICS" },
+	{ PARCLASS_MODE_IEEE_COMPATIBILITY, "IEEE_COMPATIBILITY" },
+	{ PARCLASS_MODE_NIBBLE, "NIBBLE" },
+	{ PARCLASS_MODE_CHANNEL_NIBBLE, "CHANNEL_NIBBLE" },
+	{ PARCLASS_MODE_BYTE_BIDIR, "BYTE_BIDIR" },
+	{ PARCLASS_MODE_EPP_HW, "EPP_HW" },
+	{ PARCLASS_MODE_EPP_SW, "EPP_SW" },
+	{ PARCLASS_MODE_BOUNDED_ECP, "BOUNDED_ECP" },
+	{ PARCLASS_MODE_ECP_HW_NOIRQ, "ECP_HW_NOIRQ" },
+	{ PARCLASS_MODE_ECP_HW_IRQ, "ECP_HW_IRQ" },
+	{ PARCLASS_MODE_ECP_SW, "ECP_SW" },
+};
+
+static const struct {
+	const char *name;
+	unsigned mask;
+} mode_short_names[] = {
+	{ "compat", PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY },
+	{ "nibble", PARCLASS_MODE_NIBBLE },
+	{ "byte", PARCLASS_MODE_BYTE_BIDIR },
+	{ "ecp", PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ },
+	{ "ecpsw", PARCLASS_MODE_ECP_SW },
+	{ "epp", PARCLASS_MODE_EPP_HW },
+	{ "eppsw", PARCLASS_MODE_EPP_SW },
+};
+
+_public_ const char *parclass_mode_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
+		if (mode_names[i].bit == bit)
+			return mode_names[i].name;
+	return NULL;
+}
+
+_public_ unsigned parclass_mode_from_name(const char *name)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
+		if (!strcasecmp(mode_names[i].name, name))
+			return mode_names[i].bit;
+	for (size_t i = 0; i < sizeof mode_short_names / sizeof mode_short_names[0]; i++)
+		if (!strcasecmp(mode_short_names[i].name, name))
+			return mode_short_names[i].mask;
+	return 0;
+}
+
+unsigned pc_port_modes_from_caps(bool spp, bool tristate, bool epp, bool ecp, bool irq)
+{
+	unsigned m = PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE;
+
+	(void)spp;
+	if (tristate)
+		m |= PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_SW | PARCLASS_MODE_EPP_SW;
+	if (epp)
+		m |= PARCLASS_MODE_EPP_HW;
+	if (ecp)
+		m |= irq ? PARCLASS_MODE_ECP_HW_IRQ : PARCLASS_MODE_ECP_HW_NOIRQ;
+	return m;
+}

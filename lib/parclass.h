@@ -1,0 +1,526 @@
+/*
+ * parclass.h - libparclass, the parallel-class library
+ *
+ * The Windows parallel-class model brought to Linux user space on top of
+ * libieee1284 and the kernel's ppdev driver: exclusive device open, fair
+ * cross-process port arbitration, IEEE 1284 mode negotiation, device IDs and
+ * reads and writes with timeouts, for ports, their end-of-chain devices and
+ * IEEE 1284.3 daisy-chain devices.
+ *
+ * Conventions
+ *   - Functions return an int: 0 (or a positive count) on success, a negative
+ *     errno value on failure; parclass_strerror() describes it.
+ *   - Out-parameters are written only on success, unless documented.
+ *   - *_new / *_open set their result only on success; *_unref, *_close and
+ *     *_free accept NULL.
+ *   - Nothing waits forever: every wait has a timeout in milliseconds
+ *     (a negative timeout waits without limit) or a cancel path.
+ *   - The library never prints: it logs through the context's callback, which
+ *     is silent unless set, or unless PARCLASS_DEBUG is set in the
+ *     environment (then debug messages go to stderr).
+ *
+ * Thread safety
+ *   A context and the ports, devices and enumerations made from it may be
+ *   used by one thread at a time (use them from several threads only with
+ *   your own locking). The exception: parclass_port_cancel() and
+ *   parclass_device_cancel() may be called from any thread, at any time
+ *   while the handle exists, to end a wait in another thread.
+ *   Separate contexts are independent; processes share ports through the
+ *   runtime directory.
+ *
+ * This header is C89 and C++ clean.
+ */
+#ifndef PARCLASS_H
+#define PARCLASS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PARCLASS_EXPORT __attribute__((visibility("default")))
+#else
+#define PARCLASS_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------
+ * Constants
+ * ------------------------------------------------------------------------ */
+
+/**
+ * IEEE 1284 modes, as bits of a mode mask. The values are those of the
+ * Windows parallel-class negotiation mask (PARCLASS_MODE_x = Windows x):
+ *
+ *   CENTRONICS          forward: compatibility mode without IEEE 1284
+ *   IEEE_COMPATIBILITY  forward: compatibility mode of an IEEE 1284 device
+ *   NIBBLE              reverse: nibble mode
+ *   CHANNEL_NIBBLE      reverse: IEEE 1284.4 channelised nibble (never offered)
+ *   BYTE_BIDIR          reverse: byte mode (a bidirectional, TRISTATE port)
+ *   EPP_HW, EPP_SW      both: EPP, by the port's hardware or in software
+ *   BOUNDED_ECP         both: bounded ECP (never offered: Linux lacks it)
+ *   ECP_HW_NOIRQ        both: ECP by the port's hardware, polled
+ *   ECP_HW_IRQ          both: ECP by the port's hardware, with an interrupt
+ *   ECP_SW              both: ECP emulated in software
+ */
+#define PARCLASS_MODE_CENTRONICS         0x0001
+#define PARCLASS_MODE_IEEE_COMPATIBILITY 0x0002
+#define PARCLASS_MODE_NIBBLE             0x0004
+#define PARCLASS_MODE_CHANNEL_NIBBLE     0x0008
+#define PARCLASS_MODE_BYTE_BIDIR         0x0010
+#define PARCLASS_MODE_EPP_HW             0x0020
+#define PARCLASS_MODE_EPP_SW             0x0040
+#define PARCLASS_MODE_BOUNDED_ECP        0x0080
+#define PARCLASS_MODE_ECP_HW_NOIRQ       0x0100
+#define PARCLASS_MODE_ECP_HW_IRQ         0x0200
+#define PARCLASS_MODE_ECP_SW             0x0400
+
+/** Modes that can move data host to peripheral. */
+#define PARCLASS_MODES_FORWARD (PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | \
+				PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW | PARCLASS_MODE_BOUNDED_ECP | \
+				PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW)
+/** Modes that can move data peripheral to host. */
+#define PARCLASS_MODES_REVERSE (PARCLASS_MODE_NIBBLE | PARCLASS_MODE_CHANNEL_NIBBLE | \
+				PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW | \
+				PARCLASS_MODE_BOUNDED_ECP | PARCLASS_MODE_ECP_HW_NOIRQ | \
+				PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW)
+/** What a printer driver asks for: hardware ECP, else compatibility forward;
+ *  ECP, else byte, else nibble reverse. No software ECP, no EPP. */
+#define PARCLASS_MODES_PRINTER_WRITE (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | \
+				      PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_CENTRONICS)
+#define PARCLASS_MODES_PRINTER_READ (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | \
+				     PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_NIBBLE)
+
+/**
+ * Status bits, as the Windows PAR_QUERY_INFORMATION status, derived from the
+ * status and control lines in compatibility mode (register values are those
+ * of a PC port; bit 7 is the inverted Busy line):
+ *
+ *   INIT           nInit is low (the printer is being reset)
+ *   AUTOFEED       nAutoFd is low
+ *   PAPER_EMPTY    PError high                    (not with NOT_CONNECTED)
+ *   OFF_LINE       Select low, nFault high, Busy high
+ *   POWER_OFF      nFault low, nAck low, Busy low
+ *   NOT_CONNECTED  all five status lines high: only the host's pull-ups
+ *                  drive them (no cable, nothing at its end)
+ *   BUSY           Busy high                      (not with NOT_CONNECTED)
+ *   SELECTED       Select high                    (not with NOT_CONNECTED)
+ *
+ * A ready printer reads SELECTED alone. PARCLASS_STATUS_ERROR is not a
+ * Windows bit: nFault low while powered (an error, a jam, an open door).
+ */
+#define PARCLASS_STATUS_INIT          0x01
+#define PARCLASS_STATUS_AUTOFEED      0x02
+#define PARCLASS_STATUS_PAPER_EMPTY   0x04
+#define PARCLASS_STATUS_OFF_LINE      0x08
+#define PARCLASS_STATUS_POWER_OFF     0x10
+#define PARCLASS_STATUS_NOT_CONNECTED 0x20
+#define PARCLASS_STATUS_BUSY          0x40
+#define PARCLASS_STATUS_SELECTED      0x80
+#define PARCLASS_STATUS_ERROR         0x100
+
+/** Log levels. */
+enum parclass_log_level {
+	PARCLASS_LOG_ERROR = 1,
+	PARCLASS_LOG_WARNING = 2,
+	PARCLASS_LOG_INFO = 3,
+	PARCLASS_LOG_DEBUG = 4
+};
+
+/** Device addresses: IEEE 1284.3 chain devices are 0..3. */
+#define PARCLASS_ADDRESS_END   (-1)  /**< the end-of-chain device (LPTn, or LPTn.4 behind a chain) */
+
+/* Flags. */
+#define PARCLASS_ID_FRESH        0x01 /**< ask the device, do not use a cached ID */
+#define PARCLASS_ID_RAW          0x02 /**< with the two length bytes, as the device sent them */
+#define PARCLASS_LOCK_NO_SELECT  0x01 /**< lock: allocate only, no IEEE 1284.3 select */
+#define PARCLASS_UNLOCK_NO_DESELECT 0x01 /**< unlock: free only, no IEEE 1284.3 deselect */
+
+/* ------------------------------------------------------------------------
+ * Types (opaque)
+ * ------------------------------------------------------------------------ */
+
+typedef struct parclass_context parclass_context;
+typedef struct parclass_port parclass_port;
+typedef struct parclass_device parclass_device;
+typedef struct parclass_device_id parclass_device_id;
+typedef struct parclass_enumeration parclass_enumeration;
+typedef struct parclass_port_info parclass_port_info;
+typedef struct parclass_device_info parclass_device_info;
+
+/**
+ * A log callback: @level is an enum parclass_log_level, @message one line
+ * without a trailing newline.
+ */
+typedef void (*parclass_log_fn)(parclass_context *ctx, int level, const char *message, void *userdata);
+
+/* ------------------------------------------------------------------------
+ * Context, errors, logging
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Create a library context.
+ * @param out  the new context
+ * @return 0, or -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_context_new(parclass_context **out);
+
+/** Take a reference. @return @ctx */
+PARCLASS_EXPORT parclass_context *parclass_context_ref(parclass_context *ctx);
+
+/** Drop a reference; the last one frees the context. Accepts NULL. @return NULL */
+PARCLASS_EXPORT parclass_context *parclass_context_unref(parclass_context *ctx);
+
+/**
+ * Route log messages of @level and more severe to @fn (NULL: silent).
+ * @return 0, or -EINVAL for a bad level
+ */
+PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, int level, parclass_log_fn fn, void *userdata);
+
+/**
+ * Where the cross-process port state lives. The default is
+ * $PARCLASS_RUNTIME_DIR, else /run/parclass (see parclass(7) for the
+ * permissions it needs).
+ * @return 0, -EINVAL for a relative or empty path, -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_context_set_runtime_dir(parclass_context *ctx, const char *dir);
+
+/** The runtime directory in use. */
+PARCLASS_EXPORT const char *parclass_context_get_runtime_dir(const parclass_context *ctx);
+
+/**
+ * Describe an error returned by this library (a negative errno value; the
+ * library's own meanings where it has them, e.g. -ENOLCK "the port is not
+ * locked by this handle").
+ * @return a static string; never NULL
+ */
+PARCLASS_EXPORT const char *parclass_strerror(int error);
+
+/** The library version, "MAJOR.MINOR.MICRO". */
+PARCLASS_EXPORT const char *parclass_version(void);
+
+/* ------------------------------------------------------------------------
+ * Locations
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Parse a location: "parport0", "parport0.2", "LPT1", "LPT1.2", "LPT1.4"
+ * (the end-of-chain device behind a chain), "/dev/parport0", or a device URI
+ * "parclass:/dev/parport0" with an optional "?daisy=N" (and other options,
+ * which are ignored here).
+ * @param port     the port number N of parportN
+ * @param address  0..3 for a chain device, PARCLASS_ADDRESS_END otherwise
+ * @return 0, or -EINVAL when @location is none of these
+ */
+PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int *address);
+
+/* ------------------------------------------------------------------------
+ * Device IDs
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Parse an IEEE 1284 device ID as a device sends it: two length bytes, then
+ * "KEY:value;" pairs. Tolerates what broken devices send: a little-endian
+ * length, a length that excludes the two bytes, a missing final ';', spaces
+ * around keys and values. The length is bounded (0xFFF) and control
+ * characters are refused.
+ * @return 0, -EINVAL (no usable pairs, a length of 0 or over 0xFFF in both
+ *         byte orders, control characters), -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_device_id_parse_raw(const void *raw, size_t len, parclass_device_id **out);
+
+/**
+ * Parse the text of a device ID (no length bytes). Also accepts the
+ * kernel's cached form, one "KEY:value;" per line.
+ * @return as parclass_device_id_parse_raw()
+ */
+PARCLASS_EXPORT int parclass_device_id_parse(const char *text, parclass_device_id **out);
+
+/** Free a parsed ID. Accepts NULL. */
+PARCLASS_EXPORT void parclass_device_id_free(parclass_device_id *id);
+
+/**
+ * The value of @key, looked up case-insensitively and through its aliases
+ * (MFG / MANUFACTURER, MDL / MODEL, CMD / COMMAND SET, CLS / CLASS,
+ * DES / DESCRIPTION, SN / SERN / SERIALNUMBER).
+ * @return the value, or NULL when absent
+ */
+PARCLASS_EXPORT const char *parclass_device_id_get(const parclass_device_id *id, const char *key);
+
+/** The normalised ID text: "KEY:value;" pairs in the order received. */
+PARCLASS_EXPORT const char *parclass_device_id_text(const parclass_device_id *id);
+
+/**
+ * Make and model as CUPS shows them: "Manufacturer Model", the manufacturer
+ * not repeated when the model already starts with it, "Hewlett-Packard"
+ * shortened to "HP"; from DES when MFG or MDL are missing; "Unknown" when
+ * nothing is known.
+ */
+PARCLASS_EXPORT const char *parclass_device_id_make_and_model(const parclass_device_id *id);
+
+/* ------------------------------------------------------------------------
+ * Enumeration
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Enumerate every ppdev port and the devices on it: the end-of-chain device
+ * and IEEE 1284.3 chain devices (the chain is numbered and each device asked
+ * for its ID and modes). Returns within @deadline_ms (negative: the default,
+ * 2000 ms) even when another process holds a port for a long job or a device
+ * never answers: a held port, or one not probed in time, is described from
+ * what is known about it (the IDs its holder read and the kernel's cache),
+ * and marked so.
+ * @return 0, -ENOMEM, or -ENODEV when there is no parallel port support at all
+ */
+PARCLASS_EXPORT int parclass_enumerate(parclass_context *ctx, int deadline_ms, parclass_enumeration **out);
+
+/** Free an enumeration. Accepts NULL. */
+PARCLASS_EXPORT void parclass_enumeration_free(parclass_enumeration *e);
+
+PARCLASS_EXPORT unsigned parclass_enumeration_port_count(const parclass_enumeration *e);
+PARCLASS_EXPORT const parclass_port_info *parclass_enumeration_port(const parclass_enumeration *e, unsigned i);
+
+/** "parport0" */
+PARCLASS_EXPORT const char *parclass_port_info_name(const parclass_port_info *p);
+/** "LPT1" */
+PARCLASS_EXPORT const char *parclass_port_info_location(const parclass_port_info *p);
+/** The port number N of parportN. */
+PARCLASS_EXPORT int parclass_port_info_number(const parclass_port_info *p);
+/** Modes the port itself can do (a mode mask; the device may do fewer). */
+PARCLASS_EXPORT unsigned parclass_port_info_modes(const parclass_port_info *p);
+/** 1 when the port was probed now, 0 when it was held or out of time and is described from what is known. */
+PARCLASS_EXPORT int parclass_port_info_probed(const parclass_port_info *p);
+/** The process holding the port when it was enumerated, 0 when none. */
+PARCLASS_EXPORT pid_t parclass_port_info_holder(const parclass_port_info *p);
+PARCLASS_EXPORT unsigned parclass_port_info_device_count(const parclass_port_info *p);
+PARCLASS_EXPORT const parclass_device_info *parclass_port_info_device(const parclass_port_info *p, unsigned i);
+
+/** "LPT1", "LPT1.2" or "LPT1.4" */
+PARCLASS_EXPORT const char *parclass_device_info_location(const parclass_device_info *d);
+/** 0..3, or PARCLASS_ADDRESS_END */
+PARCLASS_EXPORT int parclass_device_info_address(const parclass_device_info *d);
+/** The parsed device ID, or NULL when the device has none (or it is unknown). */
+PARCLASS_EXPORT const parclass_device_id *parclass_device_info_id(const parclass_device_info *d);
+/** Make and model ("Unknown" without an ID). */
+PARCLASS_EXPORT const char *parclass_device_info_make_and_model(const parclass_device_info *d);
+/** Modes port and device both do (a mode mask); 0 when unknown. */
+PARCLASS_EXPORT unsigned parclass_device_info_modes(const parclass_device_info *d);
+
+/* ------------------------------------------------------------------------
+ * Ports: cross-process arbitration
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Open a port for arbitration (not exclusive: any number of handles).
+ * @param location  a location naming the port (its address is ignored)
+ * @return 0, -EINVAL (bad location), -ENODEV (no such port),
+ *         -EACCES (the runtime directory is not usable), -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_port_open(parclass_context *ctx, const char *location, parclass_port **out);
+
+/** Close a port handle; frees the port first if this handle holds it. Accepts NULL. */
+PARCLASS_EXPORT void parclass_port_close(parclass_port *port);
+
+/**
+ * Wait for the port. Requests are granted in the order they were made, by
+ * all processes; a holder or waiter that dies never blocks the others.
+ * Takes the kernel's claim (PPCLAIM) once granted.
+ * @param timeout_ms  how long to wait; 0 = try once; negative = no limit
+ * @return 0; -ETIMEDOUT; -ECANCELED (parclass_port_cancel()); -EALREADY
+ *         (this handle holds it); -EBUSY (a program outside parclass keeps
+ *         the kernel's claim); -EIO
+ */
+PARCLASS_EXPORT int parclass_port_allocate(parclass_port *port, int timeout_ms);
+
+/** Take the port only if nobody holds it or waits for it. @return 0, -EBUSY, -EALREADY */
+PARCLASS_EXPORT int parclass_port_try_allocate(parclass_port *port);
+
+/** Give the port to the next waiter. @return 0, -ENOLCK (not held) */
+PARCLASS_EXPORT int parclass_port_free(parclass_port *port);
+
+/**
+ * End a wait of parclass_port_allocate() or parclass_port_lock() in another
+ * thread with -ECANCELED. Safe from any thread. @return 0
+ */
+PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
+
+/**
+ * How many allocate and lock requests wait for the port now (the holder
+ * not counted), across processes.
+ * @return 0, -EIO
+ */
+PARCLASS_EXPORT int parclass_port_query_waiters(parclass_port *port, unsigned *waiters);
+
+/** Advisory: @return 1 when nobody holds the port, 0 when held, negative on error. */
+PARCLASS_EXPORT int parclass_port_is_free(parclass_port *port);
+
+/** The process holding the port (0 when free). @return 0, -EIO */
+PARCLASS_EXPORT int parclass_port_get_holder(parclass_port *port, pid_t *pid);
+
+/** Does this handle hold the port? @return 1 or 0 */
+PARCLASS_EXPORT int parclass_port_is_held(const parclass_port *port);
+
+/**
+ * Allocate the port, then select device @address on the IEEE 1284.3 chain
+ * (PARCLASS_ADDRESS_END deselects the chain so that the end-of-chain device
+ * answers). PARCLASS_LOCK_NO_SELECT skips the select.
+ * @return as parclass_port_allocate(), or -ENXIO when the device does not
+ *         answer the select (the port is then freed again)
+ */
+PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms, unsigned flags);
+
+/** Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port. @return 0, -ENOLCK */
+PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, unsigned flags);
+
+/**
+ * Keep the allocation but let go of the kernel's claim, so that a program
+ * outside parclass may use the port under this allocation (parclassctl lock
+ * does this while its command runs). The next operation that needs the bus
+ * claims it again.
+ * @return 0, -ENOLCK
+ */
+PARCLASS_EXPORT int parclass_port_release_bus(parclass_port *port);
+
+/* ------------------------------------------------------------------------
+ * Devices
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Open a device exclusively: until it is closed or its process dies, every
+ * other open of the same device, by any process, fails with -EBUSY.
+ * @return 0, -EINVAL, -ENODEV (no such port), -EBUSY, -EACCES, -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_device_open(parclass_context *ctx, const char *location, parclass_device **out);
+
+/** Close a device; unlocks the port first if this handle holds it. Accepts NULL. */
+PARCLASS_EXPORT void parclass_device_close(parclass_device *dev);
+
+/** "LPT1.2" style location of the device, "parport0.2" style name. */
+PARCLASS_EXPORT const char *parclass_device_get_location(const parclass_device *dev);
+PARCLASS_EXPORT const char *parclass_device_get_name(const parclass_device *dev);
+PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev);
+
+/** The device's port handle (owned by the device). */
+PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);
+
+/** parclass_port_lock() for this device's address. */
+PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned flags);
+/** parclass_port_unlock() after returning the link to compatibility mode. */
+PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, unsigned flags);
+/** parclass_port_cancel() for this device's port. Safe from any thread. */
+PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
+
+/* The calls below need the port locked by this device (else -ENOLCK). */
+
+/**
+ * The modes port and device both do, found by negotiating each one once
+ * (cached for the handle).
+ * @return 0, -ENOLCK, -EIO
+ */
+PARCLASS_EXPORT int parclass_device_get_modes(parclass_device *dev, unsigned *modes);
+
+/**
+ * Choose the fastest forward mode in @write_mask and reverse mode in
+ * @read_mask that port and device both do: hardware ECP, else EPP, else
+ * software ECP (only when asked for), else compatibility forward;
+ * hardware ECP, else EPP, else software ECP (only when asked for), else byte,
+ * else nibble reverse. Reads and writes then use them, negotiating and
+ * turning the bus around as needed.
+ * @param write_mode, read_mode  the chosen modes (either may be NULL)
+ * @return 0; -ENOTSUP when no mode in a non-zero mask is possible (then
+ *         nothing changes); -ENOLCK; -EIO
+ */
+PARCLASS_EXPORT int parclass_device_negotiate(parclass_device *dev, unsigned write_mask, unsigned read_mask,
+					      unsigned *write_mode, unsigned *read_mode);
+
+/** The mode the link is in now (PARCLASS_MODE_CENTRONICS in compatibility mode). */
+PARCLASS_EXPORT int parclass_device_get_current_mode(parclass_device *dev, unsigned *mode);
+
+/** Turn an ECP link to reverse or forward. @return 0, -ENOLCK, -ENOTSUP (not in ECP), -EIO */
+PARCLASS_EXPORT int parclass_device_fwd_to_rev(parclass_device *dev);
+PARCLASS_EXPORT int parclass_device_rev_to_fwd(parclass_device *dev);
+
+/** Return the link to compatibility mode. @return 0, -ENOLCK */
+PARCLASS_EXPORT int parclass_device_terminate(parclass_device *dev);
+
+/**
+ * The device ID: cooked (the text, NUL-terminated) or raw
+ * (PARCLASS_ID_RAW: the two length bytes as the device sent them, then the
+ * text), fresh from the device (PARCLASS_ID_FRESH) or cached (what this or
+ * another process read before, else the kernel's cache).
+ * @param buf, len  where to put it; with @buf NULL only @size is set
+ * @param size      the ID's size in bytes (cooked: without the NUL)
+ * @return 0; -ENOENT (no ID known or the device has none); -ENOSPC (@len
+ *         too small; @size is set); -EPROTO (what the device sent is not an
+ *         ID); -ENOLCK (a fresh ID needs the port locked); -ETIMEDOUT
+ */
+PARCLASS_EXPORT int parclass_device_get_id(parclass_device *dev, unsigned flags, void *buf, size_t len,
+					   size_t *size);
+
+/** The device ID, parsed (free it with parclass_device_id_free()). @return as parclass_device_get_id() */
+PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, unsigned flags, parclass_device_id **out);
+
+/**
+ * Write in the negotiated forward mode (compatibility mode unless
+ * parclass_device_negotiate() chose another).
+ * @param timeout_ms  how long the printer may take nothing before the write
+ *                    gives up (negative: no limit)
+ * @param written     bytes the printer took, also on failure (may be NULL)
+ * @return 0 when all @len bytes went; -ETIMEDOUT; -EINTR (a signal);
+ *         -ENOLCK; -EIO; -ENODEV (the port went away)
+ */
+PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
+					  size_t *written);
+
+/**
+ * Read what the device has for the host, in the negotiated reverse mode
+ * (nibble mode unless parclass_device_negotiate() chose another), waiting up
+ * to @timeout_ms (0: only what is there now) for the first byte.
+ * @param got  bytes read; 0 when the device has nothing (may be NULL)
+ * @return 0 (also when nothing came); -ENOLCK; -EIO; -ENODEV; -EINTR
+ */
+PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms,
+					 size_t *got);
+
+/** ECP channel (0..127) for following writes; -1: no channel address. @return 0, -EINVAL, -ENOLCK */
+PARCLASS_EXPORT int parclass_device_set_write_channel(parclass_device *dev, int channel);
+
+/** The PARCLASS_STATUS_* bits; the link returns to compatibility mode first. @return 0, -ENOLCK, -EIO */
+PARCLASS_EXPORT int parclass_device_get_status(parclass_device *dev, unsigned *status);
+
+/** Reset the printer: an nInit pulse in compatibility mode. @return 0, -ENOLCK, -EIO */
+PARCLASS_EXPORT int parclass_device_reset(parclass_device *dev);
+
+/**
+ * An fd that polls readable on the port's interrupts (nAck).
+ * @return 0; -ENOTSUP when the port has no interrupt line; -ENOLCK
+ */
+PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *fd);
+
+/* ------------------------------------------------------------------------
+ * Status and modes as text
+ * ------------------------------------------------------------------------ */
+
+/** Decode a status register (and control register) into PARCLASS_STATUS_* bits. */
+PARCLASS_EXPORT unsigned parclass_status_decode(unsigned status_register, unsigned control_register);
+
+/** The name of one status bit ("PAPER_EMPTY"), or NULL. */
+PARCLASS_EXPORT const char *parclass_status_name(unsigned bit);
+
+/** The name of one mode bit ("ECP_HW_NOIRQ"), or NULL. */
+PARCLASS_EXPORT const char *parclass_mode_name(unsigned bit);
+
+/**
+ * Parse a mode name ("ECP_HW_NOIRQ", case-insensitive; also the short
+ * names "compat", "nibble", "byte", "ecp", "ecpsw", "epp") into a bit.
+ * @return the bit, or 0 when unknown
+ */
+PARCLASS_EXPORT unsigned parclass_mode_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARCLASS_H */

@@ -1,0 +1,257 @@
+/*
+ * port.c - port handles: allocate, free, waiters, lock and unlock
+ *
+ * The queue lives in the runtime directory (runtime.c); the hardware is
+ * opened and the kernel claim taken only while this handle holds the port.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parclass-private.h"
+
+#define TRY_SETUP_MS 500
+
+static bool port_exists(int number)
+{
+	int numbers[PC_MAX_PORTS];
+	int n = pc_proc_ports(numbers, PC_MAX_PORTS);
+
+	for (int i = 0; i < n; i++)
+		if (numbers[i] == number)
+			return true;
+	return false;
+}
+
+_public_ int parclass_port_open(parclass_context *ctx, const char *location, parclass_port **out)
+{
+	parclass_port *port;
+	int number, address, r;
+
+	assert_return(ctx && location && out, -EINVAL);
+	r = parclass_location_parse(location, &number, &address);
+	if (r < 0)
+		return r;
+	if (!port_exists(number))
+		return -ENODEV;
+	port = calloc(1, sizeof *port);
+	if (!port)
+		return -ENOMEM;
+	port->ctx = parclass_context_ref(ctx);
+	port->number = number;
+	port->selected = PARCLASS_ADDRESS_END;
+	snprintf(port->name, sizeof port->name, "parport%d", number);
+	snprintf(port->location, sizeof port->location, "LPT%d", number + 1);
+	r = pc_queue_open(ctx, number, &port->queue);
+	if (r < 0) {
+		parclass_context_unref(ctx);
+		free(port);
+		return r;
+	}
+	*out = port;
+	return 0;
+}
+
+static void drop_bus(parclass_port *port)
+{
+	if (!port->hw)
+		return;
+	if (port->claimed)
+		port->ctx->ops->release(port->hw);
+	port->claimed = false;
+	port->ctx->ops->close(port->hw);
+	port->hw = NULL;
+}
+
+_public_ void parclass_port_close(parclass_port *port)
+{
+	if (!port)
+		return;
+	if (port->held)
+		parclass_port_free(port);
+	pc_queue_close(&port->queue);
+	parclass_context_unref(port->ctx);
+	free(port);
+}
+
+/* Open the port and take the kernel's claim, once we hold it. */
+int pc_port_ensure_bus(parclass_port *port, int64_t deadline)
+{
+	const struct pc_port_ops *ops = port->ctx->ops;
+	int r;
+
+	if (!port->held)
+		return -ENOLCK;
+	if (!port->hw) {
+		r = ops->open(port->ctx, port->number, deadline, &port->hw);
+		if (r < 0)
+			return r;
+	}
+	if (!port->claimed) {
+		r = ops->claim(port->hw, deadline);
+		if (r < 0)
+			return r;
+		port->claimed = true;
+	}
+	return 0;
+}
+
+/* We are at the head of the queue: take the bus, or step out again. */
+static int take(parclass_port *port, int64_t deadline)
+{
+	int r;
+
+	port->held = true;
+	r = pc_port_ensure_bus(port, deadline);
+	if (r == -ETIMEDOUT && pc_proc_port_busy(port->number))
+		r = -EBUSY;   /* a program outside parclass has the port */
+	if (r < 0) {
+		pc_dbg(port->ctx, "%s: cannot take the bus: %s", port->name, parclass_strerror(r));
+		drop_bus(port);
+		port->held = false;
+		pc_queue_leave(&port->queue);
+		return r;
+	}
+	pc_dbg(port->ctx, "%s: allocated", port->name);
+	return 0;
+}
+
+static int allocate(parclass_port *port, const char *what, int address, int timeout_ms)
+{
+	int64_t deadline = pc_deadline(timeout_ms);
+	int r;
+
+	if (port->held)
+		return -EALREADY;
+	pc_queue_reset_cancel(&port->queue);
+	r = pc_queue_enter(&port->queue, what, address, false);
+	if (r < 0)
+		return r;
+	r = pc_queue_wait(&port->queue, deadline);
+	if (r < 0) {
+		pc_queue_leave(&port->queue);
+		return r;
+	}
+	return take(port, deadline);
+}
+
+_public_ int parclass_port_allocate(parclass_port *port, int timeout_ms)
+{
+	assert_return(port, -EINVAL);
+	return allocate(port, "allocate", PARCLASS_ADDRESS_END, timeout_ms);
+}
+
+_public_ int parclass_port_try_allocate(parclass_port *port)
+{
+	int r;
+
+	assert_return(port, -EINVAL);
+	if (port->held)
+		return -EALREADY;
+	/* Nobody waits for anybody: not for a queue, not for an outside claimant. */
+	if (pc_proc_port_busy(port->number))
+		return -EBUSY;
+	r = pc_queue_enter(&port->queue, "allocate", PARCLASS_ADDRESS_END, true);
+	if (r < 0)
+		return r;
+	/* Only the library's one-time set-up may take a moment. */
+	return take(port, pc_now_ms() + TRY_SETUP_MS);
+}
+
+_public_ int parclass_port_free(parclass_port *port)
+{
+	assert_return(port, -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	drop_bus(port);
+	port->held = false;
+	port->selected = PARCLASS_ADDRESS_END;
+	pc_queue_leave(&port->queue);
+	pc_dbg(port->ctx, "%s: freed", port->name);
+	return 0;
+}
+
+/* Only a write to an eventfd: safe from any thread and from a signal handler. */
+_public_ int parclass_port_cancel(parclass_port *port)
+{
+	assert_return(port, -EINVAL);
+	return pc_queue_cancel(&port->queue);
+}
+
+_public_ int parclass_port_query_waiters(parclass_port *port, unsigned *waiters)
+{
+	pid_t holder;
+
+	assert_return(port && waiters, -EINVAL);
+	return pc_queue_state(&port->queue, &holder, waiters);
+}
+
+_public_ int parclass_port_get_holder(parclass_port *port, pid_t *pid)
+{
+	unsigned waiters;
+
+	assert_return(port && pid, -EINVAL);
+	return pc_queue_state(&port->queue, pid, &waiters);
+}
+
+_public_ int parclass_port_is_free(parclass_port *port)
+{
+	pid_t holder;
+	int r;
+
+	assert_return(port, -EINVAL);
+	r = parclass_port_get_holder(port, &holder);
+	return r < 0 ? r : holder == 0;
+}
+
+_public_ int parclass_port_is_held(const parclass_port *port)
+{
+	return port && port->held;
+}
+
+_public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, unsigned flags)
+{
+	int r;
+
+	assert_return(port, -EINVAL);
+	assert_return(address == PARCLASS_ADDRESS_END || (address >= 0 && address < PC_MAX_CHAIN), -EINVAL);
+	r = allocate(port, "lock", address, timeout_ms);
+	if (r < 0 || (flags & PARCLASS_LOCK_NO_SELECT))
+		return r;
+	r = pc_cpp_select(port->ctx->ops, port->hw, address, false);
+	if (address == PARCLASS_ADDRESS_END) {
+		/* No chain to deselect: the end device answers anyway. */
+		port->chain = r == 0;
+		r = 0;
+	} else if (r < 0) {
+		pc_info(port->ctx, "%s.%d does not answer the IEEE 1284.3 select", port->name, address);
+		parclass_port_free(port);
+		return -ENXIO;
+	} else {
+		port->chain = true;
+	}
+	port->selected = address;
+	return 0;
+}
+
+_public_ int parclass_port_unlock(parclass_port *port, unsigned flags)
+{
+	assert_return(port, -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	if (!(flags & PARCLASS_UNLOCK_NO_DESELECT) && port->selected != PARCLASS_ADDRESS_END &&
+	    pc_port_ensure_bus(port, pc_now_ms() + 1000) == 0)
+		pc_cpp_select(port->ctx->ops, port->hw, PARCLASS_ADDRESS_END, false);
+	return parclass_port_free(port);
+}
+
+_public_ int parclass_port_release_bus(parclass_port *port)
+{
+	assert_return(port, -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	drop_bus(port);
+	return 0;
+}

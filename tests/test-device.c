@@ -1,0 +1,593 @@
+/*
+ * test-device.c - device handles against parclass-sim: exclusive open,
+ * modes, negotiation, device IDs, reads, writes, status, reset
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "parclass.h"
+
+#define UEL "\033%-12345X"
+
+static const char laser_model[] =
+	"[port]\nmodes=pcspp,tristate,ecp\n"
+	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
+	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
+static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
+static const char chain_model[] =
+	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
+	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
+	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
+
+static struct sim *sim;
+static parclass_context *ctx;
+
+static void teardown(void)
+{
+	parclass_context_unref(ctx);
+	ctx = NULL;
+	sim_free(sim);
+	sim = NULL;
+}
+
+TestSuite(device, .fini = teardown, .timeout = 60);
+
+static void start(const char *model)
+{
+	sim = sim_start1(model);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+}
+
+static void start_many(const char *const *models)
+{
+	sim = sim_start(models);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+}
+
+static parclass_device *open_dev(const char *location)
+{
+	parclass_device *dev = NULL;
+	int r = parclass_device_open(ctx, location, &dev);
+
+	cr_assert_eq(r, 0, "open %s: %s", location, parclass_strerror(r));
+	return dev;
+}
+
+static parclass_device *open_locked(const char *location)
+{
+	parclass_device *dev = open_dev(location);
+	int r = parclass_device_lock(dev, 2000, 0);
+
+	cr_assert_eq(r, 0, "lock %s: %s", location, parclass_strerror(r));
+	return dev;
+}
+
+static void assert_record(const char *name, const void *expect, size_t n)
+{
+	size_t len = 0;
+	g_autofree char *data = sim_record_read(sim, name, &len);
+
+	cr_assert_not_null(data, "%s was not recorded", name);
+	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
+	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
+}
+
+/* ---- exclusive open ---- */
+
+static int try_open_main(void *data)
+{
+	parclass_context *c;
+	parclass_device *d = NULL;
+	int r;
+
+	if (parclass_context_new(&c))
+		return 10;
+	r = parclass_device_open(c, data, &d);
+	parclass_device_close(d);
+	parclass_context_unref(c);
+	return r == 0 ? 0 : r == -EBUSY ? 16 : 1;
+}
+
+static int open_and_pause_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	parclass_context *c;
+	parclass_device *d;
+
+	if (parclass_context_new(&c) || parclass_device_open(c, "LPT1", &d))
+		return 10;
+	sync_post(sp, 'o');
+	pause();
+	return 0;
+}
+
+Test(device, open_is_exclusive_across_processes_until_closed)
+{
+	parclass_device *dev, *other = NULL;
+
+	start(chain_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_open(ctx, "parport0", &other), -EBUSY, "the same device, another name");
+	cr_assert_null(other);
+	cr_assert_eq(wait_child(fork_child(try_open_main, (char[]){ "LPT1" })), 16, "another process got it");
+	cr_assert_eq(wait_child(fork_child(try_open_main, (char[]){ "LPT1.1" })), 0, "a chain device is another device");
+	parclass_device_close(dev);
+	cr_assert_eq(wait_child(fork_child(try_open_main, (char[]){ "LPT1" })), 0, "closed: free to open");
+}
+
+Test(device, a_dead_openers_device_can_be_opened)
+{
+	struct sync_pipe sp;
+	parclass_device *dev;
+	pid_t pid;
+
+	start(laser_model);
+	sync_init(&sp);
+	pid = fork_child(open_and_pause_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'o');
+	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), -EBUSY);
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	dev = open_dev("LPT1");
+	parclass_device_close(dev);
+}
+
+Test(device, names_and_locations)
+{
+	parclass_device *a, *b;
+
+	start(chain_model);
+	a = open_dev("parclass:/dev/parport0?daisy=1");
+	b = open_dev("LPT1.4");
+	cr_assert_str_eq(parclass_device_get_location(a), "LPT1.1");
+	cr_assert_str_eq(parclass_device_get_name(a), "parport0.1");
+	cr_assert_eq(parclass_device_get_address(a), 1);
+	cr_assert_str_eq(parclass_device_get_location(b), "LPT1.4");
+	cr_assert_eq(parclass_device_get_address(b), PARCLASS_ADDRESS_END);
+	cr_assert_not_null(parclass_device_get_port(a));
+	parclass_device_close(a);
+	parclass_device_close(b);
+}
+
+/* ---- modes ---- */
+
+Test(device, modes_need_the_lock_and_are_probed_once)
+{
+	parclass_device *dev;
+	unsigned modes = 0;
+	g_autofree char *before = NULL, *after = NULL;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_get_modes(dev, &modes), -ENOLCK);
+	cr_assert_eq(parclass_device_lock(dev, 2000, 0), 0);
+	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
+	cr_assert_eq(modes, PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
+				    PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		     "modes %#x", modes);
+	before = sim_record_read(sim, "events.log", NULL);
+	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
+	after = sim_record_read(sim, "events.log", NULL);
+	cr_assert_str_eq(before, after, "probed again");
+	parclass_device_close(dev);
+}
+
+Test(device, modes_follow_the_port_and_the_device)
+{
+	const char *models[] = {
+		centronics_model,
+		"[port]\nmodes=pcspp\n[device]\nid=MFG:A;\nmodes=compat,nibble,byte,ecp\n",
+		"[port]\nmodes=pcspp,tristate,epp\n[device]\nid=MFG:A;\nmodes=compat,nibble,epp\n",
+		NULL
+	};
+	const unsigned expect[] = {
+		PARCLASS_MODE_CENTRONICS,
+		PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE,
+		PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
+			PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW,
+	};
+
+	start_many(models);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *loc = g_strdup_printf("LPT%d", i + 1);
+		parclass_device *dev = open_locked(loc);
+		unsigned modes = 0;
+
+		cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
+		cr_assert_eq(modes, expect[i], "%s: %#x, expected %#x", loc, modes, expect[i]);
+		parclass_device_close(dev);
+	}
+}
+
+Test(device, negotiate_picks_the_fastest_common_modes)
+{
+	parclass_device *dev;
+	unsigned w = 0, r = 0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, &w, &r), 0);
+	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(r, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(parclass_device_negotiate(dev, 0, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR, &w, &r), 0);
+	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ, "a zero mask keeps the mode");
+	cr_assert_eq(r, PARCLASS_MODE_BYTE_BIDIR);
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODE_ECP_SW | PARCLASS_MODE_CENTRONICS, 0, &w, NULL), 0);
+	cr_assert_eq(w, PARCLASS_MODE_ECP_SW, "software ECP when asked for");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODE_EPP_HW, 0, &w, &r), -ENOTSUP);
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODE_IEEE_COMPATIBILITY, PARCLASS_MODE_NIBBLE, &w, &r), 0);
+	cr_assert_eq(w, PARCLASS_MODE_IEEE_COMPATIBILITY);
+	cr_assert_eq(r, PARCLASS_MODE_NIBBLE);
+	parclass_device_close(dev);
+}
+
+/* ---- writes ---- */
+
+Test(device, compat_writes_arrive_exactly)
+{
+	enum { N = 200000 };
+	static unsigned char data[N];
+	parclass_device *dev;
+	size_t written = 0;
+
+	fill_pattern(data, N, 3);
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_write(dev, data, N, 1000, &written), 0);
+	cr_assert_eq(written, N);
+	parclass_device_close(dev);
+	assert_record("parport0-0001.prn", data, N);
+}
+
+Test(device, ecp_writes_arrive_exactly_with_their_channel)
+{
+	enum { N = 100000 };
+	static unsigned char data[N];
+	parclass_device *dev;
+	size_t written = 0;
+	unsigned mode = 0;
+
+	fill_pattern(data, N, 4);
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
+	cr_assert_eq(parclass_device_set_write_channel(dev, 2), 0);
+	cr_assert_eq(parclass_device_set_write_channel(dev, 128), -EINVAL);
+	cr_assert_eq(parclass_device_write(dev, data, N, 1000, &written), 0);
+	cr_assert_eq(written, N);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	parclass_device_close(dev);
+	assert_record("parport0-0001.prn", data, N);
+	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
+	cr_assert(sim_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
+					  "parport0 release"), "unlock returns the link to compatibility mode");
+}
+
+Test(device, a_paper_out_write_times_out_with_an_exact_count_and_loses_nothing)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\n"
+				    "[fault.paper]\nkind=paper-out\nafter-bytes=5000\nduration-ms=1000\n";
+	enum { N = 20000 };
+	static unsigned char data[N];
+	parclass_device *dev;
+	size_t written = 0, more = 0;
+	unsigned status = 0;
+
+	fill_pattern(data, N, 5);
+	start(model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_write(dev, data, N, 300, &written), -ETIMEDOUT);
+	cr_assert_eq(written, 5000);
+	cr_assert_eq(parclass_device_get_status(dev, &status), 0);
+	cr_assert(status & PARCLASS_STATUS_PAPER_EMPTY, "status %#x", status);
+	cr_assert_eq(parclass_device_write(dev, data + written, N - written, 5000, &more), 0,
+		     "paper came back within the timeout");
+	cr_assert_eq(more, N - 5000);
+	parclass_device_close(dev);
+	assert_record("parport0-0001.prn", data, N);
+}
+
+Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\n"
+				    "[fault.off]\nkind=offline\nafter-bytes=100\nduration-ms=300\n";
+	static unsigned char data[1000];
+	parclass_device *dev;
+	size_t written = 0;
+
+	fill_pattern(data, sizeof data, 6);
+	start(model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
+	cr_assert_eq(parclass_device_write(dev, data, sizeof data, 5000, &written), 0);
+	cr_assert_eq(written, sizeof data);
+	parclass_device_close(dev);
+	assert_record("parport0-0001.prn", data, sizeof data);
+}
+
+static void *cancel_later(void *data)
+{
+	usleep(200000);
+	parclass_device_cancel(data);
+	return NULL;
+}
+
+Test(device, a_stalled_write_can_be_cancelled)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.busy]\nkind=busy\nafter-bytes=10\n";
+	static unsigned char data[100];
+	parclass_device *dev;
+	size_t written = 0;
+	pthread_t t;
+
+	start(model);
+	dev = open_locked("LPT1");
+	pthread_create(&t, NULL, cancel_later, dev);
+	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &written), -ECANCELED);
+	pthread_join(t, NULL);
+	cr_assert_eq(written, 10);
+	parclass_device_close(dev);
+}
+
+Test(device, io_needs_the_lock)
+{
+	parclass_device *dev;
+	char buf[4];
+	size_t n = 7;
+	unsigned st;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_write(dev, "x", 1, 100, &n), -ENOLCK);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), -ENOLCK);
+	cr_assert_eq(parclass_device_get_status(dev, &st), -ENOLCK);
+	cr_assert_eq(parclass_device_reset(dev), -ENOLCK);
+	cr_assert_eq(parclass_device_set_write_channel(dev, 1), -ENOLCK);
+	cr_assert_eq(parclass_device_terminate(dev), -ENOLCK);
+	cr_assert_eq(parclass_device_unlock(dev, 0), -ENOLCK);
+	parclass_device_close(dev);
+}
+
+/* ---- reads ---- */
+
+static size_t read_all(parclass_device *dev, char *buf, size_t len, size_t want)
+{
+	size_t got = 0, n;
+
+	while (got < want) {
+		cr_assert_eq(parclass_device_read(dev, buf + got, len - got, 2000, &n), 0);
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
+{
+	static const char ask[] = UEL "@PJL ECHO hello\r\n";
+	static const char answer[] = "@PJL ECHO hello\r\n\f";
+	static const unsigned read_modes[] = { PARCLASS_MODE_ECP_HW_NOIRQ, PARCLASS_MODE_BYTE_BIDIR,
+					       PARCLASS_MODE_NIBBLE };
+	parclass_device *dev;
+	char buf[256];
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = 9;
+
+		cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, read_modes[i], NULL, NULL), 0);
+		cr_assert_eq(parclass_device_write(dev, ask, sizeof ask - 1, 1000, NULL), 0);
+		cr_assert_eq(read_all(dev, buf, sizeof buf, sizeof answer - 1), sizeof answer - 1, "mode %#x",
+			     read_modes[i]);
+		cr_assert(memcmp(buf, answer, sizeof answer - 1) == 0);
+		cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 50, &n), 0);
+		cr_assert_eq(n, 0, "nothing more");
+	}
+	parclass_device_close(dev);
+}
+
+Test(device, a_read_waits_no_longer_than_its_timeout)
+{
+	parclass_device *dev;
+	char buf[16];
+	size_t n = 5;
+	long long t0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	t0 = now_ms();
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 200, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_geq(now_ms() - t0, 190);
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0, "0: only what is there");
+	cr_assert_eq(n, 0);
+	parclass_device_close(dev);
+}
+
+/* ---- device IDs ---- */
+
+Test(device, cached_ids_need_no_lock_and_fresh_ones_do)
+{
+	static const char cached[] = "CLASS:PRINTER;MODEL:HP LaserJet 4;MANUFACTURER:Hewlett-Packard;COMMAND SET:PCL,PJL;";
+	static const char fresh[] = "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;";
+	parclass_device *dev;
+	char buf[256];
+	size_t size = 0;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_get_id(dev, 0, NULL, 0, &size), 0);
+	cr_assert_eq(size, strlen(cached));
+	cr_assert_eq(parclass_device_get_id(dev, 0, buf, sizeof buf, &size), 0);
+	cr_assert_str_eq(buf, cached, "the kernel's cache");
+	cr_assert_eq(parclass_device_get_id(dev, 0, buf, size, &size), -ENOSPC, "no room for the NUL");
+	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH, buf, sizeof buf, &size), -ENOLCK);
+
+	cr_assert_eq(parclass_device_lock(dev, 2000, 0), 0);
+	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH, buf, sizeof buf, &size), 0);
+	cr_assert_str_eq(buf, fresh);
+	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH | PARCLASS_ID_RAW, buf, sizeof buf, &size), 0);
+	cr_assert_eq(size, strlen(fresh) + 2);
+	cr_assert_eq((unsigned char)buf[0], 0);
+	cr_assert_eq((unsigned char)buf[1], strlen(fresh) + 2);
+	cr_assert(memcmp(buf + 2, fresh, strlen(fresh)) == 0);
+	cr_assert_eq(parclass_device_get_id(dev, 0, buf, sizeof buf, &size), 0);
+	cr_assert_str_eq(buf, fresh, "now the cache has what the device said");
+	parclass_device_close(dev);
+}
+
+Test(device, the_parsed_id_and_make_and_model)
+{
+	parclass_device *dev;
+	parclass_device_id *id = NULL;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_id_parsed(dev, PARCLASS_ID_FRESH, &id), 0);
+	cr_assert_str_eq(parclass_device_id_make_and_model(id), "HP LaserJet 4");
+	cr_assert_str_eq(parclass_device_id_get(id, "COMMAND SET"), "PCL,PJL");
+	parclass_device_id_free(id);
+	parclass_device_close(dev);
+}
+
+static int fresh_id(parclass_device *dev, char *buf, size_t len)
+{
+	size_t size;
+
+	return parclass_device_get_id(dev, PARCLASS_ID_FRESH, buf, len, &size);
+}
+
+Test(device, broken_ids_are_read_robustly_or_refused)
+{
+	const char *models[] = {
+		"[device]\nid=MFG:A;MDL:B;\nid-length=little-endian\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;MDL:B;\nid-length=exclusive\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;MDL:B;\nid-endless=true\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;MDL:B\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A\\x01;MDL:B;\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;MDL:B;\nid-length=zero\nmodes=compat,nibble\n",
+		"[device]\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;MDL:B;\nid-length=0x1010\nmodes=compat,nibble\n",
+		NULL
+	};
+	static const int expect[] = { 0, 0, 0, 0, -EPROTO, -EPROTO, -ENOENT, -EPROTO };
+	char buf[256];
+
+	start_many(models);
+	for (int i = 0; i < 8; i++) {
+		g_autofree char *loc = g_strdup_printf("LPT%d", i + 1);
+		parclass_device *dev = open_locked(loc);
+		long long t0 = now_ms();
+		int r = fresh_id(dev, buf, sizeof buf);
+
+		cr_assert_eq(r, expect[i], "%s: %s", loc, parclass_strerror(r));
+		if (r == 0)
+			cr_assert(g_str_has_prefix(buf, "MFG:A;MDL:B"), "%s: %s", loc, buf);
+		cr_assert_lt(now_ms() - t0, 5000, "%s took too long", loc);
+		parclass_device_close(dev);
+	}
+}
+
+Test(device, chain_devices_answer_with_their_own_ids)
+{
+	parclass_device *scan, *laser, *end;
+	char buf[128];
+
+	start(chain_model);
+	scan = open_dev("LPT1.0");
+	laser = open_dev("LPT1.1");
+	end = open_dev("LPT1.4");
+	cr_assert_eq(parclass_device_lock(laser, 2000, 0), 0);
+	cr_assert_eq(fresh_id(laser, buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "MFG:ACME;MDL:Laser 9;CLS:PRINTER;");
+	cr_assert_eq(parclass_device_unlock(laser, 0), 0);
+	cr_assert_eq(parclass_device_lock(end, 2000, 0), 0);
+	cr_assert_eq(fresh_id(end, buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "MFG:Epson;MDL:LQ-570;CLS:PRINTER;");
+	cr_assert_eq(parclass_device_unlock(end, 0), 0);
+	cr_assert_eq(parclass_device_lock(scan, 2000, 0), 0);
+	cr_assert_eq(fresh_id(scan, buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "MFG:ACME;MDL:Scan;CLS:SCANNER;");
+	parclass_device_close(scan);
+	parclass_device_close(laser);
+	parclass_device_close(end);
+}
+
+/* ---- status, reset, interrupts ---- */
+
+Test(device, status_bits_follow_the_printer)
+{
+	const char *models[] = {
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=paper-out\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=power-off\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=vanish\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=jam\n",
+		NULL
+	};
+	static const unsigned expect[] = {
+		PARCLASS_STATUS_SELECTED,
+		PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY,
+		PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR,
+		PARCLASS_STATUS_POWER_OFF,
+		PARCLASS_STATUS_NOT_CONNECTED,
+		PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR,
+	};
+
+	start_many(models);
+	for (int i = 0; i < 6; i++) {
+		g_autofree char *loc = g_strdup_printf("LPT%d", i + 1);
+		parclass_device *dev = open_locked(loc);
+		unsigned status = 0;
+
+		cr_assert_eq(parclass_device_get_status(dev, &status), 0);
+		cr_assert_eq(status, expect[i], "%s: %#x, expected %#x", loc, status, expect[i]);
+		parclass_device_close(dev);
+	}
+}
+
+Test(device, reset_pulses_ninit)
+{
+	parclass_device *dev;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_reset(dev), 0);
+	parclass_device_close(dev);
+	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+}
+
+Test(device, ports_without_an_interrupt_have_no_interrupt_fd)
+{
+	parclass_device *dev;
+	int fd = -7;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_interrupt_fd(dev, &fd), -ENOTSUP);
+	cr_assert_eq(fd, -7);
+	parclass_device_close(dev);
+}
+
+Test(device, a_chain_device_that_is_not_there_cannot_be_locked)
+{
+	parclass_device *dev;
+
+	start(chain_model);
+	dev = open_dev("LPT1.3");
+	cr_assert_eq(parclass_device_lock(dev, 2000, 0), -ENXIO);
+	parclass_device_close(dev);
+}

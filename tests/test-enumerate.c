@@ -1,0 +1,243 @@
+/*
+ * test-enumerate.c - enumeration of ports and devices, within its deadline
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ppdev.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "parclass.h"
+
+static const char laser_model[] =
+	"[port]\nmodes=pcspp,tristate,ecp\n"
+	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\nmodes=compat,nibble,byte,ecp\n";
+static const char chain_model[] =
+	"[port]\nmodes=pcspp,tristate\n"
+	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
+	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,byte\n"
+	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
+static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
+static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
+
+static struct sim *sim;
+static parclass_context *ctx;
+static parclass_enumeration *e;
+
+static void teardown(void)
+{
+	parclass_enumeration_free(e);
+	e = NULL;
+	parclass_context_unref(ctx);
+	ctx = NULL;
+	sim_free(sim);
+	sim = NULL;
+}
+
+TestSuite(enumerate, .fini = teardown, .timeout = 60);
+
+static void start(const char *const *models)
+{
+	sim = sim_start(models);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+}
+
+static const parclass_device_info *device(unsigned port, unsigned i)
+{
+	const parclass_port_info *p = parclass_enumeration_port(e, port);
+
+	cr_assert_not_null(p);
+	cr_assert_lt(i, parclass_port_info_device_count(p), "port %u has %u devices", port,
+		     parclass_port_info_device_count(p));
+	return parclass_port_info_device(p, i);
+}
+
+static const char *id_text(const parclass_device_info *d)
+{
+	const parclass_device_id *id = parclass_device_info_id(d);
+
+	return id ? parclass_device_id_text(id) : "(none)";
+}
+
+Test(enumerate, every_port_and_device_with_ids_and_modes)
+{
+	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
+	const parclass_port_info *p;
+
+	start(models);
+	cr_assert_eq(parclass_enumerate(ctx, 5000, &e), 0);
+	cr_assert_eq(parclass_enumeration_port_count(e), 4);
+
+	p = parclass_enumeration_port(e, 0);
+	cr_assert_str_eq(parclass_port_info_name(p), "parport0");
+	cr_assert_str_eq(parclass_port_info_location(p), "LPT1");
+	cr_assert_eq(parclass_port_info_number(p), 0);
+	cr_assert_eq(parclass_port_info_probed(p), 1);
+	cr_assert_eq(parclass_port_info_holder(p), 0);
+	cr_assert_eq(parclass_port_info_device_count(p), 1);
+	cr_assert_str_eq(parclass_device_info_location(device(0, 0)), "LPT1");
+	cr_assert_eq(parclass_device_info_address(device(0, 0)), PARCLASS_ADDRESS_END);
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(0, 0)), "HP LaserJet 4");
+	cr_assert_str_eq(id_text(device(0, 0)), "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;");
+	cr_assert_eq(parclass_device_info_modes(device(0, 0)),
+		     PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
+			     PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
+	cr_assert_eq(parclass_port_info_modes(p), PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY |
+							  PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR |
+							  PARCLASS_MODE_EPP_SW | PARCLASS_MODE_ECP_SW |
+							  PARCLASS_MODE_ECP_HW_NOIRQ);
+
+	/* the chain: numbered, each device asked, the end device behind it is LPT2.4 */
+	p = parclass_enumeration_port(e, 1);
+	cr_assert_eq(parclass_port_info_device_count(p), 3);
+	cr_assert_str_eq(parclass_device_info_location(device(1, 0)), "LPT2.0");
+	cr_assert_str_eq(id_text(device(1, 0)), "MFG:ACME;MDL:Scan;CLS:SCANNER;");
+	cr_assert_str_eq(parclass_device_info_location(device(1, 1)), "LPT2.1");
+	cr_assert_eq(parclass_device_info_address(device(1, 1)), 1);
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(1, 1)), "ACME Laser 9");
+	cr_assert_eq(parclass_device_info_modes(device(1, 1)),
+		     PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
+			     PARCLASS_MODE_BYTE_BIDIR);
+	cr_assert_str_eq(parclass_device_info_location(device(1, 2)), "LPT2.4");
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(1, 2)), "Epson LQ-570");
+
+	/* nothing attached: no device */
+	cr_assert_eq(parclass_port_info_device_count(parclass_enumeration_port(e, 2)), 0);
+
+	/* a Centronics printer: there, but no ID and no IEEE 1284 */
+	cr_assert_eq(parclass_port_info_device_count(parclass_enumeration_port(e, 3)), 1);
+	cr_assert_null(parclass_device_info_id(device(3, 0)));
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(3, 0)), "Unknown");
+	cr_assert_eq(parclass_device_info_modes(device(3, 0)), PARCLASS_MODE_CENTRONICS);
+
+	cr_assert(sim_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
+}
+
+static int holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	parclass_context *c;
+	parclass_device *d;
+	char buf[256];
+	size_t size;
+
+	if (parclass_context_new(&c) || parclass_device_open(c, "LPT1", &d) || parclass_device_lock(d, 5000, 0) ||
+	    parclass_device_get_id(d, PARCLASS_ID_FRESH, buf, sizeof buf, &size))
+		return 10;
+	sync_post(sp, 'h');
+	pause();
+	return 0;
+}
+
+Test(enumerate, a_held_port_is_described_from_what_its_holder_knows_in_time)
+{
+	/* No kernel cache: only the holder's fresh read can tell. */
+	const char *models[] = { "[device]\nid=MFG:ACME;MDL:Held;CLS:PRINTER;\nautoprobe=false\nmodes=compat,nibble\n",
+				 NULL };
+	struct sync_pipe sp;
+	long long t0, took;
+	pid_t pid;
+
+	start(models);
+	sync_init(&sp);
+	pid = fork_child(holder_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'h');
+	t0 = now_ms();
+	cr_assert_eq(parclass_enumerate(ctx, 500, &e), 0);
+	took = now_ms() - t0;
+	cr_assert_lt(took, 3000, "enumeration took %lld ms", took);
+	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 0)), 0);
+	cr_assert_eq(parclass_port_info_holder(parclass_enumeration_port(e, 0)), pid);
+	cr_assert_str_eq(id_text(device(0, 0)), "MFG:ACME;MDL:Held;CLS:PRINTER;");
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+static int outside_holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	int fd = open("/dev/parport0", O_RDWR);
+
+	if (fd < 0 || ioctl(fd, PPCLAIM) < 0)
+		return 10;
+	sync_post(sp, 'c');
+	pause();
+	return 0;
+}
+
+Test(enumerate, a_port_held_outside_parclass_is_described_from_the_kernels_cache)
+{
+	const char *models[] = { laser_model, chain_model, NULL };
+	struct sync_pipe sp;
+	long long t0, took;
+	pid_t pid;
+
+	start(models);
+	sync_init(&sp);
+	pid = fork_child(outside_holder_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'c');
+	t0 = now_ms();
+	cr_assert_eq(parclass_enumerate(ctx, 500, &e), 0);
+	took = now_ms() - t0;
+	cr_assert_lt(took, 3000, "enumeration took %lld ms", took);
+	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 0)), 0);
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(0, 0)), "HP LaserJet 4");
+	/* libieee1284's probe waits for parport0, so parport1 is described from the cache too */
+	cr_assert_str_eq(parclass_device_info_make_and_model(device(1, 1)), "ACME Laser 9");
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+Test(enumerate, devices_that_never_answer_do_not_hold_it_up)
+{
+	const char *models[] = {
+		"[device]\nid=MFG:ACME;MDL:Slow;\nnegotiation-delay-ms=100\nautoprobe=false\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:ACME;MDL:Endless;\nid-endless=true\nmodes=compat,nibble\n",
+		NULL
+	};
+	long long t0, took;
+
+	start(models);
+	t0 = now_ms();
+	cr_assert_eq(parclass_enumerate(ctx, 2000, &e), 0);
+	took = now_ms() - t0;
+	cr_assert_lt(took, 4000, "enumeration took %lld ms", took);
+	cr_assert_null(parclass_device_info_id(device(0, 0)), "a device that never answers has no ID");
+	cr_assert_str_eq(id_text(device(1, 0)), "MFG:ACME;MDL:Endless;");
+}
+
+Test(enumerate, what_an_enumeration_learns_serves_the_next_one)
+{
+	const char *models[] = { "[device]\nid=MFG:ACME;MDL:Known;\nautoprobe=false\nmodes=compat,nibble\n", NULL };
+	struct sync_pipe sp;
+	pid_t pid;
+
+	start(models);
+	cr_assert_eq(parclass_enumerate(ctx, 2000, &e), 0);
+	parclass_enumeration_free(e);
+	e = NULL;
+	sync_init(&sp);
+	pid = fork_child(outside_holder_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'c');
+	cr_assert_eq(parclass_enumerate(ctx, 300, &e), 0);
+	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 0)), 0);
+	cr_assert_str_eq(id_text(device(0, 0)), "MFG:ACME;MDL:Known;");
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+Test(enumerate, no_parallel_port_support_is_enodev)
+{
+	start(NULL);
+	/* Outside the test bed there is no /proc/sys/dev/parport on this machine. */
+	unsetenv("UMOCKDEV_DIR");
+	if (access("/proc/sys/dev/parport", F_OK) == 0)
+		cr_skip_test("this machine has parallel ports");
+	cr_assert_eq(parclass_enumerate(ctx, 100, &e), -ENODEV);
+}

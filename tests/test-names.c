@@ -1,0 +1,149 @@
+/*
+ * test-names.c - locations, status bits, mode names and errors
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "parclass.h"
+
+static void check_location(const char *loc, int port, int address)
+{
+	int p = -7, a = -7;
+	int r = parclass_location_parse(loc, &p, &a);
+
+	cr_assert_eq(r, 0, "%s: %s", loc, parclass_strerror(r));
+	cr_assert_eq(p, port, "%s: port %d", loc, p);
+	cr_assert_eq(a, address, "%s: address %d", loc, a);
+}
+
+Test(names, every_location_form_parses)
+{
+	check_location("parport0", 0, PARCLASS_ADDRESS_END);
+	check_location("parport3.2", 3, 2);
+	check_location("parport0.4", 0, PARCLASS_ADDRESS_END);
+	check_location("LPT1", 0, PARCLASS_ADDRESS_END);
+	check_location("lpt2.0", 1, 0);
+	check_location("LPT1.4", 0, PARCLASS_ADDRESS_END);
+	check_location("/dev/parport7", 7, PARCLASS_ADDRESS_END);
+	check_location("parclass:/dev/parport1", 1, PARCLASS_ADDRESS_END);
+	check_location("parclass:/dev/parport0?daisy=3", 0, 3);
+	check_location("parclass:/dev/parport0?mode=ecp&daisy=1&wait=yes", 0, 1);
+}
+
+Test(names, bad_locations_are_einval)
+{
+	static const char *const bad[] = {
+		"", "parport", "parport8", "parport0.5", "parport0.", "LPT0", "LPT9", "LPT1.x", "/dev/lp0",
+		"parclass:", "parclass:/dev/parport0?daisy=9", "parclass:/dev/lp0", "usb://x", "parport01x",
+	};
+	int p, a;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_eq(parclass_location_parse(bad[i], &p, &a), -EINVAL, "\"%s\" accepted", bad[i]);
+}
+
+Test(names, status_lines_decode_to_windows_bits)
+{
+	static const struct {
+		unsigned reg;
+		unsigned expect;
+		const char *what;
+	} cases[] = {
+		{ 0xd8, PARCLASS_STATUS_SELECTED, "ready" },
+		{ 0x58, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED, "busy" },
+		{ 0x48, PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY, "offline" },
+		{ 0x70, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED |
+				PARCLASS_STATUS_ERROR, "paper out" },
+		{ 0x50, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR, "error" },
+		{ 0x80, PARCLASS_STATUS_POWER_OFF, "power off" },
+		{ 0x78, PARCLASS_STATUS_NOT_CONNECTED, "nothing connected" },
+		{ 0x7f, PARCLASS_STATUS_NOT_CONNECTED, "nothing connected, low bits set" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		cr_assert_eq(parclass_status_decode(cases[i].reg, 0x0c), cases[i].expect, "%s: %#x", cases[i].what,
+			     parclass_status_decode(cases[i].reg, 0x0c));
+	/* nInit low, nAutoFd low (control register 0x02 set, 0x04 clear) */
+	cr_assert_eq(parclass_status_decode(0xd8, 0x0a),
+		     PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_INIT | PARCLASS_STATUS_AUTOFEED);
+}
+
+Test(names, status_and_mode_names)
+{
+	cr_assert_str_eq(parclass_status_name(PARCLASS_STATUS_PAPER_EMPTY), "PAPER_EMPTY");
+	cr_assert_str_eq(parclass_status_name(PARCLASS_STATUS_NOT_CONNECTED), "NOT_CONNECTED");
+	cr_assert_null(parclass_status_name(0x200));
+	for (unsigned bit = 1; bit <= PARCLASS_MODE_ECP_SW; bit <<= 1) {
+		const char *name = parclass_mode_name(bit);
+
+		cr_assert_not_null(name, "bit %#x", bit);
+		cr_assert_eq(parclass_mode_from_name(name), bit);
+	}
+	cr_assert_null(parclass_mode_name(0x800));
+	cr_assert_eq(parclass_mode_from_name("ecp"), PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ);
+	cr_assert_eq(parclass_mode_from_name("compat"), PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY);
+	cr_assert_eq(parclass_mode_from_name("Nibble"), PARCLASS_MODE_NIBBLE);
+	cr_assert_eq(parclass_mode_from_name("warp"), 0);
+}
+
+Test(names, the_windows_mask_values)
+{
+	/* One to one with the Windows parallel-class negotiation mask. */
+	cr_assert_eq(PARCLASS_MODE_CENTRONICS, 0x1);
+	cr_assert_eq(PARCLASS_MODE_IEEE_COMPATIBILITY, 0x2);
+	cr_assert_eq(PARCLASS_MODE_NIBBLE, 0x4);
+	cr_assert_eq(PARCLASS_MODE_CHANNEL_NIBBLE, 0x8);
+	cr_assert_eq(PARCLASS_MODE_BYTE_BIDIR, 0x10);
+	cr_assert_eq(PARCLASS_MODE_EPP_HW, 0x20);
+	cr_assert_eq(PARCLASS_MODE_EPP_SW, 0x40);
+	cr_assert_eq(PARCLASS_MODE_BOUNDED_ECP, 0x80);
+	cr_assert_eq(PARCLASS_MODE_ECP_HW_NOIRQ, 0x100);
+	cr_assert_eq(PARCLASS_MODE_ECP_HW_IRQ, 0x200);
+	cr_assert_eq(PARCLASS_MODE_ECP_SW, 0x400);
+	cr_assert_eq(PARCLASS_STATUS_INIT | PARCLASS_STATUS_AUTOFEED | PARCLASS_STATUS_PAPER_EMPTY |
+			     PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED |
+			     PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED,
+		     0xff);
+}
+
+Test(names, errors_have_texts)
+{
+	cr_assert_str_eq(parclass_strerror(-ENOLCK), "the port is not locked by this handle");
+	cr_assert_str_eq(parclass_strerror(0), "success");
+	cr_assert_str_eq(parclass_strerror(-ENOMEM), strerror(ENOMEM));
+	cr_assert_not_null(parclass_strerror(-99999));
+	cr_assert_str_eq(parclass_version(), PACKAGE_VERSION);
+}
+
+Test(names, context_settings)
+{
+	parclass_context *ctx = NULL;
+
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(parclass_context_set_log(ctx, 0, NULL, NULL), -EINVAL);
+	cr_assert_eq(parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG + 1, NULL, NULL), -EINVAL);
+	cr_assert_eq(parclass_context_set_runtime_dir(ctx, "relative"), -EINVAL);
+	cr_assert_eq(parclass_context_set_runtime_dir(ctx, "/somewhere/else"), 0);
+	cr_assert_str_eq(parclass_context_get_runtime_dir(ctx), "/somewhere/else");
+	cr_assert_eq(parclass_context_ref(ctx), ctx);
+	cr_assert_null(parclass_context_unref(ctx));
+	cr_assert_null(parclass_context_unref(ctx));
+	cr_assert_null(parclass_context_unref(NULL));
+}
+
+Test(names, the_runtime_directory_comes_from_the_environment)
+{
+	parclass_context *ctx = NULL;
+
+	setenv("PARCLASS_RUNTIME_DIR", "/tmp/parclass-env-test", 1);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_str_eq(parclass_context_get_runtime_dir(ctx), "/tmp/parclass-env-test");
+	parclass_context_unref(ctx);
+	unsetenv("PARCLASS_RUNTIME_DIR");
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_str_eq(parclass_context_get_runtime_dir(ctx), "/run/parclass");
+	parclass_context_unref(ctx);
+}

@@ -1,0 +1,437 @@
+/*
+ * test-port.c - port arbitration across processes, against parclass-sim
+ *
+ * FIFO order, exact waiter counts, try-allocate, timeouts, cancel, dead
+ * holders and waiters, the kernel claim only for the holder, IEEE 1284.3
+ * select and deselect in lock and unlock.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ppdev.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "parclass.h"
+
+static const char laser_model[] =
+	"[device]\nid=MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble,byte,ecp\npjl=true\n";
+static const char chain_model[] =
+	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\n[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\n"
+	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\n";
+
+static struct sim *sim;
+static parclass_context *ctx;
+static GString *log_text;
+
+static void on_log(parclass_context *c, int level, const char *message, void *userdata)
+{
+	g_string_append_printf(log_text, "%d %s\n", level, message);
+}
+
+static void start(const char *model)
+{
+	sim = sim_start1(model);
+	log_text = g_string_new(NULL);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
+}
+
+static void teardown(void)
+{
+	parclass_context_unref(ctx);
+	ctx = NULL;
+	if (log_text)
+		g_string_free(log_text, TRUE);
+	log_text = NULL;
+	sim_free(sim);
+	sim = NULL;
+}
+
+TestSuite(port, .fini = teardown, .timeout = 60);
+
+static parclass_port *open_port(const char *location)
+{
+	parclass_port *port = NULL;
+	int r = parclass_port_open(ctx, location, &port);
+
+	cr_assert_eq(r, 0, "open %s: %s", location, parclass_strerror(r));
+	return port;
+}
+
+static unsigned waiters(parclass_port *port)
+{
+	unsigned n = 99;
+
+	cr_assert_eq(parclass_port_query_waiters(port, &n), 0);
+	return n;
+}
+
+/* Wait until @n requests wait for the port (children queue asynchronously). */
+static void await_waiters(parclass_port *port, unsigned n)
+{
+	for (long long t0 = now_ms(); waiters(port) != n; usleep(2000))
+		cr_assert_lt(now_ms() - t0, 10000, "waiters stayed at %u, expected %u", waiters(port), n);
+}
+
+/* ---- children that use the library on their own ---- */
+
+struct child {
+	struct sync_pipe up;     /* child to parent */
+	struct sync_pipe down;   /* parent to child */
+	char tag;
+	int timeout_ms;
+	const char *location;
+};
+
+/* Allocate (tell the parent how it went), hold until told, free. */
+static int allocator_main(void *data)
+{
+	struct child *c = data;
+	parclass_context *cctx;
+	parclass_port *port;
+	int r;
+
+	if (parclass_context_new(&cctx) || parclass_port_open(cctx, c->location ? c->location : "parport0", &port))
+		return 10;
+	sync_post(&c->up, 'o');
+	r = parclass_port_allocate(port, c->timeout_ms);
+	sync_post(&c->up, r == 0 ? c->tag : r == -ETIMEDOUT ? 't' : r == -EBUSY ? 'b' : 'e');
+	if (r == 0) {
+		sync_wait(&c->down, 30000);
+		parclass_port_free(port);
+	}
+	parclass_port_close(port);
+	parclass_context_unref(cctx);
+	return 0;
+}
+
+static pid_t start_allocator(struct child *c, char tag, int timeout_ms)
+{
+	pid_t pid;
+
+	c->tag = tag;
+	c->timeout_ms = timeout_ms;
+	sync_init(&c->up);
+	sync_init(&c->down);
+	pid = fork_child(allocator_main, c);
+	cr_assert_eq(sync_wait(&c->up, 10000), 'o', "child %c did not start", tag);
+	return pid;
+}
+
+/* ---- tests ---- */
+
+Test(port, allocate_takes_the_kernel_claim_and_free_gives_it_back)
+{
+	parclass_port *port;
+	pid_t holder = -1;
+
+	start(laser_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_is_free(port), 1);
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	cr_assert_eq(parclass_port_is_held(port), 1);
+	cr_assert_eq(parclass_port_is_free(port), 0);
+	cr_assert_eq(parclass_port_get_holder(port, &holder), 0);
+	cr_assert_eq(holder, getpid());
+	cr_assert_eq(waiters(port), 0);
+	cr_assert_eq(parclass_port_allocate(port, 0), -EALREADY);
+	cr_assert_eq(parclass_port_free(port), 0);
+	cr_assert_eq(parclass_port_free(port), -ENOLCK);
+	cr_assert_eq(parclass_port_is_free(port), 1);
+	parclass_port_close(port);
+	sim_stop(sim);
+	/* libieee1284's one-time probe, then our claim for the allocation */
+	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"
+					  "parport0 claim pid=PID\nparport0 release pid=PID\n"));
+}
+
+Test(port, try_allocate_never_waits)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	pid_t pid, holder;
+	long long t0;
+
+	start(laser_model);
+	pid = start_allocator(&c, 'h', 5000);
+	cr_assert_eq(sync_wait(&c.up, 10000), 'h');
+	port = open_port("parport0");
+	t0 = now_ms();
+	cr_assert_eq(parclass_port_try_allocate(port), -EBUSY);
+	cr_assert_lt(now_ms() - t0, 1000, "try-allocate waited");
+	cr_assert_eq(waiters(port), 0, "a failed try leaves nothing queued");
+	cr_assert_eq(parclass_port_get_holder(port, &holder), 0);
+	cr_assert_eq(holder, pid);
+	sync_post(&c.down, 'f');
+	cr_assert_eq(wait_child(pid), 0);
+	cr_assert_eq(parclass_port_try_allocate(port), 0);
+	parclass_port_close(port);
+}
+
+Test(port, requests_are_granted_in_arrival_order_across_processes)
+{
+	struct child c[3] = { { { { 0 } } } };
+	pid_t pid[3];
+	parclass_port *port;
+	char order[4] = { 0 };
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	for (int i = 0; i < 3; i++) {
+		pid[i] = start_allocator(&c[i], (char)('B' + i), 20000);
+		await_waiters(port, (unsigned)i + 1);   /* exact: each child queued */
+	}
+	cr_assert_eq(parclass_port_free(port), 0);
+	for (int i = 0; i < 3; i++) {
+		order[i] = (char)sync_wait(&c[i].up, 10000);
+		sync_post(&c[i].down, 'f');
+	}
+	cr_assert_str_eq(order, "BCD");
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(wait_child(pid[i]), 0);
+	cr_assert_eq(waiters(port), 0);
+	parclass_port_close(port);
+}
+
+Test(port, a_killed_holder_hands_the_port_to_the_next_waiter)
+{
+	struct child holder = { 0 }, next = { 0 };
+	pid_t h, w;
+	parclass_port *port;
+	long long t0, handover;
+
+	start(laser_model);
+	port = open_port("parport0");
+	h = start_allocator(&holder, 'h', 5000);
+	cr_assert_eq(sync_wait(&holder.up, 10000), 'h');
+	w = start_allocator(&next, 'n', 20000);
+	await_waiters(port, 1);
+	t0 = now_ms();
+	kill(h, SIGKILL);
+	cr_assert_eq(sync_wait(&next.up, 10000), 'n', "the waiter did not get the port");
+	handover = now_ms() - t0;
+	cr_assert_lt(handover, 2000, "handover took %lld ms", handover);
+	cr_log_info("handover after SIGKILL: %lld ms", handover);
+	wait_child(h);
+	sync_post(&next.down, 'f');
+	cr_assert_eq(wait_child(w), 0);
+	parclass_port_close(port);
+}
+
+Test(port, a_killed_waiter_never_blocks_the_queue)
+{
+	struct child dead = { 0 }, live = { 0 };
+	pid_t d, l;
+	parclass_port *port;
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	d = start_allocator(&dead, 'd', 20000);
+	await_waiters(port, 1);
+	l = start_allocator(&live, 'l', 20000);
+	await_waiters(port, 2);
+	kill(d, SIGKILL);
+	wait_child(d);
+	await_waiters(port, 1);
+	cr_assert_eq(parclass_port_free(port), 0);
+	cr_assert_eq(sync_wait(&live.up, 10000), 'l');
+	sync_post(&live.down, 'f');
+	cr_assert_eq(wait_child(l), 0);
+	parclass_port_close(port);
+}
+
+Test(port, allocate_times_out_and_leaves_the_queue)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	pid_t pid;
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	pid = start_allocator(&c, 'x', 300);
+	cr_assert_eq(sync_wait(&c.up, 10000), 't', "expected a timeout");
+	cr_assert_eq(wait_child(pid), 0);
+	cr_assert_eq(waiters(port), 0);
+	parclass_port_close(port);
+}
+
+static void *cancel_later(void *data)
+{
+	usleep(200000);
+	parclass_port_cancel(data);
+	return NULL;
+}
+
+Test(port, a_wait_can_be_cancelled_from_another_thread)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	pthread_t t;
+	pid_t pid;
+
+	start(laser_model);
+	pid = start_allocator(&c, 'h', 5000);
+	cr_assert_eq(sync_wait(&c.up, 10000), 'h');
+	port = open_port("parport0");
+	pthread_create(&t, NULL, cancel_later, port);
+	cr_assert_eq(parclass_port_allocate(port, -1), -ECANCELED);
+	pthread_join(t, NULL);
+	cr_assert_eq(waiters(port), 0, "the cancelled request left the queue");
+	sync_post(&c.down, 'f');
+	cr_assert_eq(wait_child(pid), 0);
+	parclass_port_close(port);
+}
+
+Test(port, waiters_do_not_touch_the_kernel_claim)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	g_autofree char *events = NULL;
+	g_autofree char *claim = NULL;
+	pid_t pid;
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	pid = start_allocator(&c, 'w', 20000);
+	await_waiters(port, 1);
+	usleep(100000);
+	events = sim_record_read(sim, "events.log", NULL);
+	claim = g_strdup_printf("claim pid=%d", (int)pid);
+	cr_assert_null(strstr(events, claim), "a waiter claimed the port: %s", events);
+	cr_assert_eq(parclass_port_free(port), 0);
+	cr_assert_eq(sync_wait(&c.up, 10000), 'w');
+	sync_post(&c.down, 'f');
+	cr_assert_eq(wait_child(pid), 0);
+	parclass_port_close(port);
+}
+
+static int outside_holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	int fd = open("/dev/parport0", O_RDWR);
+
+	if (fd < 0 || ioctl(fd, PPCLAIM) < 0)
+		return 10;
+	sync_post(sp, 'c');
+	pause();
+	return 0;
+}
+
+Test(port, a_program_outside_parclass_keeps_the_port_busy)
+{
+	struct sync_pipe sp;
+	parclass_port *port;
+	pid_t pid;
+
+	start(laser_model);
+	sync_init(&sp);
+	pid = fork_child(outside_holder_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'c');
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 300), -EBUSY);
+	cr_assert_eq(waiters(port), 0);
+	cr_assert_eq(parclass_port_is_held(port), 0);
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	cr_assert_eq(parclass_port_allocate(port, 5000), 0, "free once the program is gone");
+	parclass_port_close(port);
+}
+
+static int outside_claim_main(void *data)
+{
+	int fd = open("/dev/parport0", O_RDWR);
+
+	(void)data;
+	if (fd < 0)
+		return 10;
+	if (ioctl(fd, PPCLAIM) < 0)
+		return 11;
+	ioctl(fd, PPRELEASE);
+	close(fd);
+	return 0;
+}
+
+Test(port, release_bus_lets_a_program_outside_parclass_in)
+{
+	parclass_port *port;
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 1000, 0), 0);
+	cr_assert_eq(parclass_port_release_bus(port), 0);
+	cr_assert_eq(wait_child(fork_child(outside_claim_main, NULL)), 0);
+	cr_assert_eq(parclass_port_is_held(port), 1, "the allocation stays");
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
+	cr_assert_eq(parclass_port_release_bus(port), -ENOLCK);
+	parclass_port_close(port);
+}
+
+Test(port, lock_selects_a_chain_device_and_unlock_deselects)
+{
+	parclass_port *port;
+
+	start(chain_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_lock(port, 1, 1000, 0), 0);
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
+	cr_assert_eq(parclass_port_lock(port, 0, 1000, 0), 0);
+	cr_assert_eq(parclass_port_unlock(port, PARCLASS_UNLOCK_NO_DESELECT), 0);
+	cr_assert_eq(parclass_port_lock(port, 3, 1000, 0), -ENXIO, "there is no address 3");
+	cr_assert_eq(parclass_port_is_held(port), 0, "a failed lock frees the port");
+	cr_assert_eq(parclass_port_lock(port, 2, 1000, PARCLASS_LOCK_NO_SELECT), 0);
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
+	parclass_port_close(port);
+	cr_assert(sim_events_contain(sim, "parport0.1 select\nparport0 deselect-all\nparport0 release"));
+	cr_assert(sim_events_contain(sim, "parport0.0 select\nparport0 release"));
+	cr_assert(sim_events_contain(sim, "parport0 select 3 failed\n"));
+}
+
+Test(port, lock_of_the_end_device_deselects_the_chain)
+{
+	parclass_port *port;
+
+	start(chain_model);
+	port = open_port("LPT1.4");
+	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 1000, 0), 0);
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
+	parclass_port_close(port);
+	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
+}
+
+Test(port, bad_and_missing_ports_are_refused)
+{
+	parclass_port *port = NULL;
+
+	start(laser_model);
+	cr_assert_eq(parclass_port_open(ctx, "parport3", &port), -ENODEV);
+	cr_assert_eq(parclass_port_open(ctx, "printer", &port), -EINVAL);
+	cr_assert_null(port);
+}
+
+Test(port, an_unusable_runtime_directory_is_reported)
+{
+	g_autofree char *file = NULL;
+	g_autofree char *bad = NULL;
+	parclass_port *port = NULL;
+
+	start(laser_model);
+	file = g_build_filename(sim->dir, "not-a-directory", NULL);
+	cr_assert(g_file_set_contents(file, "", 0, NULL));
+	bad = g_build_filename(file, "run", NULL);
+	cr_assert_eq(parclass_context_set_runtime_dir(ctx, bad), 0);
+	cr_assert_eq(parclass_port_open(ctx, "parport0", &port), -EACCES);
+	cr_assert(strstr(log_text->str, "1 runtime directory "), "log: %s", log_text->str);
+	cr_assert(strstr(log_text->str, "PARCLASS_RUNTIME_DIR"), "log: %s", log_text->str);
+}
