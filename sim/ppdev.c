@@ -408,7 +408,7 @@ static gboolean kick_cb(gpointer data)
 void sim_ppdev_kick(void *unused)
 {
 	if (!kick_idle)
-		kick_idle = g_idle_add(kick_cb, NULL);
+		kick_idle = g_idle_add_full(G_PRIORITY_DEFAULT, kick_cb, NULL, NULL);
 }
 
 /* ---- read ---- */

@@ -82,7 +82,8 @@ static void conn_broken(struct sim_conn *c)
 	if (c->broken)
 		return;
 	c->broken = true;
-	c->drop_idle = g_idle_add(drop_later, c);
+	/* Default priority: a client's hung-up socket must not starve the drop. */
+	c->drop_idle = g_idle_add_full(G_PRIORITY_DEFAULT, drop_later, c, NULL);
 }
 
 static bool wait_fd(int fd, short events)
@@ -178,8 +179,11 @@ static gboolean conn_readable(int fd, GIOCondition cond, gpointer data)
 	struct wire_msg m;
 	ssize_t r;
 
-	if (c->broken)
-		return G_SOURCE_CONTINUE;
+	if (c->broken) {
+		/* Being dropped: stop watching a socket that will only say "hung up". */
+		c->watch = 0;
+		return G_SOURCE_REMOVE;
+	}
 	if (c->busy) {
 		/* The client sends nothing while it waits for an answer: this is
 		 * its end of the socket closing (it died or closed the fd). */

@@ -921,6 +921,39 @@ Test(sim, a_holder_killed_with_sigkill_frees_the_port)
 	cr_assert(sim_events_contain(sim, "parport0 release pid=PID (closed)\nparport0 claim pid=PID\n"));
 }
 
+static int slow_writer_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	static char buf[20000];
+	struct parport_list pl;
+
+	if (ieee1284_find_ports(&pl, 0) != E1284_OK || ieee1284_open(pl.portv[0], 0, NULL) ||
+	    ieee1284_claim(pl.portv[0]))
+		return 10;
+	sync_post(sp, 'w');
+	ieee1284_compat_write(pl.portv[0], 0, buf, sizeof buf);  /* 20 s at 1000 bytes/s */
+	return 0;
+}
+
+Test(sim, a_client_killed_in_the_middle_of_a_transfer_frees_the_port)
+{
+	struct sync_pipe sp;
+	struct claimer c = { 0 };
+	pid_t writer, waiter;
+
+	sim = sim_start1("[device]\nid=MFG:A;\nmodes=compat,nibble\ncompat-rate=1000\n");
+	waiter = start_claimer(&c, 'n');
+	sync_init(&sp);
+	writer = fork_child(slow_writer_main, &sp);
+	cr_assert_eq(sync_wait(&sp, 10000), 'w');
+	sync_post(&c.to_child, 'g');
+	usleep(300000);   /* the simulator is fetching the writer's data as the link allows */
+	kill(writer, SIGKILL);
+	cr_assert_eq(wait_child(writer), 128 + SIGKILL);
+	cr_assert_eq(sync_wait(&c.to_parent, 5000), 'n', "the port stayed with the dead writer");
+	cr_assert_eq(wait_child(waiter), 0);
+}
+
 Test(sim, a_waiting_claim_is_interrupted_by_a_signal)
 {
 	struct claimer c = { .use_signal = true };

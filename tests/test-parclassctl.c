@@ -1,0 +1,338 @@
+/*
+ * test-parclassctl.c - parclassctl's commands, outputs and exit statuses,
+ * against parclass-sim
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "parclass.h"
+
+#define UEL "\033%-12345X"
+
+static const char laser_model[] =
+	"[port]\nmodes=pcspp,tristate,ecp\n"
+	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\nmodes=compat,nibble,byte,ecp\n"
+	"pjl=true\n";
+static const char chain_model[] =
+	"[port]\nmodes=pcspp,tristate\n"
+	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
+	"[device]\nmodes=compat\n";
+static const char empty_model[] = "[port]\nmodes=pcspp\n";
+
+static struct sim *sim;
+
+static void teardown(void)
+{
+	sim_free(sim);
+	sim = NULL;
+}
+
+TestSuite(parclassctl, .fini = teardown, .timeout = 60);
+
+struct run {
+	int status;
+	char *out, *err;
+	gsize out_len;
+};
+
+/* Run parclassctl with @args (NULL-terminated), @input on its stdin. */
+static struct run ctl_input(const char *input, const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+								    G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+								    G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GBytes) in = g_bytes_new(input ? input : "", input ? strlen(input) : 0);
+	g_autoptr(GBytes) out = NULL;
+	g_autoptr(GBytes) err = NULL;
+	struct run r = { 0 };
+	const char *data;
+	gsize n;
+
+	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, g_strdup(*a));
+	g_ptr_array_add(argv, NULL);
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
+	cr_assert(p, "%s", error ? error->message : "?");
+	cr_assert(g_subprocess_communicate(p, in, NULL, &out, &err, &error), "%s", error ? error->message : "?");
+	g_subprocess_wait(p, NULL, NULL);
+	r.status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : 128 + g_subprocess_get_term_sig(p);
+	data = g_bytes_get_data(out, &r.out_len);
+	r.out = g_malloc(r.out_len + 1);   /* raw IDs start with NUL bytes: no strndup */
+	if (r.out_len)
+		memcpy(r.out, data, r.out_len);
+	r.out[r.out_len] = '\0';
+	data = g_bytes_get_data(err, &n);
+	r.err = g_strndup(data, n);
+	return r;
+}
+
+static struct run ctl(const char *const *args)
+{
+	return ctl_input(NULL, args);
+}
+
+static void run_free(struct run *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+}
+
+#define CTL(...) ctl((const char *const[]){ __VA_ARGS__, NULL })
+
+Test(parclassctl, list_shows_ports_devices_ids_and_modes)
+{
+	const char *models[] = { laser_model, chain_model, empty_model, NULL };
+	struct run r;
+
+	sim = sim_start(models);
+	r = CTL("list");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out,
+			 "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW\n"
+			 "  LPT1    HP LaserJet 4\n"
+			 "          id: MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
+			 "          modes: CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n"
+			 "LPT2 (parport1): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_SW\n"
+			 "  LPT2.0  ACME Scan\n"
+			 "          id: MFG:ACME;MDL:Scan;CLS:SCANNER;\n"
+			 "          modes: CENTRONICS IEEE_COMPATIBILITY NIBBLE\n"
+			 "  LPT2.4  Unknown\n"
+			 "          id: (none)\n"
+			 "          modes: CENTRONICS\n"
+			 "LPT3 (parport2): CENTRONICS IEEE_COMPATIBILITY NIBBLE\n"
+			 "  nothing attached\n");
+	run_free(&r);
+}
+
+Test(parclassctl, list_json_is_one_object)
+{
+	struct run r;
+
+	sim = sim_start1(chain_model);
+	r = CTL("list", "--json");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out,
+			 "{\"ports\":[{\"name\":\"parport0\",\"location\":\"LPT1\",\"modes\":[\"CENTRONICS\","
+			 "\"IEEE_COMPATIBILITY\",\"NIBBLE\",\"BYTE_BIDIR\",\"EPP_SW\",\"ECP_SW\"],\"probed\":true,"
+			 "\"holder\":0,\"devices\":["
+			 "{\"location\":\"LPT1.0\",\"address\":0,\"device_id\":\"MFG:ACME;MDL:Scan;CLS:SCANNER;\","
+			 "\"make_and_model\":\"ACME Scan\",\"manufacturer\":\"ACME\",\"model\":\"Scan\",\"command_set\":null,"
+			 "\"class\":\"SCANNER\",\"modes\":[\"CENTRONICS\",\"IEEE_COMPATIBILITY\",\"NIBBLE\"]},"
+			 "{\"location\":\"LPT1.4\",\"address\":null,\"device_id\":null,\"make_and_model\":\"Unknown\","
+			 "\"manufacturer\":null,\"model\":null,\"command_set\":null,\"class\":null,"
+			 "\"modes\":[\"CENTRONICS\"]}]}]}\n");
+	run_free(&r);
+}
+
+Test(parclassctl, id_cached_fresh_and_raw)
+{
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	r = CTL("id", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "CLASS:PRINTER;MODEL:HP LaserJet 4;MANUFACTURER:Hewlett-Packard;COMMAND SET:PCL,PJL;\n");
+	run_free(&r);
+	r = CTL("id", "parport0", "--fresh");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n");
+	run_free(&r);
+	r = CTL("id", "LPT1", "--fresh", "--raw");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(r.out_len, 64);
+	cr_assert(memcmp(r.out, "\x00\x40" "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;", 64) == 0);
+	run_free(&r);
+}
+
+Test(parclassctl, modes_status_and_waiters)
+{
+	const char *models[] = { laser_model, "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n", NULL };
+	struct run r;
+
+	sim = sim_start(models);
+	r = CTL("modes", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n");
+	run_free(&r);
+	r = CTL("status", "LPT1");
+	cr_assert_str_eq(r.out, "SELECTED\n");
+	run_free(&r);
+	r = CTL("status", "LPT2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "OFF_LINE BUSY\n");
+	run_free(&r);
+	r = CTL("waiters", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
+	run_free(&r);
+}
+
+Test(parclassctl, usage_and_missing_things_have_their_exit_status)
+{
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	r = CTL("id", "LPT3");
+	cr_assert_eq(r.status, 69);
+	cr_assert(strstr(r.err, "LPT3: no such port"), "%s", r.err);
+	run_free(&r);
+	r = CTL("status", "LPT1.2");
+	cr_assert_eq(r.status, 69, "no chain device at address 2: %s", r.err);
+	run_free(&r);
+	r = CTL("id", "printer");
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "printer: not a location"), "%s", r.err);
+	run_free(&r);
+	r = CTL("frobnicate");
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = CTL("id");
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = CTL("lock", "LPT1");
+	cr_assert_eq(r.status, 2, "lock needs a command");
+	run_free(&r);
+	r = CTL("send", "LPT1", "--mode", "nibble");
+	cr_assert_eq(r.status, 2, "nibble is not a forward mode");
+	run_free(&r);
+}
+
+Test(parclassctl, lock_holds_the_port_while_its_command_runs)
+{
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	r = CTL("lock", "LPT1", "--", "sh", "-c", "\"$PARCLASSCTL\" waiters LPT1; \"$PARCLASSCTL\" lock --try LPT1 -- true; "
+						  "echo try=$?; exit 3");
+	cr_assert_eq(r.status, 3, "the command's status: %s", r.err);
+	cr_assert(g_str_has_prefix(r.out, "holder: pid "), "%s", r.out);
+	cr_assert(g_str_has_suffix(r.out, "\nwaiters: 0\ntry=75\n"), "%s", r.out);
+	run_free(&r);
+	r = CTL("waiters", "LPT1");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "freed afterwards");
+	run_free(&r);
+}
+
+Test(parclassctl, a_busy_port_times_out_with_75)
+{
+	struct run r;
+	GPid pid;
+	char *argv[] = { getenv("PARCLASSCTL"), (char[]){ "lock" }, (char[]){ "LPT1" }, (char[]){ "--" },
+			 (char[]){ "sleep" }, (char[]){ "30" }, NULL };
+
+	sim = sim_start1(laser_model);
+	cr_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL));
+	for (long long t0 = now_ms();; usleep(10000)) {
+		r = CTL("waiters", "LPT1");
+		if (strstr(r.out, "holder: pid"))
+			break;
+		run_free(&r);
+		cr_assert_lt(now_ms() - t0, 10000, "the lock did not take the port");
+	}
+	run_free(&r);
+	r = CTL("id", "LPT1", "--fresh", "--timeout", "200");
+	cr_assert_eq(r.status, 75, "%s", r.err);
+	run_free(&r);
+	r = CTL("lock", "--try", "LPT1", "--", "true");
+	cr_assert_eq(r.status, 75);
+	cr_assert(strstr(r.err, "in use"), "%s", r.err);
+	run_free(&r);
+	kill(pid, SIGTERM);
+	cr_assert_eq(wait_child(pid), 128 + SIGTERM, "SIGTERM went to the command");
+	g_spawn_close_pid(pid);
+}
+
+Test(parclassctl, lock_selects_a_chain_device)
+{
+	struct run r;
+
+	sim = sim_start1(chain_model);
+	r = CTL("lock", "LPT1.0", "--", "true");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = CTL("lock", "LPT1.0", "--no-select", "--", "true");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	sim_stop(sim);
+	{
+		g_autofree char *events = sim_events(sim);
+
+		const char *select = strstr(events, "parport0.0 select\n");
+
+		cr_assert_not_null(select, "%s", events);
+		cr_assert_not_null(strstr(select, "parport0 deselect-all\n"), "%s", events);
+		cr_assert_null(strstr(select + 1, "parport0.0 select\n"), "--no-select selects nothing: %s", events);
+	}
+}
+
+Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_bytes)
+{
+	static const char job[] = UEL "@PJL ECHO one\r\n@PJL ECHO two\r\n" UEL;
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	r = ctl_input(job, (const char *const[]){ "send", "LPT1", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "@PJL ECHO one\r\n\f@PJL ECHO two\r\n\f");
+	run_free(&r);
+	r = ctl_input("plain", (const char *const[]){ "send", "LPT1", "--mode", "compat", "--wait", "0", NULL });
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	sim_stop(sim);
+	{
+		size_t len;
+		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", &len);
+		g_autofree char *compat = sim_record_read(sim, "parport0-0002.prn", NULL);
+
+		cr_assert_eq(len, sizeof job - 1);
+		cr_assert(memcmp(data, job, len) == 0);
+		cr_assert_str_eq(compat, "plain");
+		cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\n"), "ECP by default");
+	}
+}
+
+Test(parclassctl, send_from_a_file)
+{
+	g_autofree char *file = NULL;
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	file = g_build_filename(sim->dir, "job.prn", NULL);
+	cr_assert(g_file_set_contents(file, "file data\f", -1, NULL));
+	r = CTL("send", "LPT1", file, "--wait", "0");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = CTL("send", "LPT1", "/nonexistent/job");
+	cr_assert_eq(r.status, 1);
+	run_free(&r);
+	sim_stop(sim);
+	{
+		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", NULL);
+
+		cr_assert_str_eq(data, "file data\f");
+	}
+}
+
+Test(parclassctl, send_to_a_printer_that_stops_taking_data_times_out_with_75)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.paper]\nkind=paper-out\nafter-bytes=3\n";
+	struct run r;
+
+	sim = sim_start1(model);
+	r = ctl_input("123456", (const char *const[]){ "send", "LPT1", "--timeout", "300", NULL });
+	cr_assert_eq(r.status, 75, "%s", r.err);
+	run_free(&r);
+}

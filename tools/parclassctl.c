@@ -1,0 +1,645 @@
+/*
+ * parclassctl - the command-line face of libparclass
+ *
+ *   parclassctl list [--json]
+ *   parclassctl id LOCATION [--fresh] [--raw]
+ *   parclassctl modes LOCATION
+ *   parclassctl status LOCATION
+ *   parclassctl waiters LOCATION
+ *   parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...
+ *   parclassctl send LOCATION [--mode MODE] [FILE]
+ *
+ * Exit status: 0 success, 1 error, 2 usage, 69 no such port or device,
+ * 75 busy or timed out (sysexits EX_UNAVAILABLE and EX_TEMPFAIL).
+ * Only talks to the library; everything about ports lives there.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "parclass.h"
+
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_NODEV 69
+#define EXIT_BUSY 75
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define SEND_CHUNK 16384
+
+static parclass_context *ctx;
+static int verbose;
+
+static int exit_for(int err)
+{
+	switch (-err) {
+	case 0:
+		return 0;
+	case ENODEV:
+	case ENXIO:
+		return EXIT_NODEV;
+	case EBUSY:
+	case ETIMEDOUT:
+	case ECANCELED:
+		return EXIT_BUSY;
+	case EINVAL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+static int fail(const char *what, int err)
+{
+	int port, address;
+
+	if (err == -EINVAL && parclass_location_parse(what, &port, &address) < 0)
+		fprintf(stderr, "parclassctl: %s: not a location (parport0, parport0.2, LPT1, LPT1.2, "
+			"parclass:/dev/parport0)\n", what);
+	else
+		fprintf(stderr, "parclassctl: %s: %s\n", what, parclass_strerror(err));
+	return exit_for(err);
+}
+
+static void on_log(parclass_context *c, int level, const char *message, void *userdata)
+{
+	fprintf(stderr, "parclassctl: %s\n", message);
+}
+
+/* "NAME NAME ..." for the set bits of a mask. */
+static char *mask_names(unsigned mask, const char *(*name)(unsigned), const char *sep)
+{
+	GString *s = g_string_new(NULL);
+
+	for (unsigned bit = 1; bit && bit <= mask; bit <<= 1)
+		if ((mask & bit) && name(bit))
+			g_string_append_printf(s, "%s%s", s->len ? sep : "", name(bit));
+	return g_string_free(s, FALSE);
+}
+
+/* ---- list ---- */
+
+static void json_string(GString *out, const char *s)
+{
+	if (!s) {
+		g_string_append(out, "null");
+		return;
+	}
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_printf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			g_string_append_printf(out, "\\u%04x", *p);
+		else
+			g_string_append_c(out, (char)*p);
+	}
+	g_string_append_c(out, '"');
+}
+
+static void json_modes(GString *out, unsigned mask)
+{
+	bool first = true;
+
+	g_string_append_c(out, '[');
+	for (unsigned bit = 1; bit <= PARCLASS_MODE_ECP_SW; bit <<= 1)
+		if (mask & bit) {
+			if (!first)
+				g_string_append_c(out, ',');
+			json_string(out, parclass_mode_name(bit));
+			first = false;
+		}
+	g_string_append_c(out, ']');
+}
+
+static void list_json(const parclass_enumeration *e)
+{
+	GString *out = g_string_new("{\"ports\":[");
+
+	for (unsigned i = 0; i < parclass_enumeration_port_count(e); i++) {
+		const parclass_port_info *p = parclass_enumeration_port(e, i);
+
+		g_string_append(out, i ? ",{" : "{");
+		g_string_append(out, "\"name\":");
+		json_string(out, parclass_port_info_name(p));
+		g_string_append(out, ",\"location\":");
+		json_string(out, parclass_port_info_location(p));
+		g_string_append(out, ",\"modes\":");
+		json_modes(out, parclass_port_info_modes(p));
+		g_string_append_printf(out, ",\"probed\":%s,\"holder\":%d,\"devices\":[",
+				       parclass_port_info_probed(p) ? "true" : "false", (int)parclass_port_info_holder(p));
+		for (unsigned k = 0; k < parclass_port_info_device_count(p); k++) {
+			const parclass_device_info *d = parclass_port_info_device(p, k);
+			const parclass_device_id *id = parclass_device_info_id(d);
+			int a = parclass_device_info_address(d);
+
+			g_string_append(out, k ? ",{" : "{");
+			g_string_append(out, "\"location\":");
+			json_string(out, parclass_device_info_location(d));
+			if (a == PARCLASS_ADDRESS_END)
+				g_string_append(out, ",\"address\":null");
+			else
+				g_string_append_printf(out, ",\"address\":%d", a);
+			g_string_append(out, ",\"device_id\":");
+			json_string(out, id ? parclass_device_id_text(id) : NULL);
+			g_string_append(out, ",\"make_and_model\":");
+			json_string(out, parclass_device_info_make_and_model(d));
+			g_string_append(out, ",\"manufacturer\":");
+			json_string(out, parclass_device_id_get(id, "MFG"));
+			g_string_append(out, ",\"model\":");
+			json_string(out, parclass_device_id_get(id, "MDL"));
+			g_string_append(out, ",\"command_set\":");
+			json_string(out, parclass_device_id_get(id, "CMD"));
+			g_string_append(out, ",\"class\":");
+			json_string(out, parclass_device_id_get(id, "CLS"));
+			g_string_append(out, ",\"modes\":");
+			json_modes(out, parclass_device_info_modes(d));
+			g_string_append_c(out, '}');
+		}
+		g_string_append(out, "]}");
+	}
+	g_string_append(out, "]}\n");
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+}
+
+static void list_text(const parclass_enumeration *e)
+{
+	for (unsigned i = 0; i < parclass_enumeration_port_count(e); i++) {
+		const parclass_port_info *p = parclass_enumeration_port(e, i);
+		g_autofree char *pm = mask_names(parclass_port_info_modes(p), parclass_mode_name, " ");
+
+		printf("%s (%s): %s", parclass_port_info_location(p), parclass_port_info_name(p), pm);
+		if (parclass_port_info_holder(p))
+			printf("; held by pid %d", (int)parclass_port_info_holder(p));
+		else if (!parclass_port_info_probed(p))
+			printf("; not probed");
+		putchar('\n');
+		if (!parclass_port_info_device_count(p))
+			printf("  nothing attached\n");
+		for (unsigned k = 0; k < parclass_port_info_device_count(p); k++) {
+			const parclass_device_info *d = parclass_port_info_device(p, k);
+			const parclass_device_id *id = parclass_device_info_id(d);
+			g_autofree char *dm = mask_names(parclass_device_info_modes(d), parclass_mode_name, " ");
+
+			printf("  %-7s %s\n", parclass_device_info_location(d), parclass_device_info_make_and_model(d));
+			printf("          id: %s\n", id ? parclass_device_id_text(id) : "(none)");
+			printf("          modes: %s\n", *dm ? dm : "(unknown)");
+		}
+	}
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	int deadline = -1;
+	const GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+		{ "deadline", 0, 0, G_OPTION_ARG_INT, &deadline, "Answer within MS milliseconds (default 2000)", "MS" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new("- list ports and devices");
+	g_autoptr(GError) error = NULL;
+	parclass_enumeration *e = NULL;
+	int r;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error) || argc != 1) {
+		fprintf(stderr, "parclassctl list: %s\n", error ? error->message : "unexpected argument");
+		return EXIT_USAGE;
+	}
+	r = parclass_enumerate(ctx, deadline, &e);
+	if (r < 0)
+		return fail("list", r);
+	if (json)
+		list_json(e);
+	else
+		list_text(e);
+	parclass_enumeration_free(e);
+	return 0;
+}
+
+/* ---- commands on one device ---- */
+
+static int open_locked(const char *location, int timeout_ms, parclass_device **out)
+{
+	parclass_device *dev = NULL;
+	int r = parclass_device_open(ctx, location, &dev);
+
+	if (r < 0)
+		return r;
+	r = parclass_device_lock(dev, timeout_ms, 0);
+	if (r < 0) {
+		parclass_device_close(dev);
+		return r;
+	}
+	*out = dev;
+	return 0;
+}
+
+/* Parse "COMMAND LOCATION [options]" with @entries; the location comes back. */
+static bool parse_location(int *argc, char ***argv, const GOptionEntry *entries, const char *what,
+			   const char **location)
+{
+	g_autofree char *summary = g_strdup_printf("LOCATION - %s", what);
+	g_autoptr(GOptionContext) oc = g_option_context_new(summary);
+	g_autoptr(GError) error = NULL;
+
+	if (entries)
+		g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, argc, argv, &error) || *argc != 2) {
+		fprintf(stderr, "parclassctl %s: %s\n", (*argv)[0],
+			error ? error->message : "give one LOCATION (parport0, LPT1.2, parclass:/dev/parport0)");
+		return false;
+	}
+	*location = (*argv)[1];
+	return true;
+}
+
+static int cmd_id(int argc, char **argv)
+{
+	gboolean fresh = FALSE, raw = FALSE;
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "fresh", 0, 0, G_OPTION_ARG_NONE, &fresh, "Ask the device, not a cache", NULL },
+		{ "raw", 0, 0, G_OPTION_ARG_NONE, &raw, "With the two length bytes, as the device sent them", NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port (with --fresh)", "MS" },
+		{ NULL }
+	};
+	const char *location;
+	parclass_device *dev = NULL;
+	unsigned flags;
+	char buf[4200];
+	size_t size = 0;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "print the device ID", &location))
+		return EXIT_USAGE;
+	flags = (fresh ? PARCLASS_ID_FRESH : 0) | (raw ? PARCLASS_ID_RAW : 0);
+	r = fresh ? open_locked(location, timeout, &dev) : parclass_device_open(ctx, location, &dev);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_device_get_id(dev, flags, buf, sizeof buf, &size);
+	parclass_device_close(dev);
+	if (r == -ENOENT) {
+		fprintf(stderr, "parclassctl: %s: no device ID known%s\n", location, fresh ? "" : " (try --fresh)");
+		return EXIT_ERROR;
+	}
+	if (r < 0)
+		return fail(location, r);
+	if (raw)
+		fwrite(buf, 1, size, stdout);
+	else
+		printf("%s\n", buf);
+	return 0;
+}
+
+static int cmd_modes(int argc, char **argv)
+{
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	const char *location;
+	parclass_device *dev;
+	unsigned modes;
+	g_autofree char *names = NULL;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "modes port and device both do", &location))
+		return EXIT_USAGE;
+	r = open_locked(location, timeout, &dev);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_device_get_modes(dev, &modes);
+	parclass_device_close(dev);
+	if (r < 0)
+		return fail(location, r);
+	names = mask_names(modes, parclass_mode_name, " ");
+	printf("%s\n", names);
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	const char *location;
+	parclass_device *dev;
+	unsigned status;
+	g_autofree char *names = NULL;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "status bits", &location))
+		return EXIT_USAGE;
+	r = open_locked(location, timeout, &dev);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_device_get_status(dev, &status);
+	parclass_device_close(dev);
+	if (r < 0)
+		return fail(location, r);
+	names = mask_names(status, parclass_status_name, " ");
+	printf("%s\n", *names ? names : "(none)");
+	return 0;
+}
+
+static int cmd_waiters(int argc, char **argv)
+{
+	const char *location;
+	parclass_port *port;
+	unsigned waiters = 0;
+	pid_t holder = 0;
+	int r;
+
+	if (!parse_location(&argc, &argv, NULL, "who holds the port, how many wait", &location))
+		return EXIT_USAGE;
+	r = parclass_port_open(ctx, location, &port);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_port_get_holder(port, &holder);
+	if (r == 0)
+		r = parclass_port_query_waiters(port, &waiters);
+	parclass_port_close(port);
+	if (r < 0)
+		return fail(location, r);
+	if (holder)
+		printf("holder: pid %d\n", (int)holder);
+	else
+		printf("holder: none\n");
+	printf("waiters: %u\n", waiters);
+	return 0;
+}
+
+/* ---- lock ---- */
+
+static GPid lock_child;
+static int lock_status;
+static GMainLoop *lock_loop;
+static parclass_port *lock_port;
+
+static gboolean lock_forward(gpointer data)
+{
+	if (lock_child > 0)
+		kill(lock_child, GPOINTER_TO_INT(data));
+	else if (lock_port)
+		parclass_port_cancel(lock_port);
+	return G_SOURCE_CONTINUE;
+}
+
+static void lock_child_done(GPid pid, int status, gpointer data)
+{
+	lock_status = status;
+	lock_child = 0;
+	g_spawn_close_pid(pid);
+	g_main_loop_quit(lock_loop);
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+	int timeout = -1, address, number, r;
+	gboolean try = FALSE, no_select = FALSE;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port (default: no limit)", "MS" },
+		{ "try", 0, 0, G_OPTION_ARG_NONE, &try, "Do not wait: busy is an error", NULL },
+		{ "no-select", 0, 0, G_OPTION_ARG_NONE, &no_select, "Allocate only, no IEEE 1284.3 select", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new("LOCATION -- COMMAND... - hold the port while COMMAND runs");
+	g_autoptr(GError) error = NULL;
+	char **command = NULL;
+	const char *location;
+	int opt_argc = argc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			command = argv + i + 1;
+			opt_argc = i;
+			break;
+		}
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &opt_argc, &argv, &error) || opt_argc != 2 || !command || !command[0] ||
+	    (try && timeout >= 0)) {
+		fprintf(stderr, "parclassctl lock: %s\n",
+			error ? error->message : "usage: parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...");
+		return EXIT_USAGE;
+	}
+	location = argv[1];
+	r = parclass_location_parse(location, &number, &address);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_port_open(ctx, location, &lock_port);
+	if (r < 0)
+		return fail(location, r);
+
+	g_unix_signal_add(SIGTERM, lock_forward, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, lock_forward, GINT_TO_POINTER(SIGINT));
+	/* --try: a wait of no time; busy (or queued behind someone) is an error. */
+	r = parclass_port_lock(lock_port, address, try ? 0 : timeout, no_select ? PARCLASS_LOCK_NO_SELECT : 0);
+	if (r == -ETIMEDOUT && try)
+		r = -EBUSY;
+	if (r < 0) {
+		parclass_port_close(lock_port);
+		return fail(location, r);
+	}
+	/* The command may be a program outside parclass: let it claim the port. */
+	parclass_port_release_bus(lock_port);
+
+	if (!g_spawn_async(NULL, command, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CHILD_INHERITS_STDIN,
+			   NULL, NULL, &lock_child, &error)) {
+		fprintf(stderr, "parclassctl lock: %s\n", error->message);
+		parclass_port_unlock(lock_port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+		parclass_port_close(lock_port);
+		return 127;
+	}
+	lock_loop = g_main_loop_new(NULL, FALSE);
+	g_child_watch_add(lock_child, lock_child_done, NULL);
+	g_main_loop_run(lock_loop);
+	g_main_loop_unref(lock_loop);
+	parclass_port_unlock(lock_port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+	parclass_port_close(lock_port);
+	if (WIFEXITED(lock_status))
+		return WEXITSTATUS(lock_status);
+	return 128 + WTERMSIG(lock_status);
+}
+
+/* ---- send ---- */
+
+static parclass_device *send_dev;
+
+static void send_cancel(int sig)
+{
+	/* parclass_device_cancel() only writes to an eventfd: safe here. */
+	if (send_dev)
+		parclass_device_cancel(send_dev);
+}
+
+/* Print what the printer has to say, until it has been quiet for @quiet_ms. */
+static int drain_reverse(parclass_device *dev, int quiet_ms)
+{
+	char buf[4096];
+	size_t got;
+	int r;
+
+	for (;;) {
+		r = parclass_device_read(dev, buf, sizeof buf, quiet_ms, &got);
+		if (r < 0 || !got)
+			return r;
+		fwrite(buf, 1, got, stdout);
+		fflush(stdout);
+	}
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	g_autofree char *mode_name = NULL;
+	int timeout = DEFAULT_TIMEOUT_MS, wait_ms = 500;
+	const GOptionEntry entries[] = {
+		{ "mode", 0, 0, G_OPTION_ARG_STRING, &mode_name,
+		  "Forward mode: ecp, compat, ecpsw, epp or a mode name (default: ECP, else compatibility)", "MODE" },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Give up after MS without progress", "MS" },
+		{ "wait", 0, 0, G_OPTION_ARG_INT, &wait_ms, "Then read answers until MS of quiet (default 500)", "MS" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new("LOCATION [FILE] - send FILE or stdin, print the answers");
+	g_autoptr(GError) error = NULL;
+	unsigned write_mask = PARCLASS_MODES_PRINTER_WRITE;
+	parclass_device *dev;
+	char buf[SEND_CHUNK];
+	int fd = STDIN_FILENO, r;
+	ssize_t n;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error) || argc < 2 || argc > 3) {
+		fprintf(stderr, "parclassctl send: %s\n",
+			error ? error->message : "usage: parclassctl send LOCATION [--mode MODE] [FILE]");
+		return EXIT_USAGE;
+	}
+	if (mode_name) {
+		write_mask = parclass_mode_from_name(mode_name) & PARCLASS_MODES_FORWARD;
+		if (!write_mask) {
+			fprintf(stderr, "parclassctl send: \"%s\" is not a forward mode\n", mode_name);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc == 3 && strcmp(argv[2], "-")) {
+		fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "parclassctl send: %s: %s\n", argv[2], g_strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	r = open_locked(argv[1], timeout, &dev);
+	if (r < 0)
+		return fail(argv[1], r);
+	r = parclass_device_negotiate(dev, write_mask, PARCLASS_MODES_PRINTER_READ, NULL, NULL);
+	if (r < 0) {
+		parclass_device_close(dev);
+		return fail("negotiation", r);
+	}
+	send_dev = dev;
+	signal(SIGTERM, send_cancel);
+	signal(SIGINT, send_cancel);
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		size_t written = 0;
+
+		r = parclass_device_write(dev, buf, (size_t)n, timeout, &written);
+		if (r < 0)
+			break;
+		/* Answers come back as the job goes (PJL USTATUS): keep them flowing. */
+		r = drain_reverse(dev, 0);
+		if (r < 0)
+			break;
+	}
+	if (n < 0)
+		r = -errno;
+	if (r == 0)
+		r = drain_reverse(dev, wait_ms);
+	send_dev = NULL;
+	parclass_device_close(dev);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r < 0)
+		return fail("send", r);
+	return 0;
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: parclassctl [--verbose] COMMAND ...\n"
+	      "  list [--json]                         ports and devices: location, device ID, make and model, modes\n"
+	      "  id LOCATION [--fresh] [--raw]         the device ID\n"
+	      "  modes LOCATION                        modes both ends support\n"
+	      "  status LOCATION                       status bits, by name\n"
+	      "  waiters LOCATION                      holder (pid) and number of waiters\n"
+	      "  lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...\n"
+	      "                                        hold the port (allocate + select) while COMMAND runs\n"
+	      "  send LOCATION [--mode MODE] [FILE]    write FILE or stdin to the device, reverse data to stdout\n"
+	      "LOCATION: parport0, parport0.2, LPT1, LPT1.2, or a parclass: device URI\n"
+	      "Exit status: 0 success, 1 error, 2 usage, 69 no such port or device, 75 busy or timed out\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} commands[] = {
+		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "status", cmd_status },
+		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "send", cmd_send },
+	};
+	int first = 1, r;
+
+	while (first < argc && argv[first][0] == '-' && strcmp(argv[first], "--")) {
+		if (!strcmp(argv[first], "-v") || !strcmp(argv[first], "--verbose")) {
+			verbose++;
+		} else if (!strcmp(argv[first], "-h") || !strcmp(argv[first], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[first], "--version")) {
+			printf("parclassctl %s\n", PACKAGE_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "parclassctl: unknown option %s\n", argv[first]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		first++;
+	}
+	if (first >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (strcmp(argv[first], commands[i].name))
+			continue;
+		r = parclass_context_new(&ctx);
+		if (r < 0)
+			return fail("parclassctl", r);
+		if (verbose)
+			parclass_context_set_log(ctx, verbose > 1 ? PARCLASS_LOG_DEBUG : PARCLASS_LOG_INFO, on_log, NULL);
+		r = commands[i].fn(argc - first, argv + first);
+		parclass_context_unref(ctx);
+		return r;
+	}
+	fprintf(stderr, "parclassctl: unknown command \"%s\"\n", argv[first]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
