@@ -23,10 +23,13 @@
  *   A context and the ports, devices and enumerations made from it may be
  *   used by one thread at a time (use them from several threads only with
  *   your own locking). The exception: parclass_port_cancel() and
- *   parclass_device_cancel() may be called from any thread, at any time
- *   while the handle exists, to end a wait in another thread.
+ *   parclass_device_cancel() may be called from any thread, and from a
+ *   signal handler (they only write to an eventfd), at any time while the
+ *   handle exists, to end a wait or a transfer in another thread.
  *   Separate contexts are independent; processes share ports through the
- *   runtime directory.
+ *   runtime directory. A process that forks without exec while it holds a
+ *   port shares the hold with its child until both have let go; fork while
+ *   no other thread is inside the library.
  *
  * This header is C89 and C++ clean.
  */
@@ -341,8 +344,10 @@ PARCLASS_EXPORT int parclass_port_try_allocate(parclass_port *port);
 PARCLASS_EXPORT int parclass_port_free(parclass_port *port);
 
 /**
- * End a wait of parclass_port_allocate() or parclass_port_lock() in another
- * thread with -ECANCELED. Safe from any thread. @return 0
+ * End a wait of parclass_port_allocate() or parclass_port_lock(), or a read
+ * or write of a device on this port, in another thread, with -ECANCELED.
+ * Safe from any thread and from a signal handler. A cancel with nothing
+ * waiting is forgotten when the next wait or transfer starts. @return 0
  */
 PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
 
@@ -409,7 +414,8 @@ PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);
 PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned flags);
 /** parclass_port_unlock() after returning the link to compatibility mode. */
 PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, unsigned flags);
-/** parclass_port_cancel() for this device's port. Safe from any thread. */
+/** parclass_port_cancel() for this device's port: ends a wait, a read or a
+ *  write in another thread. Safe from any thread and from a signal handler. */
 PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
 
 /* The calls below need the port locked by this device (else -ENOLCK). */
@@ -513,9 +519,11 @@ PARCLASS_EXPORT const char *parclass_status_name(unsigned bit);
 PARCLASS_EXPORT const char *parclass_mode_name(unsigned bit);
 
 /**
- * Parse a mode name ("ECP_HW_NOIRQ", case-insensitive; also the short
- * names "compat", "nibble", "byte", "ecp", "ecpsw", "epp") into a bit.
- * @return the bit, or 0 when unknown
+ * Parse a mode name ("ECP_HW_NOIRQ", case-insensitive) into its bit, or a
+ * short name into the bits it stands for: "compat" (CENTRONICS and
+ * IEEE_COMPATIBILITY), "nibble", "byte", "ecp" (both hardware ECP bits),
+ * "ecpsw", "epp", "eppsw".
+ * @return the mask, or 0 when unknown
  */
 PARCLASS_EXPORT unsigned parclass_mode_from_name(const char *name);
 

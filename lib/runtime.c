@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -56,21 +57,44 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * The runtime directory and its port directories are shared by every user of
+ * the ports (root and group lp on Debian): what we create gets group write
+ * and the setgid bit whatever our umask, and, when we are root, group lp,
+ * as the tmpfiles.d entry would have made it.
+ */
+static void share(const char *path, mode_t mode)
+{
+	struct group *lp;
+
+	if (geteuid() == 0 && (lp = getgrnam("lp")))
+		if (chown(path, 0, lp->gr_gid) < 0) {
+			/* keep our own group */
+		}
+	chmod(path, mode);
+}
+
 /* Open (creating as needed) <runtime>/parportN. */
 static int port_dir(parclass_context *ctx, int number, char *path, size_t size)
 {
+	struct stat st;
 	int r, fd;
 
 	if ((size_t)snprintf(path, size, "%s/parport%d", ctx->runtime_dir, number) >= size)
 		return -ENAMETOOLONG;
-	r = mkdir_p(ctx->runtime_dir, 0775);
-	if (r < 0) {
-		pc_err(ctx, "runtime directory %s: %s (install the tmpfiles.d entry, or set PARCLASS_RUNTIME_DIR)",
-		       ctx->runtime_dir, parclass_strerror(r));
-		return -EACCES;
+	if (stat(ctx->runtime_dir, &st) < 0) {
+		r = mkdir_p(ctx->runtime_dir, 0775);
+		if (r == 0)
+			share(ctx->runtime_dir, 02775);
+		else {
+			pc_err(ctx, "runtime directory %s: %s (install the tmpfiles.d entry, or set PARCLASS_RUNTIME_DIR)",
+			       ctx->runtime_dir, parclass_strerror(r));
+			return -EACCES;
+		}
 	}
-	/* setgid: files stay in the directory's group (lp) for every user of the port */
-	if (mkdir(path, 02775) < 0 && errno != EEXIST) {
+	if (mkdir(path, 02775) == 0)
+		share(path, 02775);
+	else if (errno != EEXIST) {
 		pc_err(ctx, "cannot create %s: %s", path, parclass_strerror(-errno));
 		return -EACCES;
 	}
@@ -79,6 +103,16 @@ static int port_dir(parclass_context *ctx, int number, char *path, size_t size)
 		pc_err(ctx, "cannot open %s: %s", path, parclass_strerror(-errno));
 		return -EACCES;
 	}
+	return fd;
+}
+
+/* Create-or-open a file every user of the port may write. */
+static int open_shared(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_CREAT | O_CLOEXEC, 0664);
+
+	if (fd >= 0)
+		fchmod(fd, 0664);  /* fails harmlessly on another user's file */
 	return fd;
 }
 
@@ -195,7 +229,7 @@ int pc_queue_open(parclass_context *ctx, int number, struct pc_queue *q)
 	if (dirfd < 0)
 		return dirfd;
 	q->dirfd = dirfd;
-	q->seqfd = openat(dirfd, "seq", O_RDWR | O_CREAT | O_CLOEXEC, 0664);
+	q->seqfd = open_shared(dirfd, "seq", O_RDWR);
 	if (q->seqfd < 0)
 		q->seqfd = openat(dirfd, "seq", O_RDONLY | O_CLOEXEC);  /* may only look */
 	q->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -411,7 +445,7 @@ int pc_open_lock(parclass_context *ctx, int number, int address)
 		return dirfd;
 	address_key(address, key, sizeof key);
 	snprintf(name, sizeof name, "open.%s", key);
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
+	fd = open_shared(dirfd, name, O_RDWR);
 	close(dirfd);
 	if (fd < 0)
 		return -EACCES;
@@ -419,7 +453,6 @@ int pc_open_lock(parclass_context *ctx, int number, int address)
 		close(fd);
 		return -EBUSY;
 	}
-	fchmod(fd, 0664);
 	len = snprintf(pid, sizeof pid, "pid=%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
 		pc_dbg(ctx, "cannot note our pid in %s/%s", path, name);

@@ -416,6 +416,35 @@ Test(device, a_read_waits_no_longer_than_its_timeout)
 	parclass_device_close(dev);
 }
 
+Test(device, an_ecp_link_turns_around_and_back)
+{
+	static const char ask[] = UEL "@PJL ECHO turn\r\n";
+	parclass_device *dev;
+	unsigned mode = 0;
+	char buf[64];
+	size_t n = 0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_fwd_to_rev(dev), -ENOTSUP, "not in ECP mode");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
+					       NULL), 0);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS, "negotiation chooses; the link changes when used");
+	cr_assert_eq(parclass_device_write(dev, ask, sizeof ask - 1, 1000, NULL), 0);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(parclass_device_fwd_to_rev(dev), 0);
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 1000, &n), 0);
+	cr_assert_eq(n, strlen("@PJL ECHO turn\r\n\f"));
+	cr_assert_eq(parclass_device_rev_to_fwd(dev), 0);
+	cr_assert_eq(parclass_device_terminate(dev), 0);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS);
+	parclass_device_close(dev);
+	cr_assert(sim_events_contain(sim, "parport0 direction reverse\nparport0 direction forward\nparport0 terminate\n"));
+}
+
 /* ---- device IDs ---- */
 
 Test(device, cached_ids_need_no_lock_and_fresh_ones_do)

@@ -74,7 +74,7 @@ static struct run ctl_input(const char *input, const char *const *args)
 		memcpy(r.out, data, r.out_len);
 	r.out[r.out_len] = '\0';
 	data = g_bytes_get_data(err, &n);
-	r.err = g_strndup(data, n);
+	r.err = g_strndup(data ? data : "", n);   /* empty bytes have no data */
 	return r;
 }
 
@@ -206,6 +206,25 @@ Test(parclassctl, usage_and_missing_things_have_their_exit_status)
 	run_free(&r);
 	r = CTL("send", "LPT1", "--mode", "nibble");
 	cr_assert_eq(r.status, 2, "nibble is not a forward mode");
+	run_free(&r);
+}
+
+Test(parclassctl, parclass_debug_makes_the_library_talk)
+{
+	struct run r;
+
+	sim = sim_start1(laser_model);
+	setenv("PARCLASS_DEBUG", "1", 1);
+	r = CTL("status", "LPT1");
+	unsetenv("PARCLASS_DEBUG");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "libparclass debug: parport0: allocated\n"), "%s", r.err);
+	run_free(&r);
+	r = CTL("status", "LPT1");
+	cr_assert_str_eq(r.err, "", "silent by default: %s", r.err);
+	run_free(&r);
+	r = CTL("-v", "-v", "status", "LPT1");
+	cr_assert(strstr(r.err, "parclassctl: parport0: allocated\n"), "%s", r.err);
 	run_free(&r);
 }
 

@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -408,6 +410,35 @@ Test(port, lock_of_the_end_device_deselects_the_chain)
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
 	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
+}
+
+Test(port, the_runtime_directory_is_shared_with_the_group_whatever_the_umask)
+{
+	g_autofree char *dir = NULL, *seq = NULL, *top = NULL;
+	parclass_port *port;
+	struct stat st;
+
+	start(laser_model);
+	top = g_build_filename(sim->dir, "fresh-run", NULL);
+	cr_assert_eq(parclass_context_set_runtime_dir(ctx, top), 0);
+	umask(077);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	dir = g_build_filename(top, "parport0", NULL);
+	seq = g_build_filename(dir, "seq", NULL);
+	cr_assert_eq(stat(top, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 02775, "runtime directory mode %o", st.st_mode & 07777);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 02775, "port directory mode %o", st.st_mode & 07777);
+	cr_assert_eq(stat(seq, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0664, "seq mode %o", st.st_mode & 0777);
+	if (geteuid() == 0) {
+		struct group *lp = getgrnam("lp");
+
+		if (lp)
+			cr_assert_eq(st.st_gid, lp->gr_gid, "files belong to group lp");
+	}
+	parclass_port_close(port);
 }
 
 Test(port, bad_and_missing_ports_are_refused)
