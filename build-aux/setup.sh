@@ -10,11 +10,13 @@ set -euo pipefail
 
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# One list: what configure, the tests and the benchmarks need.
+# One list: what configure, the tests (cupsd, lpadmin and ipptool for the
+# end-to-end suite) and the benchmarks need.
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libieee1284-3-dev libcups2-dev
 	libcriterion-dev libumockdev-dev umockdev valgrind
+	cups cups-client cups-ipp-utils
 )
 
 missing=()

@@ -153,6 +153,12 @@ _public_ int parclass_device_cancel(parclass_device *dev)
 	return parclass_port_cancel(dev->port);
 }
 
+/* A failure on a port the kernel no longer has is -ENODEV, whatever it looked like. */
+static int gone_or(parclass_device *dev, int r)
+{
+	return pc_proc_port_exists(dev->port->number) ? r : -ENODEV;
+}
+
 /* The bus, claimed, for an operation of a locked device. */
 static int bus(parclass_device *dev, struct pc_hw **hw)
 {
@@ -309,7 +315,7 @@ static int set_link(parclass_device *dev, struct pc_hw *hw, int kmode)
 		pc_info(dev->ctx, "%s: negotiating %#x failed: %s", dev->location, (unsigned)kmode,
 			parclass_strerror(r));
 		ops_of(dev)->terminate(hw);
-		return r == -ENXIO ? -ENOTSUP : -EIO;
+		return gone_or(dev, r == -ENXIO ? -ENOTSUP : -EIO);
 	}
 	dev->link = kmode;
 	return 0;
@@ -588,6 +594,8 @@ _public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t
 	}
 	if (written)
 		*written = done;
+	if (done < len && (r == -ETIMEDOUT || r == -EIO))
+		r = gone_or(dev, r);
 	return done == len ? 0 : r;
 }
 
@@ -631,6 +639,23 @@ _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, i
 	}
 }
 
+_public_ int parclass_device_reverse_pending(parclass_device *dev)
+{
+	struct pc_hw *hw;
+	uint8_t st;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	if (!is_ecp(dev->link) && dev->link != PC_M_NIBBLE && dev->link != PC_M_BYTE)
+		return -ENOTSUP;
+	if (ops_of(dev)->read_status(hw, &st) < 0)
+		return -EIO;
+	return (st & PC_ST_ERROR) ? 0 : 1;
+}
+
 _public_ int parclass_device_set_write_channel(parclass_device *dev, int channel)
 {
 	assert_return(dev, -EINVAL);
@@ -653,7 +678,10 @@ _public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
 		return r;
 	set_link(dev, hw, PC_M_COMPAT);
 	if (ops_of(dev)->read_status(hw, &st) < 0 || ops_of(dev)->read_control(hw, &ctl) < 0)
-		return -EIO;
+		return gone_or(dev, -EIO);
+	/* Every line low with Busy high: what an unregistered port reads. */
+	if (st == 0 && !pc_proc_port_exists(dev->port->number))
+		return -ENODEV;
 	*status = parclass_status_decode(st, ctl);
 	return 0;
 }

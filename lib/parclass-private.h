@@ -138,6 +138,8 @@ unsigned pc_proc_port_modes(int number);
 char *pc_proc_autoprobe(int number, int address);
 /* Does a program hold the kernel's claim now (devices/active is not "none")? */
 bool pc_proc_port_busy(int number);
+/* Is the port still registered with the kernel? */
+bool pc_proc_port_exists(int number);
 /* Modes a port can do given its PPGETMODES-style capability names. */
 unsigned pc_port_modes_from_caps(bool spp, bool tristate, bool epp, bool ecp, bool irq);
 

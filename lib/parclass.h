@@ -330,7 +330,8 @@ PARCLASS_EXPORT void parclass_port_close(parclass_port *port);
  * Wait for the port. Requests are granted in the order they were made, by
  * all processes; a holder or waiter that dies never blocks the others.
  * Takes the kernel's claim (PPCLAIM) once granted.
- * @param timeout_ms  how long to wait; 0 = try once; negative = no limit
+ * @param timeout_ms  how long to wait in the queue; 0 = try once; negative =
+ *                    no limit (taking the bus once granted may add up to 0.5 s)
  * @return 0; -ETIMEDOUT; -ECANCELED (parclass_port_cancel()); -EALREADY
  *         (this handle holds it); -EBUSY (a program outside parclass keeps
  *         the kernel's claim); -EIO
@@ -490,10 +491,22 @@ PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf,
 PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms,
 					 size_t *got);
 
+/**
+ * Does the device signal that it has data for the host? Reads the status
+ * lines without changing the link: in ECP mode nPeriphRequest, in nibble or
+ * byte mode nDataAvail (both nFault low). Cheap enough to call between
+ * writes, so that a reader turns the link around only when it pays.
+ * @return 1 (data waits), 0 (none); -ENOTSUP when the link's mode has no
+ *         such signal (compatibility or EPP mode: read to find out);
+ *         -ENOLCK; -EIO
+ */
+PARCLASS_EXPORT int parclass_device_reverse_pending(parclass_device *dev);
+
 /** ECP channel (0..127) for following writes; -1: no channel address. @return 0, -EINVAL, -ENOLCK */
 PARCLASS_EXPORT int parclass_device_set_write_channel(parclass_device *dev, int channel);
 
-/** The PARCLASS_STATUS_* bits; the link returns to compatibility mode first. @return 0, -ENOLCK, -EIO */
+/** The PARCLASS_STATUS_* bits; the link returns to compatibility mode first.
+ *  @return 0, -ENOLCK, -EIO, -ENODEV (the port went away) */
 PARCLASS_EXPORT int parclass_device_get_status(parclass_device *dev, unsigned *status);
 
 /** Reset the printer: an nInit pulse in compatibility mode. @return 0, -ENOLCK, -EIO */

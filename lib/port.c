@@ -14,17 +14,6 @@
 
 #define TRY_SETUP_MS 500
 
-static bool port_exists(int number)
-{
-	int numbers[PC_MAX_PORTS];
-	int n = pc_proc_ports(numbers, PC_MAX_PORTS);
-
-	for (int i = 0; i < n; i++)
-		if (numbers[i] == number)
-			return true;
-	return false;
-}
-
 _public_ int parclass_port_open(parclass_context *ctx, const char *location, parclass_port **out)
 {
 	parclass_port *port;
@@ -34,7 +23,7 @@ _public_ int parclass_port_open(parclass_context *ctx, const char *location, par
 	r = parclass_location_parse(location, &number, &address);
 	if (r < 0)
 		return r;
-	if (!port_exists(number))
+	if (!pc_proc_port_exists(number))
 		return -ENODEV;
 	port = calloc(1, sizeof *port);
 	if (!port)
@@ -134,6 +123,10 @@ static int allocate(parclass_port *port, const char *what, int address, int time
 		pc_queue_leave(&port->queue);
 		return r;
 	}
+	/* The timeout is for the queue: the library's one-time set-up of the
+	 * bus may take a moment even for a "try once". */
+	if (timeout_ms >= 0 && deadline < pc_now_ms() + TRY_SETUP_MS)
+		deadline = pc_now_ms() + TRY_SETUP_MS;
 	return take(port, deadline);
 }
 

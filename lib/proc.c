@@ -84,6 +84,17 @@ unsigned pc_proc_port_modes(int number)
 	return m;
 }
 
+bool pc_proc_port_exists(int number)
+{
+	int numbers[PC_MAX_PORTS];
+	int n = pc_proc_ports(numbers, PC_MAX_PORTS);
+
+	for (int i = 0; i < n; i++)
+		if (numbers[i] == number)
+			return true;
+	return false;
+}
+
 bool pc_proc_port_busy(int number)
 {
 	char path[96];

@@ -41,6 +41,7 @@ struct sim_port {
 	char *name;                     /* "parportN" */
 	struct sim_port_model *model;
 	bool gone;                      /* port-gone fault: the node disappeared */
+	guint64 forward_bytes;      /* data bytes delivered through the port (port-gone after-bytes) */
 
 	/* What hangs off the cable. */
 	struct sim_device *end;         /* NULL: nothing at the end of the cable */

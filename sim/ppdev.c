@@ -541,6 +541,9 @@ static void do_read(struct pp_file *f, unsigned long addr, size_t count)
 
 /* ---- write ---- */
 
+static guint64 bytes_before_gone(const struct sim_port *p);
+static void check_gone_bytes(struct sim_port *p);
+
 /* Can the link move a byte now? -1: the printer is upset, stop at once. */
 static int write_ready(const struct op *op, uint8_t st)
 {
@@ -635,6 +638,7 @@ static gint64 write_progress(struct pp_file *f, gint64 now)
 		}
 		limit = d ? sim_device_bytes_before_fault(d) : G_MAXUINT64;
 		chunk = MIN(chunk, limit);
+		chunk = MIN(chunk, bytes_before_gone(p));
 		chunk = MIN(chunk, XFER_CHUNK);
 
 		if (!op->buf)
@@ -642,6 +646,8 @@ static gint64 write_progress(struct pp_file *f, gint64 now)
 		if (!get_bytes(f, op->addr + op->done, op->buf, (size_t)chunk))
 			return 0;  /* the client is gone; its file is dropped */
 		write_deliver(f, op->buf, (size_t)chunk);
+		p->forward_bytes += chunk;
+		check_gone_bytes(p);
 		op->done += (size_t)chunk;
 		op->stretch_bytes += chunk;
 		op->last_progress = now;
@@ -1117,6 +1123,30 @@ static void port_gone(struct gone_fault *g)
 		}
 	}
 	sim_ppdev_kick(NULL);
+}
+
+/* A port-gone fault due after so many bytes: how many may still go through. */
+static guint64 bytes_before_gone(const struct sim_port *p)
+{
+	guint64 left = G_MAXUINT64;
+
+	for (guint i = 0; gone_faults && i < gone_faults->len; i++) {
+		const struct gone_fault *g = g_ptr_array_index(gone_faults, i);
+
+		if (g->port == p && !g->fired && g->m->after_bytes && g->m->after_bytes > p->forward_bytes)
+			left = MIN(left, g->m->after_bytes - p->forward_bytes);
+	}
+	return left;
+}
+
+static void check_gone_bytes(struct sim_port *p)
+{
+	for (guint i = 0; gone_faults && i < gone_faults->len; i++) {
+		struct gone_fault *g = g_ptr_array_index(gone_faults, i);
+
+		if (g->port == p && g->m->after_bytes && p->forward_bytes >= g->m->after_bytes)
+			port_gone(g);
+	}
 }
 
 static gboolean gone_timer(gpointer data)

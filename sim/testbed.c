@@ -29,6 +29,7 @@ static UMockdevTestbed *testbed;
 static char *root;
 static GPtrArray *listeners;
 static char *preload;
+static char *default_socket;  /* umockdev's ioctl/_default */
 
 const char *sim_testbed_root(void)
 {
@@ -235,6 +236,9 @@ bool sim_testbed_create(GError **error)
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open up %s", root);
 		return false;
 	}
+	/* umockdev's own socket, which its preload library connects to at start-up. */
+	default_socket = g_build_filename(root, "ioctl", "_default", NULL);
+	node_permissions(default_socket);
 	return true;
 }
 
@@ -249,4 +253,5 @@ void sim_testbed_destroy(void)
 	g_clear_object(&testbed);  /* removes the directory */
 	g_clear_pointer(&root, g_free);
 	g_clear_pointer(&preload, g_free);
+	g_clear_pointer(&default_socket, g_free);
 }

@@ -398,6 +398,32 @@ Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 	parclass_device_close(dev);
 }
 
+Test(device, pending_reverse_data_is_seen_without_turning_the_link)
+{
+	static const char ask[] = UEL "@PJL ECHO hi\r\n";
+	parclass_device *dev;
+	unsigned mode = 0;
+	char buf[64];
+	size_t n = 0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_reverse_pending(dev), -ENOTSUP, "compatibility mode has no signal");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
+					       NULL), 0);
+	cr_assert_eq(parclass_device_write(dev, "x", 1, 1000, NULL), 0);
+	cr_assert_eq(parclass_device_reverse_pending(dev), 0, "nothing asked yet");
+	cr_assert_eq(parclass_device_write(dev, ask, sizeof ask - 1, 1000, NULL), 0);
+	cr_assert_eq(parclass_device_reverse_pending(dev), 1, "the echo waits");
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ, "the link stayed forward in ECP mode");
+	cr_assert_eq(read_all(dev, buf, sizeof buf, 15), 15);
+	cr_assert_eq(parclass_device_reverse_pending(dev), 0, "all read");
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
+	cr_assert_eq(n, 0);
+	parclass_device_close(dev);
+}
+
 Test(device, a_read_waits_no_longer_than_its_timeout)
 {
 	parclass_device *dev;

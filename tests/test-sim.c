@@ -1229,6 +1229,26 @@ Test(sim, a_port_that_goes_away_fails_like_an_unregistered_port)
 	cr_assert_eq(ports.portc, 0);
 }
 
+Test(sim, a_port_can_go_away_after_so_many_bytes_and_the_write_stops_there)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.unplug]\nkind=port-gone\nafter-bytes=1000\n";
+	static char data[3000];
+	struct parport *p;
+	size_t len = 0;
+	g_autofree char *rec = NULL;
+
+	sim = sim_start1(model);
+	p = claim_port(0, 0);
+	cr_assert_eq(ieee1284_compat_write(p, 0, data, sizeof data), 0, "a write on a dead port takes nothing");
+	cr_assert_eq(status_reg(p), 0);
+	put_port(p);
+	sim_stop(sim);
+	cr_assert(sim_events_contain(sim, "parport0 fault unplug begin port-gone"));
+	rec = sim_record_read(sim, "parport0-0001.prn", &len);
+	cr_assert_eq(len, 1000, "the printer got exactly the bytes before the fault");
+}
+
 /* ---- plain ppdev calls, without libieee1284 ---- */
 
 static int open_node(const char *node)

@@ -1,0 +1,238 @@
+/*
+ * backend.h - the modules of the CUPS backend "parclass"
+ *
+ * The backend is CUPS protocol around libparclass: the device URI and its
+ * options (options.c), printer-state-reasons bookkeeping (reasons.c), the
+ * PJL status the printer sends back (pjlstatus.c), discovery (discover.c),
+ * the print loop with its back and side channels (job.c, side.c) and
+ * main() (parclass.c). Everything about ports lives in the library.
+ */
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parclass.h"
+
+/* ---- options.c: the device URI ---------------------------------------- */
+
+enum bk_waitjob {
+	BK_WAITJOB_AUTO,  /* when the job asked for PJL job status and ends its PJL jobs */
+	BK_WAITJOB_YES,
+	BK_WAITJOB_NO,
+};
+
+struct bk_options {
+	char location[64];      /* "parclass:/dev/parportN[?daisy=A]": what the library opens */
+	int port;               /* parportN */
+	int address;            /* chain address, PARCLASS_ADDRESS_END */
+	bool behind_chain;      /* daisy=4: the end-of-chain device behind a chain */
+	unsigned write_mask;    /* forward modes allowed (mode=) */
+	bool write_forced;      /* mode= named one: no fallback */
+	unsigned read_mask;     /* reverse modes allowed (reverse=); 0: no back channel */
+	bool read_forced;
+	int channel;            /* ECP channel for print data (channel=), -1 none */
+	int poll_ms;            /* status and back-channel period (poll=) */
+	int share_ms;           /* hold at least this long before yielding to waiters; -1 never */
+	enum bk_waitjob waitjob;
+	int waitjob_timeout_ms; /* give up waiting when the printer says nothing this long */
+	bool reset_on_cancel;   /* reset=yes */
+	int lock_timeout_ms;    /* 0: no limit */
+	int stall_timeout_ms;   /* no progress without a reason; 0: no limit */
+};
+
+/*
+ * Parse a parclass: device URI into @o. Unknown options are reported in
+ * @warning (empty when none) and otherwise ignored.
+ * @return 0, or -EINVAL with a message for the user in @error
+ */
+int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t error_len, char *warning,
+		     size_t warning_len);
+
+/* The URI discovery reports for a device of port @port at @address. */
+void bk_device_uri(char *buf, size_t len, int port, int address, bool behind_chain);
+
+/* ---- reasons.c: printer-state-reasons --------------------------------- */
+
+enum bk_reason {
+	BK_MEDIA_EMPTY = 1u << 0,   /* media-empty-error */
+	BK_MEDIA_JAM = 1u << 1,     /* media-jam-error */
+	BK_DOOR_OPEN = 1u << 2,     /* door-open-error */
+	BK_OFFLINE = 1u << 3,       /* offline-report */
+	BK_TONER_LOW = 1u << 4,     /* toner-low-warning */
+	BK_TONER_EMPTY = 1u << 5,   /* toner-empty-error */
+	BK_OTHER_ERROR = 1u << 6,   /* other-error */
+	BK_OTHER_WARNING = 1u << 7, /* other-warning */
+	BK_CONNECTING = 1u << 8,    /* connecting-to-device */
+	BK_WAITING_JOB = 1u << 9,   /* cups-waiting-for-job-completed */
+	BK_REASON_ALL = (1u << 10) - 1,
+};
+
+/* Who says so: the status lines, the printer's PJL status, the backend. */
+enum bk_source { BK_FROM_LINES, BK_FROM_PJL, BK_FROM_BACKEND, BK_SOURCES };
+
+struct bk_reasons {
+	unsigned from[BK_SOURCES];
+	unsigned shown;          /* what cupsd has from us */
+	FILE *out;
+};
+
+/* Start from what cupsd shows now (PRINTER_STATE_REASONS), so that stale
+ * reasons of ours are cleared by the first bk_reasons_flush(). */
+void bk_reasons_init(struct bk_reasons *r, const char *printer_state_reasons, FILE *out);
+void bk_reasons_set(struct bk_reasons *r, enum bk_source source, unsigned mask);
+/* Tell cupsd what changed: "STATE: -a,b" and "STATE: +c". */
+void bk_reasons_flush(struct bk_reasons *r);
+unsigned bk_reasons_now(const struct bk_reasons *r);
+const char *bk_reason_keyword(unsigned bit);
+/* Reasons the status lines (PARCLASS_STATUS_*) give. */
+unsigned bk_reasons_from_status(unsigned status);
+
+/* ---- pjlstatus.c: PJL status messages from the printer ---------------- */
+
+#define PJL_MESSAGE_MAX 4096
+#define PJL_TEXT_MAX 80
+
+enum pjl_kind {
+	PJL_DEVICE,     /* USTATUS DEVICE, USTATUS TIMED or INFO STATUS: code, display, online */
+	PJL_JOB_START,  /* USTATUS JOB START: name */
+	PJL_JOB_END,    /* USTATUS JOB END: name, pages */
+	PJL_PAGE,       /* USTATUS PAGE: page */
+	PJL_ECHO,       /* ECHO: text */
+	PJL_OTHER,      /* any other PJL answer (INFO ID ...) */
+};
+
+struct pjl_message {
+	enum pjl_kind kind;
+	int code;                     /* 10000..69999, 0 when missing */
+	int online;                   /* 1, 0, -1 unknown */
+	int pages;                    /* JOB END PAGES=, PAGE number; -1 unknown */
+	char text[PJL_TEXT_MAX + 1];  /* DISPLAY=, NAME=, ECHO text (printable ASCII) */
+};
+
+typedef void (*pjl_message_fn)(const struct pjl_message *m, void *userdata);
+
+struct pjl_reader {
+	char buf[PJL_MESSAGE_MAX];
+	size_t len;
+	bool skipping;           /* an overlong message: drop until its form feed */
+	unsigned garbled;        /* messages that made no sense */
+};
+
+void pjl_reader_init(struct pjl_reader *r);
+/* Feed what the printer sent; @fn gets every complete message. */
+void pjl_reader_feed(struct pjl_reader *r, const void *data, size_t len, pjl_message_fn fn, void *userdata);
+
+/* printer-state-reasons for a PJL status code (HP's code table). */
+unsigned pjl_code_reasons(int code);
+/* A short English description of a status code, for printer-state-message. */
+const char *pjl_code_text(int code);
+
+/*
+ * Watches forward data for what the job asks of the printer: whether it
+ * turns PJL job status on, and how many PJL jobs it ends (@PJL EOJ), so
+ * that the backend knows how many job END messages to wait for.
+ */
+struct pjl_scan {
+	char line[96];           /* the "@PJL ..." line being read (truncated) */
+	size_t line_len;
+	bool in_line;
+	size_t partial;          /* a piece of "@PJL" ended the last data */
+	bool job_status_on;      /* USTATUS JOB=ON is in force */
+	unsigned ends_expected;  /* EOJs sent while it was: job END messages to come */
+};
+
+void pjl_scan_init(struct pjl_scan *s);
+void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len);
+
+/* ---- discover.c -------------------------------------------------------- */
+
+/* List every printer for lpinfo -v (cupsBackendReport lines on stdout). */
+int bk_discover(parclass_context *ctx, int deadline_ms);
+
+/* ---- job.c, side.c: printing ------------------------------------------- */
+
+extern volatile sig_atomic_t bk_cancel_signal;  /* the signal that cancelled the job, 0 if none */
+extern parclass_device *volatile bk_cancel_device;  /* what the signal handler cancels */
+
+#define BK_BUFFER (64 * 1024)
+
+struct bk_job {
+	parclass_context *ctx;
+	parclass_device *dev;
+	const struct bk_options *opt;
+	const char *location;          /* "LPT1" */
+	char *id;                      /* the device ID text, NULL when none */
+	struct bk_reasons reasons;
+	struct pjl_reader reader;
+	struct pjl_scan scan;
+
+	int in_fd;                     /* print data */
+	bool in_eof;
+	unsigned char buf[BK_BUFFER];  /* read, not yet taken by the printer: buf[off..len) */
+	size_t off, len;
+	uint64_t sent;                 /* bytes the printer took, all copies */
+	uint64_t total;                /* bytes to send, 0 when unknown (stdin) */
+
+	unsigned write_mode, read_mode; /* read_mode 0: no back channel */
+	size_t chunk;                  /* bytes per write call */
+	unsigned status;               /* the status lines, last read */
+	unsigned condition;            /* the part of it that needs a person */
+	int64_t stalled_since;         /* the printer took nothing since (0: flowing) */
+	bool stall_reported;
+	int write_failures;            /* in a row, without a condition to explain them */
+	int fatal;                     /* a CUPS_BACKEND_* exit code once the job cannot go on */
+	bool all_sent;                 /* every byte of every copy went */
+	bool ready;                    /* port locked, modes negotiated: the device may be used */
+
+	int back_fd;                   /* fd 3, or -1 */
+	uint64_t back_dropped;         /* bytes the filters did not take in time */
+	int side_fd;                   /* fd 4, or -1 (none, or dropped when broken) */
+	int side_pending;              /* a request that waits for the port (cups_sc_command_t), 0 none */
+	bool drain_pending;
+
+	int64_t next_status, next_read, next_peek, next_share, next_progress;
+	int64_t held_since, started;
+
+	int64_t last_reverse;          /* when the printer last sent something */
+	int pjl_code;                  /* last device status code */
+	unsigned ends_seen;            /* PJL job END messages since printing began */
+	int pages_done, page_now, pages_reported;
+
+	bool tty;                      /* stderr is a terminal: progress line */
+	bool progress_shown;
+};
+
+/* job.c */
+int64_t bk_now_ms(void);
+/* A message line for cupsd (clears the progress line first on a terminal). */
+void bk_say(struct bk_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read the status lines and update the reasons. @return 0 or negative errno */
+int bk_job_check_status(struct bk_job *job);
+/* Everything the printer has for us, to the back channel and the PJL reader. */
+int bk_job_read_back(struct bk_job *job);
+
+/* side.c */
+/* fd 4 polled readable: take one request and answer it (or drop a broken channel). */
+void bk_side_service(struct bk_job *job);
+/* Answer a DRAIN_OUTPUT that waited for the data and the printer. */
+void bk_side_drained(struct bk_job *job, bool ok);
+
+/* The back channel (fd 3) and side channel (fd 4) cupsd gave, -1 when none. */
+struct bk_channels {
+	int back_fd, side_fd;
+};
+
+/* Look at fds 3 and 4 before anything else opens a file. */
+void bk_channels_probe(struct bk_channels *ch);
+
+/*
+ * Print @copies copies of @file (or stdin once when @file is NULL) to the
+ * device the options name. Messages for cupsd go to stderr.
+ * @return a CUPS_BACKEND_* exit code
+ */
+int bk_print(parclass_context *ctx, const struct bk_options *opt, const struct bk_channels *ch, const char *file,
+	     int copies);

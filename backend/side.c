@@ -1,0 +1,162 @@
+/*
+ * side.c - the side channel (fd 4): filters ask, the backend answers
+ *
+ * Requests are read here rather than with cupsSideChannelRead(), which
+ * drops a request with a command code it does not know without saying
+ * which: the filter that sent it would wait for its timeout. Every request
+ * gets an answer; a request that needs the port waits until the job holds
+ * it (and DRAIN_OUTPUT until the data has left and the printer is not
+ * busy). A side channel that breaks is dropped, never polled again.
+ */
+#include "config.h"
+
+#include <cups/sidechannel.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+static void drop(struct bk_job *job, const char *why)
+{
+	bk_say(job, "DEBUG: Side channel dropped: %s\n", why);
+	job->side_fd = -1;
+	job->side_pending = 0;
+	job->drain_pending = false;
+}
+
+static void reply(struct bk_job *job, cups_sc_command_t cmd, cups_sc_status_t status, const char *data, int len)
+{
+	if (job->side_fd >= 0 && cupsSideChannelWrite(cmd, status, data, len, 1.0) < 0)
+		drop(job, "the answer could not be written");
+}
+
+static bool known(int cmd)
+{
+	return cmd >= CUPS_SC_CMD_SOFT_RESET && cmd < CUPS_SC_CMD_MAX;
+}
+
+/* Can @cmd be answered now, from the thread that calls? */
+static bool answerable(const struct bk_job *job, int cmd)
+{
+	if (cmd == CUPS_SC_CMD_GET_DEVICE_ID && job->id)
+		return true;   /* known before the port is ours */
+	if (cmd == CUPS_SC_CMD_SNMP_GET || cmd == CUPS_SC_CMD_SNMP_GET_NEXT)
+		return true;
+	return job->ready;
+}
+
+static char state_bits(struct bk_job *job)
+{
+	unsigned st = job->status, reasons = bk_reasons_now(&job->reasons);
+	int bits = CUPS_SC_STATE_OFFLINE;
+
+	if ((st & PARCLASS_STATUS_SELECTED) &&
+	    !(st & (PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED)))
+		bits |= CUPS_SC_STATE_ONLINE;
+	if (st & PARCLASS_STATUS_BUSY)
+		bits |= CUPS_SC_STATE_BUSY;
+	if ((st & (PARCLASS_STATUS_ERROR | PARCLASS_STATUS_PAPER_EMPTY)) ||
+	    (reasons & (BK_MEDIA_EMPTY | BK_MEDIA_JAM | BK_DOOR_OPEN | BK_TONER_EMPTY | BK_OTHER_ERROR)))
+		bits |= CUPS_SC_STATE_ERROR;
+	if ((st & PARCLASS_STATUS_PAPER_EMPTY) || (reasons & BK_MEDIA_EMPTY))
+		bits |= CUPS_SC_STATE_MEDIA_EMPTY;
+	if (reasons & BK_TONER_LOW)
+		bits |= CUPS_SC_STATE_MARKER_LOW;
+	if (reasons & BK_TONER_EMPTY)
+		bits |= CUPS_SC_STATE_MARKER_EMPTY;
+	return (char)bits;
+}
+
+static void answer(struct bk_job *job, cups_sc_command_t cmd)
+{
+	char c;
+
+	switch (cmd) {
+	case CUPS_SC_CMD_SOFT_RESET:
+		reply(job, cmd, parclass_device_reset(job->dev) == 0 ? CUPS_SC_STATUS_OK : CUPS_SC_STATUS_IO_ERROR,
+		      NULL, 0);
+		break;
+	case CUPS_SC_CMD_DRAIN_OUTPUT:
+		job->drain_pending = true;   /* answered by bk_side_drained() */
+		break;
+	case CUPS_SC_CMD_GET_BIDI:
+		c = job->read_mode ? CUPS_SC_BIDI_SUPPORTED : CUPS_SC_BIDI_NOT_SUPPORTED;
+		reply(job, cmd, CUPS_SC_STATUS_OK, &c, 1);
+		break;
+	case CUPS_SC_CMD_GET_DEVICE_ID:
+		reply(job, cmd, CUPS_SC_STATUS_OK, job->id, job->id ? (int)strlen(job->id) : 0);
+		break;
+	case CUPS_SC_CMD_GET_STATE:
+		if (bk_job_check_status(job) < 0) {
+			reply(job, cmd, CUPS_SC_STATUS_IO_ERROR, NULL, 0);
+			break;
+		}
+		c = state_bits(job);
+		reply(job, cmd, CUPS_SC_STATUS_OK, &c, 1);
+		break;
+	case CUPS_SC_CMD_GET_CONNECTED:
+		if (bk_job_check_status(job) < 0) {
+			reply(job, cmd, CUPS_SC_STATUS_IO_ERROR, NULL, 0);
+			break;
+		}
+		c = job->status & (PARCLASS_STATUS_NOT_CONNECTED | PARCLASS_STATUS_POWER_OFF) ? CUPS_SC_NOT_CONNECTED
+											     : CUPS_SC_CONNECTED;
+		reply(job, cmd, CUPS_SC_STATUS_OK, &c, 1);
+		break;
+	default:   /* SNMP: a parallel port has no network agent */
+		reply(job, cmd, CUPS_SC_STATUS_NOT_IMPLEMENTED, NULL, 0);
+		break;
+	}
+}
+
+void bk_side_service(struct bk_job *job)
+{
+	unsigned char msg[4 + 65535];
+	ssize_t n;
+	int cmd;
+
+	if (job->side_fd < 0)
+		return;
+	if (job->side_pending) {
+		cmd = job->side_pending;
+		if (answerable(job, cmd)) {
+			job->side_pending = 0;
+			answer(job, (cups_sc_command_t)cmd);
+		}
+		return;
+	}
+	/* libcups writes a request with one write(): one read takes it whole. */
+	n = read(job->side_fd, msg, sizeof msg);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		drop(job, n < 0 ? strerror(errno) : "closed by the filters");
+		return;
+	}
+	if (n < 4) {
+		drop(job, "a request shorter than its header");
+		return;
+	}
+	cmd = msg[0];
+	if (!known(cmd) || (size_t)n != 4 + (size_t)((msg[2] << 8) | msg[3])) {
+		unsigned char no[4] = { msg[0], known(cmd) ? CUPS_SC_STATUS_BAD_MESSAGE : CUPS_SC_STATUS_NOT_IMPLEMENTED,
+					0, 0 };
+
+		bk_say(job, "DEBUG: Side channel: %s command %d\n", known(cmd) ? "malformed" : "unknown", cmd);
+		if (write(job->side_fd, no, sizeof no) != (ssize_t)sizeof no)
+			drop(job, "the answer could not be written");
+		return;
+	}
+	if (!answerable(job, cmd)) {
+		job->side_pending = cmd;
+		return;
+	}
+	answer(job, (cups_sc_command_t)cmd);
+}
+
+void bk_side_drained(struct bk_job *job, bool ok)
+{
+	job->drain_pending = false;
+	reply(job, CUPS_SC_CMD_DRAIN_OUTPUT, ok ? CUPS_SC_STATUS_OK : CUPS_SC_STATUS_IO_ERROR, NULL, 0);
+}

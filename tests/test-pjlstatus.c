@@ -1,0 +1,221 @@
+/*
+ * test-pjlstatus.c - the backend's PJL status reader and forward scanner,
+ * with well-formed, split, garbled, joined and overlong messages
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "backend.h"
+
+#define MAX_SEEN 16
+
+static struct pjl_message seen[MAX_SEEN];
+static unsigned n_seen;
+static struct pjl_reader reader;
+
+static void collect(const struct pjl_message *m, void *userdata)
+{
+	(void)userdata;
+	cr_assert_lt(n_seen, MAX_SEEN);
+	seen[n_seen++] = *m;
+}
+
+static void feed(const char *data, size_t len)
+{
+	pjl_reader_feed(&reader, data, len, collect, NULL);
+}
+
+static void feed_str(const char *s)
+{
+	feed(s, strlen(s));
+}
+
+static void setup(void)
+{
+	n_seen = 0;
+	pjl_reader_init(&reader);
+}
+
+TestSuite(pjlstatus, .init = setup);
+
+Test(pjlstatus, a_device_status_message)
+{
+	feed_str("@PJL USTATUS DEVICE\r\nCODE=40021\r\nDISPLAY=\"12 PRINTER OPEN\"\r\nONLINE=FALSE\r\n\f");
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].kind, PJL_DEVICE);
+	cr_assert_eq(seen[0].code, 40021);
+	cr_assert_str_eq(seen[0].text, "12 PRINTER OPEN");
+	cr_assert_eq(seen[0].online, 0);
+	cr_assert_eq(reader.garbled, 0);
+}
+
+Test(pjlstatus, info_status_and_timed_status_read_like_device_status)
+{
+	feed_str("@PJL INFO STATUS\r\nCODE=10001\r\nDISPLAY=\"00 READY\"\r\nONLINE=TRUE\r\n\f"
+		 "@PJL USTATUS TIMED\r\nCODE=10023\r\nDISPLAY=\"PRINTING\"\r\nONLINE=TRUE\r\n\f");
+	cr_assert_eq(n_seen, 2);
+	cr_assert_eq(seen[0].kind, PJL_DEVICE);
+	cr_assert_eq(seen[0].code, 10001);
+	cr_assert_eq(seen[0].online, 1);
+	cr_assert_eq(seen[1].kind, PJL_DEVICE);
+	cr_assert_eq(seen[1].code, 10023);
+}
+
+Test(pjlstatus, job_and_page_messages)
+{
+	feed_str("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"42 report\"\r\n\f"
+		 "@PJL USTATUS PAGE\r\n1\r\n\f@PJL USTATUS PAGE\r\n2\r\n\f"
+		 "@PJL USTATUS JOB\r\nEND\r\nNAME=\"42 report\"\r\nPAGES=2\r\n\f");
+	cr_assert_eq(n_seen, 4);
+	cr_assert_eq(seen[0].kind, PJL_JOB_START);
+	cr_assert_str_eq(seen[0].text, "42 report");
+	cr_assert_eq(seen[1].kind, PJL_PAGE);
+	cr_assert_eq(seen[1].pages, 1);
+	cr_assert_eq(seen[2].pages, 2);
+	cr_assert_eq(seen[3].kind, PJL_JOB_END);
+	cr_assert_eq(seen[3].pages, 2);
+	cr_assert_str_eq(seen[3].text, "42 report");
+}
+
+Test(pjlstatus, echo_and_other_answers)
+{
+	feed_str("@PJL ECHO sync 17\r\n\f@PJL INFO ID\r\n\"HP LaserJet 4\"\r\n\f");
+	cr_assert_eq(n_seen, 2);
+	cr_assert_eq(seen[0].kind, PJL_ECHO);
+	cr_assert_str_eq(seen[0].text, "sync 17");
+	cr_assert_eq(seen[1].kind, PJL_OTHER);
+	cr_assert_str_eq(seen[1].text, "@PJL INFO ID");
+}
+
+Test(pjlstatus, messages_split_anywhere_are_put_together)
+{
+	static const char msg[] = "@PJL USTATUS DEVICE\r\nCODE=41100\r\nDISPLAY=\"LOAD TRAY 1\"\r\nONLINE=FALSE\r\n\f";
+
+	for (size_t i = 0; i < sizeof msg - 1; i++)
+		feed(msg + i, 1);
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].code, 41100);
+	cr_assert_str_eq(seen[0].text, "LOAD TRAY 1");
+}
+
+Test(pjlstatus, garbled_codes_are_dropped_not_believed)
+{
+	feed_str("@PJL USTATUS DEVICE\r\nCODE=4j021\r\nDISPLAY=\"X\"\r\n\f"
+		 "@PJL USTATUS DEVICE\r\nDISPLAY=\"no code\"\r\n\f"
+		 "@PJL USTATUS PAGE\r\nseven\r\n\f"
+		 "@PJL USTATUS JOB\r\nMIDDLE\r\n\f"
+		 "@PJL USTATUS DEVICE\r\nCODE=99999\r\n\f");
+	cr_assert_eq(n_seen, 0);
+	cr_assert_eq(reader.garbled, 5);
+}
+
+Test(pjlstatus, junk_before_a_message_is_skipped)
+{
+	static const char msg[] = "\xff\x00\x13garbage\r\n@PJL USTATUS DEVICE\r\nCODE=10001\r\n\f";
+
+	feed(msg, sizeof msg - 1);
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].code, 10001);
+	feed_str("nothing but noise\f");
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(reader.garbled, 1);
+}
+
+Test(pjlstatus, a_lost_form_feed_does_not_merge_two_messages)
+{
+	feed_str("@PJL USTATUS DEVICE\r\nCODE=41100\r\n@PJL USTATUS DEVICE\r\nCODE=10001\r\n\f");
+	cr_assert_eq(n_seen, 2);
+	cr_assert_eq(seen[0].code, 41100);
+	cr_assert_eq(seen[1].code, 10001);
+}
+
+Test(pjlstatus, display_text_is_printable_and_bounded)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof msg, "@PJL USTATUS DEVICE\r\nCODE=10001\r\nDISPLAY=\"A\x01\x7f\xe9Z%0100d\"\r\n\f", 0);
+	feed_str(msg);
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(strlen(seen[0].text), PJL_TEXT_MAX);
+	cr_assert(!strncmp(seen[0].text, "A???Z000", 8), "%s", seen[0].text);
+}
+
+Test(pjlstatus, an_endless_message_is_dropped_and_the_next_one_read)
+{
+	static char noise[PJL_MESSAGE_MAX * 3];
+
+	memset(noise, 'x', sizeof noise);
+	memcpy(noise, "@PJL USTATUS DEVICE\r\nCODE=10001\r\n", 33);
+	feed(noise, sizeof noise);
+	feed_str("\f@PJL USTATUS DEVICE\r\nCODE=40022\r\n\f");
+	cr_assert_eq(n_seen, 1);
+	cr_assert_eq(seen[0].code, 40022);
+	cr_assert_eq(reader.garbled, 1);
+}
+
+Test(pjlstatus, codes_map_to_printer_state_reasons)
+{
+	cr_assert_eq(pjl_code_reasons(10001), 0);
+	cr_assert_eq(pjl_code_reasons(10002), BK_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(10006), BK_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(10023), 0);
+	cr_assert_eq(pjl_code_reasons(30016), BK_OTHER_WARNING);
+	cr_assert_eq(pjl_code_reasons(40000), 0);
+	cr_assert_eq(pjl_code_reasons(40021), BK_DOOR_OPEN);
+	cr_assert_eq(pjl_code_reasons(40022), BK_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40038), BK_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(40079), BK_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(41100), BK_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(41302), BK_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(42108), BK_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(44000), BK_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40010), BK_OTHER_ERROR);
+	cr_assert_eq(pjl_code_reasons(50000), BK_OTHER_ERROR);
+	cr_assert_str_eq(pjl_code_text(41100), "Paper out");
+	cr_assert_str_eq(pjl_code_text(40021), "Door open");
+	cr_assert_str_eq(pjl_code_text(50003), "Printer error");
+}
+
+/* ---- the forward scanner ---- */
+
+static struct pjl_scan scan;
+
+static void scan_str(const char *s)
+{
+	pjl_scan_feed(&scan, s, strlen(s));
+}
+
+Test(pjlstatus, the_scanner_counts_job_ends_while_job_status_is_on)
+{
+	pjl_scan_init(&scan);
+	scan_str("\033%-12345X@PJL JOB NAME=\"a\"\r\n@PJL EOJ\r\n");
+	cr_assert_not(scan.job_status_on);
+	cr_assert_eq(scan.ends_expected, 0, "no job status asked for: no END to wait for");
+	scan_str("\033%-12345X@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"b\"\r\ndata\f\033%-12345X@PJL EOJ NAME=\"b\"\r\n");
+	cr_assert(scan.job_status_on);
+	cr_assert_eq(scan.ends_expected, 1);
+	scan_str("@pjl   ustatus  job = off\n@PJL EOJ\n");
+	cr_assert_not(scan.job_status_on);
+	cr_assert_eq(scan.ends_expected, 1);
+	scan_str("@PJL USTATUS JOB=ON\n@PJL EOJ\n@PJL USTATUSOFF\n@PJL EOJ\n");
+	cr_assert_eq(scan.ends_expected, 2);
+}
+
+Test(pjlstatus, the_scanner_finds_commands_split_across_writes)
+{
+	static const char data[] = "binary\x00@P@PJ\x1b%-12345X@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
+
+	for (size_t cut = 1; cut < sizeof data - 1; cut++) {
+		pjl_scan_init(&scan);
+		pjl_scan_feed(&scan, data, cut);
+		pjl_scan_feed(&scan, data + cut, sizeof data - 1 - cut);
+		cr_assert(scan.job_status_on, "cut at %zu", cut);
+		cr_assert_eq(scan.ends_expected, 1, "cut at %zu", cut);
+	}
+	pjl_scan_init(&scan);
+	for (size_t i = 0; i < sizeof data - 1; i++)
+		pjl_scan_feed(&scan, data + i, 1);
+	cr_assert_eq(scan.ends_expected, 1);
+}
