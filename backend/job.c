@@ -38,7 +38,9 @@
 #define WRITE_WAIT_MS 250      /* how long one write waits for the printer to take data */
 #define SLOW_POLL_MS 250       /* status and back channel while the printer does not take data */
 #define COMPAT_POLL_MS 100     /* status while streaming in compatibility mode */
+#define ECP_POLL_FACTOR 10     /* status while streaming in ECP mode: every 10 poll periods */
 #define PEEK_MS 25             /* between looks at the "reverse data waits" signal */
+#define PEEK_READ_MS 500       /* and at least this between reads it causes: each turns the link */
 #define SHARE_CHECK_MS 250     /* between looks at the port's waiters */
 #define PROGRESS_MS 250
 #define STALL_REPORT_MS 10000  /* tell the user when the printer takes nothing this long */
@@ -612,7 +614,9 @@ static void maybe_share(struct bk_job *job, int64_t now, bool between_copies)
  * How soon to look at the status lines again. In compatibility mode a
  * printer that is switched off reads "not busy" and a FIFO port keeps
  * sending into nothing: look often (a status read there changes nothing on
- * the link). ECP stalls by itself when the printer stops answering.
+ * the link). An ECP link stalls by itself when the printer stops taking
+ * data, and a look costs it a termination and a negotiation: while data
+ * flows, rarely.
  */
 static int status_period(struct bk_job *job)
 {
@@ -620,9 +624,12 @@ static int status_period(struct bk_job *job)
 
 	if (job->stalled_since || job->condition)
 		return SLOW_POLL_MS;
-	if (job->opt->poll_ms > COMPAT_POLL_MS && parclass_device_get_current_mode(job->dev, &mode) == 0 &&
-	    (mode & (PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY)))
-		return COMPAT_POLL_MS;
+	if (parclass_device_get_current_mode(job->dev, &mode) < 0)
+		return job->opt->poll_ms;
+	if (mode & (PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY))
+		return job->opt->poll_ms < COMPAT_POLL_MS ? job->opt->poll_ms : COMPAT_POLL_MS;
+	if (mode & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW))
+		return job->opt->poll_ms * ECP_POLL_FACTOR;
 	return job->opt->poll_ms;
 }
 
@@ -651,11 +658,13 @@ static void periodic(struct bk_job *job)
 	if (job->read_mode && now >= job->next_read) {
 		bk_job_read_back(job);
 		job->next_read = now + (slow ? SLOW_POLL_MS : job->opt->poll_ms);
-		job->next_peek = now + PEEK_MS;
+		job->next_peek = now + PEEK_READ_MS;
 	} else if (job->read_mode && now >= job->next_peek) {
 		job->next_peek = now + PEEK_MS;
-		if (parclass_device_reverse_pending(job->dev) == 1)
+		if (parclass_device_reverse_pending(job->dev) == 1) {
 			bk_job_read_back(job);
+			job->next_peek = now + PEEK_READ_MS;
+		}
 	}
 	if (job->drain_pending && job->off == job->len && !input_pending(job)) {
 		if (bk_job_check_status(job) == 0 && !(job->status & PARCLASS_STATUS_BUSY))

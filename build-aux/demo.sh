@@ -2,39 +2,66 @@
 # demo.sh - the README's first command: set up, build, and run the main job on
 # the embedded default, the virtual printer.
 #
-# For now (the backend comes later) it shows parclass-sim serving a printer:
-# a client finds the port, reads the printer's device ID and sends it a PJL
-# job; then you see what the printer received and what it said back.
+# parclass-sim serves its built-in printer (a PJL laser) on an emulated
+# /dev/parport0; the parclass CUPS backend, run as cupsd runs it, discovers
+# it (what "lpinfo -v" shows) and prints a PJL job to it in ECP mode, with
+# the back channel (fd 3) kept in a file. Then you see what the printer
+# received, what it said back, and what the simulator saw happen.
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=${BUILDDIR:-$srcdir/build}
 "$srcdir/build-aux/setup.sh" "$builddir"
 
-record=$(mktemp -d "${TMPDIR:-/tmp}/parclass-demo.XXXXXX")
+demo=$(mktemp -d "${TMPDIR:-/tmp}/parclass-demo.XXXXXX")
+record=$demo/record
 sim="$builddir/sim/parclass-sim"
+backend="$builddir/backend/parclass"
 
 echo "== parclass-sim --serve: a virtual IEEE 1284 printer on an emulated /dev/parport0"
-"$sim" --record "$record" --serve > "$record/env.sh" &
+"$sim" --record "$record" --serve > "$demo/env.sh" &
 simpid=$!
 trap 'kill $simpid 2>/dev/null || true; wait $simpid 2>/dev/null || true' EXIT
 # parclass-sim prints the client environment and closes stdout when ready.
-while kill -0 $simpid 2>/dev/null && ! grep -q PARCLASS_SIM_PID "$record/env.sh"; do
+while kill -0 $simpid 2>/dev/null && ! grep -q PARCLASS_SIM_PID "$demo/env.sh"; do
 	sleep 0.1
 done
-sed 's/^/   /' "$record/env.sh"
+sed 's/^/   /' "$demo/env.sh"
+
+# The backend under that environment, with a runtime directory of its own,
+# and without raw I/O port access even as root: the emulation only.
+run_backend() {
+	(
+		# shellcheck disable=SC1091
+		. "$demo/env.sh"
+		export PARCLASS_RUNTIME_DIR=$demo/run
+		if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+			exec setpriv --bounding-set=-sys_rawio -- "$backend" "$@"
+		fi
+		exec "$backend" "$@"
+	)
+}
 
 echo
-echo "== a client (libieee1284) under that environment"
-(
-	# shellcheck disable=SC1091
-	. "$record/env.sh"
-	# No raw I/O port access for the client, even as root: the emulation only.
-	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-		exec setpriv --bounding-set=-sys_rawio -- "$builddir/sim/sim-demo"
-	fi
-	exec "$builddir/sim/sim-demo"
-)
+echo "== discovery: parclass with no arguments (what lpinfo -v lists)"
+run_backend > "$demo/devices"
+sed 's/^/   /' "$demo/devices"
+uri=$(awk 'NR == 1 { print $2 }' "$demo/devices")
+
+# A PJL job as a filter would send it: job status on, a name, two pages.
+printf '\033%%-12345X@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n' > "$demo/job.pcl"
+printf '@PJL JOB NAME="parclass demo"\r\n@PJL INFO STATUS\r\n@PJL ENTER LANGUAGE=PCL\r\n' >> "$demo/job.pcl"
+printf 'Page one, printed by the parclass backend.\r\n\fPage two.\r\n\f' >> "$demo/job.pcl"
+printf '\033%%-12345X@PJL EOJ NAME="parclass demo"\r\n\033%%-12345X' >> "$demo/job.pcl"
+
+echo
+echo "== a print job: DEVICE_URI=$uri parclass 1 demo demo 1 '' job.pcl 3>backchannel"
+echo "   (the lines cupsd would read on the backend's stderr)"
+set +e
+DEVICE_URI=$uri run_backend 1 demo demo 1 '' "$demo/job.pcl" 2>&1 3>"$demo/backchannel" | sed 's/^/   /'
+status=${PIPESTATUS[0]}
+set -e
+echo "   exit status $status (0 is CUPS_BACKEND_OK: every byte reached the printer)"
 
 kill $simpid
 wait $simpid || true
@@ -44,5 +71,11 @@ echo
 echo "== what the printer received ($record/parport0-0001.prn)"
 od -c "$record/parport0-0001.prn" | sed 's/^/   /'
 echo
+echo "== what the printer said back on the back channel (fd 3, for the filters)"
+sed 's/\r$//; s/\f/<FF>\n/g' "$demo/backchannel" | sed '/^$/d; s/^/   /'
+echo
 echo "== what the printer saw happen ($record/events.log)"
 sed 's/^/   /' "$record/events.log"
+echo
+echo "(all of it is in $demo)"
+exit $status

@@ -36,6 +36,8 @@ struct pc_hw {
 	int caps;       /* CAP1284_* */
 	int fd;         /* the ppdev fd libieee1284 uses */
 	bool claimed;
+	bool nonblock;  /* a non-blocking read may have left O_NONBLOCK set */
+	int timeout_ms; /* the kernel's write timeout as last set, -1 unknown */
 };
 
 /* ---- errors: E1284_* to errno, here only ---- */
@@ -201,6 +203,7 @@ static int hw_open(parclass_context *ctx, int number, int64_t deadline, struct p
 	if (!hw)
 		return -ENOMEM;
 	hw->ctx = ctx;
+	hw->timeout_ms = -1;
 	hw->number = number;
 	hw->port = find_port(number);
 	if (!hw->port) {
@@ -347,10 +350,14 @@ static int hw_ecp_rev_to_fwd(struct pc_hw *hw)
 /* libieee1284 sets O_NONBLOCK for F1284_NONBLOCK and never clears it. */
 static void blocking(struct pc_hw *hw)
 {
-	int fl = fcntl(hw->fd, F_GETFL);
+	int fl;
 
+	if (!hw->nonblock)
+		return;
+	fl = fcntl(hw->fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		fcntl(hw->fd, F_SETFL, fl & ~O_NONBLOCK);
+	hw->nonblock = false;
 }
 
 static ssize_t result(ssize_t r, int e)
@@ -373,7 +380,11 @@ static ssize_t hw_write(struct pc_hw *hw, enum pc_xfer how, const void *buf, siz
 	if (timeout_ms <= 0)
 		tv.tv_usec = 4000;   /* one jiffy: the least the kernel knows */
 	blocking(hw);
-	ieee1284_set_timeout(hw->port, &tv);
+	/* A round trip to the kernel: only when the timeout changes. */
+	if (timeout_ms != hw->timeout_ms) {
+		ieee1284_set_timeout(hw->port, &tv);
+		hw->timeout_ms = timeout_ms;
+	}
 	switch (how) {
 	case PC_XFER_COMPAT: r = ieee1284_compat_write(hw->port, 0, buf, len); break;
 	case PC_XFER_ECP: r = ieee1284_ecp_write_data(hw->port, 0, buf, len); break;
@@ -393,6 +404,7 @@ static ssize_t hw_read(struct pc_hw *hw, enum pc_xfer how, void *buf, size_t len
 	ssize_t r;
 	int e;
 
+	hw->nonblock = true;
 	switch (how) {
 	case PC_XFER_NIBBLE: r = ieee1284_nibble_read(hw->port, F1284_NONBLOCK, buf, len); break;
 	case PC_XFER_BYTE: r = ieee1284_byte_read(hw->port, F1284_NONBLOCK, buf, len); break;
