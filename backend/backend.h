@@ -130,6 +130,8 @@ void pjl_reader_feed(struct pjl_reader *r, const void *data, size_t len, pjl_mes
 unsigned pjl_code_reasons(int code);
 /* A short English description of a status code, for printer-state-message. */
 const char *pjl_code_text(int code);
+/* The printer-alert value for a status code ("code=doorOpen;severity=critical"). */
+const char *pjl_code_alert(int code);
 
 /*
  * Watches forward data for what the job asks of the printer: whether it

@@ -247,6 +247,8 @@ static void on_pjl(const struct pjl_message *m, void *userdata)
 		bk_say(job, "DEBUG: PJL status %d (%s)\n", m->code, pjl_code_text(m->code));
 		bk_reasons_set(&job->reasons, BK_FROM_PJL, pjl_code_reasons(m->code));
 		flush_reasons(job);
+		bk_say(job, "ATTR: printer-alert=\"%s\" printer-alert-description=\"%s\"\n", pjl_code_alert(m->code),
+		       *m->text ? m->text : pjl_code_text(m->code));
 		bk_say(job, "INFO: %s\n", *m->text ? m->text : pjl_code_text(m->code));
 		break;
 	case PJL_JOB_START:

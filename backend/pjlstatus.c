@@ -83,7 +83,8 @@ static void copy_text(char *out, struct line v)
 	for (size_t i = 0; i < v.n && k < PJL_TEXT_MAX; i++) {
 		unsigned char c = (unsigned char)v.s[i];
 
-		out[k++] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '?';
+		/* No quotes or backslashes: the text goes into quoted ATTR: values. */
+		out[k++] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
 	}
 	out[k] = '\0';
 }
@@ -297,6 +298,33 @@ const char *pjl_code_text(int code)
 	case 5: return "Printer error";
 	}
 	return "Unknown status";
+}
+
+const char *pjl_code_alert(int code)
+{
+	/* RFC 3805 alert codes and severities, as printer-alert writes them. */
+	switch (code) {
+	case 10001: return "code=printerReadyToPrint;severity=other";
+	case 10002:
+	case 40079: return "code=subunitOffline;severity=critical";
+	case 10003: return "code=subunitWarmingUp;severity=other";
+	case 10006:
+	case 40038: return "code=markerTonerAlmostEmpty;severity=warning";
+	case 40000: return "code=subunitPowerSaver;severity=other";
+	case 40021: return "code=doorOpen;severity=critical";
+	case 40022: return "code=jam;severity=critical";
+	}
+	switch (code / 1000) {
+	case 41: return "code=inputMediaSupplyEmpty;severity=critical";
+	case 42:
+	case 44: return "code=jam;severity=critical";
+	}
+	switch (code / 10000) {
+	case 3: return "code=other;severity=warning";
+	case 4:
+	case 5: return "code=other;severity=critical";
+	}
+	return "code=other;severity=other";
 }
 
 /* ---- the forward scanner ---- */

@@ -724,6 +724,8 @@ Test(backend, device_status_becomes_printer_state_reasons_and_message)
 	off = strstr(err, "STATE: -door-open-error");
 	cr_assert(on && off && on < off, "%s", err);
 	assert_said(err, "INFO: 12 PRINTER OPEN\n");
+	assert_said(err, "ATTR: printer-alert=\"code=doorOpen;severity=critical\" "
+			 "printer-alert-description=\"12 PRINTER OPEN\"\n");
 	assert_said(err, "DEBUG: PJL status 40021 (Door open)\n");
 	sim_stop(sim);
 	assert_received("parport0", data, N);

@@ -135,11 +135,11 @@ Test(pjlstatus, display_text_is_printable_and_bounded)
 {
 	char msg[512];
 
-	snprintf(msg, sizeof msg, "@PJL USTATUS DEVICE\r\nCODE=10001\r\nDISPLAY=\"A\x01\x7f\xe9Z%0100d\"\r\n\f", 0);
+	snprintf(msg, sizeof msg, "@PJL USTATUS DEVICE\r\nCODE=10001\r\nDISPLAY=\"A\x01\\\\\xe9Z%0100d\"\r\n\f", 0);
 	feed_str(msg);
 	cr_assert_eq(n_seen, 1);
 	cr_assert_eq(strlen(seen[0].text), PJL_TEXT_MAX);
-	cr_assert(!strncmp(seen[0].text, "A???Z000", 8), "%s", seen[0].text);
+	cr_assert(!strncmp(seen[0].text, "A????Z00", 8), "%s", seen[0].text);
 }
 
 Test(pjlstatus, an_endless_message_is_dropped_and_the_next_one_read)
@@ -173,6 +173,13 @@ Test(pjlstatus, codes_map_to_printer_state_reasons)
 	cr_assert_eq(pjl_code_reasons(44000), BK_MEDIA_JAM);
 	cr_assert_eq(pjl_code_reasons(40010), BK_OTHER_ERROR);
 	cr_assert_eq(pjl_code_reasons(50000), BK_OTHER_ERROR);
+	cr_assert_str_eq(pjl_code_alert(10001), "code=printerReadyToPrint;severity=other");
+	cr_assert_str_eq(pjl_code_alert(40021), "code=doorOpen;severity=critical");
+	cr_assert_str_eq(pjl_code_alert(41302), "code=inputMediaSupplyEmpty;severity=critical");
+	cr_assert_str_eq(pjl_code_alert(44000), "code=jam;severity=critical");
+	cr_assert_str_eq(pjl_code_alert(10006), "code=markerTonerAlmostEmpty;severity=warning");
+	cr_assert_str_eq(pjl_code_alert(30016), "code=other;severity=warning");
+	cr_assert_str_eq(pjl_code_alert(50000), "code=other;severity=critical");
 	cr_assert_str_eq(pjl_code_text(41100), "Paper out");
 	cr_assert_str_eq(pjl_code_text(40021), "Door open");
 	cr_assert_str_eq(pjl_code_text(50003), "Printer error");
