@@ -22,7 +22,7 @@ if [ -n "$asan" ]; then
 	# The emulated process and libieee1284 leak nothing of ours, but
 	# umockdev's preload keeps per-fd state until exit.
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"
-	LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=${PARCLASS_SRCDIR:-.}/tests/lsan.supp"
+	LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0:suppressions=${PARCLASS_SRCDIR:-.}/tests/lsan.supp"
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
 	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 fi

@@ -846,7 +846,8 @@ static void side_send(struct job *j, int cmd, const void *data, size_t len)
 	unsigned char msg[64] = { (unsigned char)cmd, 0, (unsigned char)(len >> 8), (unsigned char)len };
 
 	cr_assert_leq(len, sizeof msg - 4);
-	memcpy(msg + 4, data, len);
+	if (len > 0)
+		memcpy(msg + 4, data, len);
 	cr_assert_eq(write(j->side, msg, 4 + len), (ssize_t)(4 + len));
 }
 

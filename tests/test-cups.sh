@@ -300,7 +300,7 @@ write_wrapper() {
 			line "ASAN_OPTIONS=detect_leaks=1; export ASAN_OPTIONS"
 			# (LSan aborts on a suppressions file that is not there)
 			[ -r "$PARCLASS_SRCDIR/tests/lsan.supp" ] &&
-				line "LSAN_OPTIONS=suppressions=$(quote "$PARCLASS_SRCDIR/tests/lsan.supp"); export LSAN_OPTIONS"
+				line "LSAN_OPTIONS=print_suppressions=0:suppressions=$(quote "$PARCLASS_SRCDIR/tests/lsan.supp"); export LSAN_OPTIONS"
 			line "UBSAN_OPTIONS=print_stacktrace=1; export UBSAN_OPTIONS"
 		else
 			line 'LD_PRELOAD=$SIM_PRELOAD; export LD_PRELOAD'
