@@ -13,7 +13,19 @@
 #      completes byte-identical and the reason is gone;
 #   6. cancelling a job stalled on paper out ends it within seconds, leaves
 #      no backend process behind and releases the port: the next job prints;
-#   7. the backend ran clean under valgrind or the sanitizers (only when the
+#   7. lpinfo -m lists the parclass PPDs (ppd/);
+#   8. lpadmin -m creates a queue "pjl" with the PostScript PPD on the URI;
+#   9. a two-page PostScript job goes through the Debian filters and
+#      parclass-pjl: the printer receives it inside the PJL wrapper with the
+#      job's name, and its own USTATUS job END with 2 pages is what completes
+#      the job (job-impressions-completed, page_log);
+#  10. the printer's door opens during that job: its PJL status shows as
+#      door-open-error in the queue's printer-state-reasons, and clears;
+#  11. a ReportStatus command job: parclass-command's @PJL INFO STATUS answer
+#      comes back through the backend and sets the queue's state message
+#      (cupsd's log shows it; cupsd clears it again at the end of a job that
+#      logged no error) and printer-alert-description, which stays;
+#  12. the backend ran clean under valgrind or the sanitizers (only when the
 #      suite runs with PARCLASS_TEST_TOOL=valgrind or on an ASan build).
 #
 # How: the printer is parclass-sim (a virtual IEEE 1284 printer behind
@@ -31,7 +43,7 @@
 # PARCLASSCTL (optional: test 6 then also asks libparclass who holds LPT1).
 # PARCLASS_KEEP_TMP=1 keeps the temporary directory for a look afterwards.
 #
-# Needs the packages cups, cups-client and cups-ipp-utils. Takes a few
+# Needs the packages cups, cups-client, cups-ipp-utils and cups-filters. Takes a few
 # seconds (about ten under valgrind).
 set -u
 
@@ -40,8 +52,9 @@ LC_ALL=C
 export PATH LC_ALL
 unset PRINTER LPDEST
 
-TESTS=7
+TESTS=12
 SYSBIN=/usr/lib/cups            # Debian's ServerBin: daemon/cups-exec, cups-deviced...
+DATADIR=/usr/share/cups         # Debian's DataDir: mime/, banners/, model/...
 MODEL_NAME="HP LaserJet 4"      # make and model in the test printer's device ID
 DEVICE=/dev/parport0
 
@@ -213,9 +226,29 @@ if [ "$(id -u)" = 0 ]; then
 	chgrp lp "$tmp/run" && chmod 2775 "$tmp/run"
 	chown "$run_user:$run_group" "$tmp/backends" "$tmp/memcheck"
 fi
-for d in daemon filter driver cgi-bin monitor notifier; do
+for d in daemon driver cgi-bin monitor notifier; do
 	ln -s "$SYSBIN/$d" "$tmp/bin/$d"
 done
+# The system's filters and ours (copies: cupsd wants them owned by root and
+# not writable by others, whatever the build tree is).
+mkdir "$tmp/bin/filter"
+for f in "$SYSBIN"/filter/*; do
+	ln -s "$f" "$tmp/bin/filter/${f##*/}"
+done
+for f in parclass-pjl parclass-command; do
+	cp "$PARCLASS_BUILDDIR/filters/$f" "$tmp/bin/filter/$f" && chmod 0755 "$tmp/bin/filter/$f" ||
+		bail "no filter $PARCLASS_BUILDDIR/filters/$f: build the project first"
+done
+# DataDir: the system's, with a model/ directory of our PPDs only, so that
+# lpinfo -m lists them wherever the project is installed.
+mkdir "$tmp/data" "$tmp/data/model"
+for d in "$DATADIR"/*; do
+	[ "${d##*/}" = model ] || ln -s "$d" "$tmp/data/${d##*/}"
+done
+for f in "$PARCLASS_SRCDIR"/ppd/*.ppd; do
+	cp "$f" "$tmp/data/model/" || bail "cannot copy $f"
+done
+chmod -R a+rX "$tmp/data/model"
 # The simulator's test bed goes to $TMPDIR too.
 if [ "$(id -u)" = 0 ] && ! setpriv --reuid=lp --regid=lp --clear-groups test -x "$tmp/bin"; then
 	bail "user lp cannot reach $tmp: use a TMPDIR all users can traverse"
@@ -376,6 +409,7 @@ ServerRoot $tmp/etc
 StateDir $tmp/state
 CacheDir $tmp/cache
 ServerBin $tmp/bin
+DataDir $tmp/data
 RequestRoot $tmp/spool
 TempDir $tmp/spool/temp
 AccessLog $tmp/log/access_log
@@ -387,6 +421,12 @@ Group $run_group
 FileDevice No
 Sandboxing $sandboxing
 EOF
+	# The filters are the sanitizer build's too; cupsd passes them only the
+	# environment it is told to.
+	if [ -n "$asan" ] && [ -r "$PARCLASS_SRCDIR/tests/lsan.supp" ]; then
+		line "SetEnv LSAN_OPTIONS print_suppressions=0:suppressions=$PARCLASS_SRCDIR/tests/lsan.supp" \
+			>>"$tmp/etc/cups-files.conf"
+	fi
 }
 
 scheduler_running() { [ "$(lpstat -r 2>/dev/null)" = "scheduler is running" ]; }
@@ -703,7 +743,179 @@ else
 	job_diag "${job:-0}"
 fi
 
+# ===========================================================================
+# The PPD queue: the parclass filters and PPDs (ppd/, filters/) on the same
+# printer, through the Debian filters that make the PostScript.
+
+pjl_uri() { echo "ipp://127.0.0.1:$port/printers/pjl"; }
+pjl_job_state() { ipptool -c -d job_id="$1" "$(pjl_uri)" "$cups_tests/job-state.test" 2>/dev/null | sed -n 2p; }
+pjl_job_attr() { # JOB TEST: the value, without CSV quotes
+	ipptool -c -d job_id="$1" "$(pjl_uri)" "$cups_tests/$2.test" 2>/dev/null | sed -n 2p | sed 's/^"//; s/"$//'
+}
+pjl_reasons() { ipptool -c "$(pjl_uri)" "$cups_tests/printer-state.test" 2>/dev/null | sed -n 2p | tr -d '"'; }
+pjl_reason_shown() { case ,$(pjl_reasons), in *,"$1",*) return 0 ;; esac; return 1; }
+pjl_reason_gone() { ! pjl_reason_shown "$1"; }
+pjl_job_over() { case $(pjl_job_state "$1") in completed | canceled | aborted) return 0 ;; esac; return 1; }
+pjl_job_ends() { # JOB STATE SECONDS
+	wait_until "$3" pjl_job_over "$1" || { echo "job $1 still $(pjl_job_state "$1") after $3 s"; return 1; }
+	_state=$(pjl_job_state "$1")
+	[ "$_state" = "$2" ] || { echo "job $1 ended $_state, not $2"; return 1; }
+}
+# pjl_submit FILE TITLE [lp options...]: sets job.
+pjl_submit() {
+	_f=$1 _t=$2
+	shift 2
+	out=$(lp -d pjl -t "$_t" "$@" "$_f" 2>&1)
+	job=$(echo "$out" | sed -n 's/^request id is pjl-\([0-9][0-9]*\) .*/\1/p')
+	[ -n "$job" ] || { echo "lp failed: $out"; return 1; }
+}
+# job_log JOB: what cupsd logged for the job (the filters' and the backend's lines).
+job_log() { grep "\[Job $1\]" "$tmp/log/error_log"; }
+
+# A PostScript document of PAGES pages, as an application would write it.
+make_ps() { # FILE PAGES
+	{
+		printf '%%!PS-Adobe-3.0\n%%%%Pages: %d\n%%%%EndComments\n' "$2"
+		i=1
+		while [ "$i" -le "$2" ]; do
+			printf '%%%%Page: %d %d\n/Courier findfont 24 scalefont setfont\n' "$i" "$i"
+			printf '72 700 moveto (parclass test-cups.sh page %d) show\n' "$i"
+			# Some bulk, so that a fault "after N bytes" falls inside the page data.
+			j=0
+			while [ "$j" -lt 40 ]; do
+				printf '72 %d moveto (line %d of the page, for the byte count) show\n' $((650 - j * 14)) "$j"
+				j=$((j + 1))
+			done
+			printf 'showpage\n'
+			i=$((i + 1))
+		done
+		printf '%%%%EOF\n'
+	} >"$1"
+}
+
 # --- 7 -----------------------------------------------------------------------
+ppd_ps=
+ppd_pcl=
+lpinfo --timeout 30 -m >"$tmp/lpinfo-m" 2>&1
+ppd_ps=$(awk '$0 ~ /Generic PJL PostScript Laser Printer, parclass/ { print $1; exit }' "$tmp/lpinfo-m")
+ppd_pcl=$(awk '$0 ~ /Generic PJL PCL Laser Printer, parclass/ { print $1; exit }' "$tmp/lpinfo-m")
+if [ -n "$ppd_ps" ] && [ -n "$ppd_pcl" ]; then
+	ok "lpinfo -m lists the parclass PPDs: $ppd_ps, $ppd_pcl"
+else
+	not_ok "lpinfo -m lists the parclass PostScript and PCL PPDs"
+	{ echo "lpinfo -m (parclass lines):"; grep -i parclass "$tmp/lpinfo-m"; tail -n 5 "$tmp/lpinfo-m"; } | diag
+fi
+
+# --- 8 -----------------------------------------------------------------------
+# A fresh printer whose door opens during its first job (test 10).
+t8() {
+	reset_queue
+	stop_sim
+	model=$cups_tests/laser-door-open.model
+	start_sim sim3 || return 1
+	[ -n "$ppd_ps" ] || { echo "no PPD from lpinfo -m"; return 1; }
+	lpadmin -p pjl -v "$uri" -m "$ppd_ps" -E || return 1
+	[ "$(lpstat -v pjl 2>/dev/null)" = "device for pjl: $uri" ] || { lpstat -v pjl; return 1; }
+	# CUPS matched the device ID's command set to the PPD's filters.
+	lpoptions -p pjl -l | grep -q '^JCLDuplex/' || { echo "no JCLDuplex option:"; lpoptions -p pjl -l; return 1; }
+}
+if t8 >"$tmp/log/t8" 2>&1; then
+	ok "lpadmin -m $ppd_ps created the queue pjl on $uri"
+else
+	not_ok "lpadmin -m (the PostScript PPD) creates the queue pjl on $uri"
+	diag <"$tmp/log/t8"
+	cupsd_diag
+fi
+
+# --- 9 -----------------------------------------------------------------------
+# A two-page PostScript document through pstops and parclass-pjl: the printer
+# receives it inside the PJL wrapper with the job's name, and its own page
+# count (USTATUS JOB END) is what CUPS records, after which the job is done.
+t9() {
+	make_ps "$tmp/jobs/report.ps" 2
+	prn_mark
+	pjl_submit "$tmp/jobs/report.ps" 'Quarterly "report"' -o JCLDuplex=DuplexNoTumble || return 1
+	pjl_job_ends "$job" completed 60 || return 1
+	pid=$(backend_pid "$job") || { echo "no backend ran for job $job"; return 1; }
+	wait_until 5 session_over "$pid" || { echo "backend $pid did not let go of the port"; return 1; }
+	received "$tmp/received" || { echo "the printer recorded no data"; return 1; }
+	name="$job Quarterly 'report'"
+	head=$(printf '\033%%-12345X@PJL\r\n@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n@PJL JOB NAME="%s"\r\n' "$name")
+	tail=$(printf '\033%%-12345X@PJL EOJ NAME="%s"\r\n\033%%-12345X' "$name")
+	got_head=$(head -c "${#head}" "$tmp/received")
+	[ "$got_head" = "$head" ] || { echo "the data does not start with the PJL header:"; head -c 300 "$tmp/received" | od -c | head -n 20; return 1; }
+	got_tail=$(tail -c "${#tail}" "$tmp/received")
+	[ "$got_tail" = "$tail" ] || { echo "the data does not end with the EOJ:"; tail -c 100 "$tmp/received" | od -c; return 1; }
+	grep -q -a '^@PJL SET DUPLEX=ON' "$tmp/received" || { echo "no @PJL SET DUPLEX=ON"; return 1; }
+	grep -q -a '^@PJL ENTER LANGUAGE=POSTSCRIPT' "$tmp/received" || { echo "no ENTER LANGUAGE=POSTSCRIPT"; return 1; }
+	[ "$(grep -c -a '^%%Page: ' "$tmp/received")" = 2 ] || { echo "not two pages of PostScript"; return 1; }
+	# (cupsd logs quotes escaped)
+	job_log "$job" | grep -q "The printer ended PJL job .*\"$job Quarterly .*report.*\" (2 pages)" ||
+		{ echo "the backend did not see the printer's job END"; return 1; }
+	job_log "$job" | grep -q -F "PAGE: total 2" || { echo "no PAGE: total 2"; return 1; }
+	pages=$(pjl_job_attr "$job" job-attr-impressions)
+	[ "$pages" = 2 ] || { echo "job-impressions-completed is '$pages', not 2"; return 1; }
+	grep -q "^pjl [^ ]* $job " "$tmp/log/page_log" 2>/dev/null ||
+		{ echo "no page_log entry for job $job:"; cat "$tmp/log/page_log" 2>/dev/null; return 1; }
+}
+job=
+if t9 >"$tmp/log/t9" 2>&1; then
+	ok "PostScript job $job: the printer got it in the PJL wrapper named \"$job Quarterly 'report'\"; its job END (2 pages) completed the job, job-impressions-completed=2"
+else
+	not_ok "a PostScript job arrives PJL-wrapped with its name; the printer's page count reaches CUPS"
+	diag <"$tmp/log/t9"
+	job_diag "${job:-0}"
+fi
+
+# --- 10 ----------------------------------------------------------------------
+# The printer's door opens 2000 bytes into that first job... the job above.
+# It must have shown as door-open-error while it lasted: the backend read
+# the printer's USTATUS DEVICE 40021. The reason is gone now.
+t10() {
+	job_log "${job_t9:-0}" | grep -q 'STATE: +.*door-open-error' ||
+		{ echo "the backend never reported door-open-error"; job_log "${job_t9:-0}" | grep 'STATE:\|PJL status'; return 1; }
+	job_log "${job_t9:-0}" | grep -q 'STATE: -.*door-open-error' ||
+		{ echo "door-open-error was never cleared"; return 1; }
+	pjl_reason_gone door-open-error || { echo "door-open-error still shown: $(pjl_reasons)"; return 1; }
+}
+job_t9=$job
+if t10 >"$tmp/log/t10" 2>&1; then
+	ok "the printer's door opened mid-job: printer-state-reasons showed door-open-error from its PJL status, then cleared"
+else
+	not_ok "a door opened mid-job shows as door-open-error and clears"
+	diag <"$tmp/log/t10"
+fi
+
+# --- 11 ----------------------------------------------------------------------
+# CUPS's ReportStatus command: parclass-command asks @PJL INFO STATUS and
+# reads the printer's answer from the back channel the backend fills.
+t11() {
+	printf '#CUPS-COMMAND\nReportStatus\n' >"$tmp/jobs/status.cmd"
+	pjl_submit "$tmp/jobs/status.cmd" "status" -o document-format=application/vnd.cups-command || return 1
+	pjl_job_ends "$job" completed 60 || return 1
+	job_log "$job" | grep -q -F 'parclass-command: status 10001 \"00 READY\" online=1' ||
+		{ echo "parclass-command did not get the answer"; return 1; }
+	# The answer became the queue's printer-state-message: cupsd logs that
+	# where it sets it (the filter and the backend, which reads the same
+	# answer on its way to the filter, both report it; whichever cupsd reads
+	# first sets it). As after every job that logged no error, cupsd cleared
+	# it at the end; printer-alert-description keeps the printer's words.
+	job_log "$job" | grep -q -F 'Set job-printer-state-message to "00 READY"' ||
+		{ echo "cupsd did not set the state message from parclass-command's report"; return 1; }
+	alert=$(ipptool -c "$(pjl_uri)" "$cups_tests/printer-attr-alert.test" 2>/dev/null | sed -n 2p | tr -d '"')
+	[ "$alert" = "00 READY" ] || { echo "printer-alert-description is '$alert'"; return 1; }
+	grep -q '^parport0 pjl @PJL INFO STATUS' "$sim_rec/events.log" || { echo "the printer was not asked"; return 1; }
+}
+job=
+if t11 >"$tmp/log/t11" 2>&1; then
+	ok "ReportStatus job $job: the printer's INFO STATUS \"00 READY\" became the queue's state message and alert"
+else
+	not_ok "a ReportStatus command sets the queue's state message from the printer's INFO STATUS"
+	diag <"$tmp/log/t11"
+	job_diag "${job:-0}"
+fi
+
+# --- 12 ----------------------------------------------------------------------
 # valgrind's errors and definite leaks are "==PID==" lines in its logs
 # ("--PID--" lines are notes); ASan, LSan and UBSan report on the backend's
 # stderr, which cupsd logged.

@@ -1,0 +1,68 @@
+/*
+ * filter.h - what the parclass CUPS filters share
+ *
+ * The filters speak PJL to the printer through the parclass backend: the
+ * job wrapper (pjlwrap.c, "parclass-pjl") and the maintenance-command
+ * filter (command.c, "parclass-command"). This module holds what both need:
+ * the command line CUPS gives a filter, the queue's PPD, making untrusted
+ * text safe inside a PJL string, and the bytes that open and close a PJL job.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cups/cups.h>
+#include <cups/ppd.h>
+
+/* Universal Exit Language: ends whatever language the printer is in. */
+#define PJL_UEL "\033%-12345X"
+#define PJL_UEL_FMT "\033%%-12345X"   /* the same in a printf format */
+
+/* HP's printers keep 80 characters of a job name; longer is cut. */
+#define PJL_NAME_MAX 80
+
+/* What CUPS passes to every filter: argv[1..6] and the environment. */
+struct filter_args {
+	const char *program;       /* for messages: "parclass-pjl" */
+	const char *job_id;
+	const char *user;
+	const char *title;
+	int copies;
+	int num_options;
+	cups_option_t *options;
+	const char *file;          /* NULL: standard input */
+	ppd_file_t *ppd;           /* the queue's PPD with the job's options marked; NULL without one */
+};
+
+/*
+ * Check and parse the command line; open and mark the PPD that $PPD names.
+ * Prints an ERROR: line and returns false when the arguments are wrong or
+ * the PPD cannot be read.
+ */
+bool filter_args_parse(struct filter_args *a, const char *program, int argc, char *argv[]);
+void filter_args_free(struct filter_args *a);
+
+/*
+ * @in as the contents of a PJL string ("..."): printable ASCII only, at
+ * most @max bytes. A double quote becomes an apostrophe (it would end the
+ * string), control characters become spaces (a line end would start a new
+ * PJL command, an ESC a UEL), and each UTF-8 sequence or other byte above
+ * 0x7E becomes one '?'. @out must hold @max + 1 bytes.
+ */
+void pjl_string(char *out, size_t max, const char *in);
+
+/* The job's name on the printer: "JOBID TITLE", made safe with pjl_string(). */
+void pjl_job_name(char *out, size_t size, const struct filter_args *a);
+
+/*
+ * Decode a PPD string value: "<1B>" hex escapes become their bytes.
+ * @return the decoded length, or -1 when an escape is malformed or the
+ *         result does not fit in @size
+ */
+long ppd_decode(const char *in, char *out, size_t size);
+
+/* Write all of @data to standard output; false (and an ERROR: line) when that fails. */
+bool out_write(const struct filter_args *a, const void *data, size_t len);
+bool out_printf(const struct filter_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,18 @@
+# ppd/local.mk - the PPD files for the parclass filters, and their test
+#
+# Included from the top-level Makefile.am after its tests/ section (TESTS
+# must already be set there: automake refuses += before =):
+#   include $(srcdir)/ppd/local.mk
+
+# cups-driverd lists the PPDs under /usr/share/ppd and /usr/local/share/ppd
+# (lpinfo -m), so $(datadir)/ppd/parclass with either usual prefix.
+parclassppddir = $(datadir)/ppd/parclass
+dist_parclassppd_DATA = \
+	ppd/parclass-pjl-ps.ppd \
+	ppd/parclass-pjl-pcl.ppd
+
+# cupstestppd and the facts the filters rely on (a TAP script, run with
+# $(SH_LOG_COMPILER) through the TAP driver, like tests/test-cups.sh).
+ppd_tests = tests/test-ppd.sh
+TESTS += $(ppd_tests)
+EXTRA_DIST += $(ppd_tests) ppd/local.mk
