@@ -485,7 +485,9 @@ static bool has(const struct proc *p, const char *bytes, size_t len)
 Test(filters, the_pcl_ppd_wraps_what_cups_rastertohp_makes_of_the_raster)
 {
 	char *ras = raster_file(300);
-	struct run r = { .filter = "parclass-pjl", .ppd = PCL_PPD, .file = ras, .options = "Resolution=300dpi" };
+	/* cupsd always sets CUPS_SERVERBIN; the built-in default is the configured one. */
+	struct run r = { .filter = "parclass-pjl", .ppd = PCL_PPD, .file = ras, .options = "Resolution=300dpi",
+			 .serverbin = "/usr/lib/cups" };
 	static const char head[] = UEL "@PJL\r\n"
 				   "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
 				   "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n";
@@ -855,7 +857,9 @@ static void chain_start(struct chain *c, const struct run *r)
 		dup2(side[1], 4);
 		for (int fd = 5; fd < 1024; fd++)
 			close(fd);
-		setenv("DEVICE_URI", "parclass:/dev/parport0?waitjob=yes&waitjob-timeout=10", 1);
+		/* waitjob=auto: the backend waits for the printer's job END only
+		 * when the data asks for job status and ends its job. */
+		setenv("DEVICE_URI", "parclass:/dev/parport0", 1);
 		unsetenv("PRINTER_STATE_REASONS");
 		execv(backend, (char **)(uintptr_t)bargv);
 		_exit(127);
