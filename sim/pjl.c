@@ -6,7 +6,10 @@
  * description sections (everything else, up to the next UEL). Pages are
  * counted in the page description data: a form feed ends a PCL or text page,
  * a "%%Page:" comment starts a PostScript page (then a section's pages are
- * counted when the next page starts or the section ends).
+ * counted when the next page starts or the section ends). PCL escape
+ * sequences are parsed as a printer does, so that a form feed byte inside
+ * binary data (raster rows, downloaded fonts: "ESC * b 120 W" and 120 bytes)
+ * is data, not the end of a page.
  * Message formats follow HP's PJL Technical Reference (see
  * shared/reference/ieee1284.md).
  */
@@ -21,6 +24,9 @@
 #define MAX_LINE 1024
 
 enum section { SEC_PJL, SEC_PDL };
+/* Where the PCL parser is: text, after ESC, in a parameterised sequence
+ * (before its group character, in its value field), or in binary data. */
+enum pcl_state { PCL_TEXT, PCL_ESC, PCL_GROUP, PCL_VALUE, PCL_BINARY };
 enum lang { LANG_AUTO, LANG_PCL, LANG_POSTSCRIPT };
 
 struct sim_pjl {
@@ -38,6 +44,12 @@ struct sim_pjl {
 	bool pdl_started;            /* the current PDL section has data */
 	GString *ps_line;            /* PostScript: the start of the current line */
 	bool ps_page_open;           /* PostScript: a %%Page: was seen and not yet counted */
+	enum pcl_state pcl;          /* PCL: parser state */
+	unsigned char pcl_param;     /* PCL: the parameterised character ('*', '&', '(' ...) */
+	unsigned char pcl_group;     /* PCL: its group character, 0 when none */
+	unsigned long pcl_value;     /* PCL: the value field so far (integer part) */
+	bool pcl_fraction;           /* PCL: past the value's decimal point */
+	unsigned long pcl_skip;      /* PCL: binary bytes still to pass over */
 
 	bool ustatus_device, ustatus_job, ustatus_page;
 	unsigned timed;
@@ -106,6 +118,7 @@ void sim_pjl_reset(struct sim_pjl *p)
 	p->lang = LANG_AUTO;
 	p->pdl_started = false;
 	p->ps_page_open = false;
+	p->pcl = PCL_TEXT;
 	p->ustatus_device = p->ustatus_job = p->ustatus_page = false;
 	p->timed = 0;
 	p->job_active = false;
@@ -299,6 +312,7 @@ static void pdl_end(struct sim_pjl *p)
 		page_done(p);
 	p->ps_page_open = false;
 	p->pdl_started = false;
+	p->pcl = PCL_TEXT;
 	g_string_truncate(p->ps_line, 0);
 	p->lang = LANG_AUTO;
 }
@@ -320,6 +334,82 @@ static void ps_byte(struct sim_pjl *p, guint8 c)
 	}
 }
 
+/*
+ * PCL: ESC, a parameterised character (0x21-0x2f), usually a group character
+ * (0x60-0x7e), then value fields ending in parameter characters: lower case
+ * (0x60-0x7e) goes on with the next field, upper case (0x40-0x5e) ends the
+ * sequence. "W" (and "w") are followed by as many bytes of binary data as the
+ * value says, as is "X" after "ESC & p" (transparent print data). Anything
+ * else after ESC is a two-character sequence (ESC E, ESC z ...).
+ */
+static void pcl_byte(struct sim_pjl *p, guint8 c)
+{
+	switch (p->pcl) {
+	case PCL_TEXT:
+		if (c == 0x1b)
+			p->pcl = PCL_ESC;
+		else if (c == '\f')
+			page_done(p);
+		return;
+	case PCL_ESC:
+		if (c >= 0x21 && c <= 0x2f) {
+			p->pcl_param = c;
+			p->pcl_group = 0;
+			p->pcl_value = 0;
+			p->pcl_fraction = false;
+			p->pcl = PCL_GROUP;
+		} else {
+			p->pcl = c == 0x1b ? PCL_ESC : PCL_TEXT;
+		}
+		return;
+	case PCL_GROUP:
+		p->pcl = PCL_VALUE;
+		if (c >= 0x60 && c <= 0x7e) {
+			p->pcl_group = c;
+			return;
+		}
+		break;   /* no group character ("ESC ( 8 U"): this is the value */
+	case PCL_VALUE:
+		break;
+	case PCL_BINARY:
+		if (--p->pcl_skip == 0)
+			p->pcl = p->pcl_group ? PCL_VALUE : PCL_TEXT;
+		return;
+	}
+	/* The value field and its parameter character. */
+	if (c >= '0' && c <= '9') {
+		if (!p->pcl_fraction && p->pcl_value < 100000000)
+			p->pcl_value = p->pcl_value * 10 + (unsigned)(c - '0');
+		return;
+	}
+	if (c == '.') {
+		p->pcl_fraction = true;
+		return;
+	}
+	if (c == '+' || c == '-' || c == ' ')
+		return;
+	if ((c >= 0x60 && c <= 0x7e) || (c >= 0x40 && c <= 0x5e)) {
+		bool last = c <= 0x5e;
+		bool binary = c == 'W' || c == 'w' || (p->pcl_param == '&' && p->pcl_group == 'p' && (c == 'X' || c == 'x'));
+		unsigned long n = p->pcl_value;
+
+		p->pcl_value = 0;
+		p->pcl_fraction = false;
+		if (binary && n) {
+			p->pcl_skip = n;
+			p->pcl = PCL_BINARY;
+			if (last)
+				p->pcl_group = 0;   /* back to text after the data */
+			return;
+		}
+		p->pcl = last ? PCL_TEXT : PCL_VALUE;
+		return;
+	}
+	/* Not PCL after all: back to text, and the byte is text. */
+	p->pcl = PCL_TEXT;
+	pcl_byte(p, c);
+}
+
 static void pdl_byte(struct sim_pjl *p, guint8 c)
 {
 	if (!p->pdl_started) {
@@ -328,8 +418,8 @@ static void pdl_byte(struct sim_pjl *p, guint8 c)
 	}
 	if (p->pdl_lang == LANG_POSTSCRIPT)
 		ps_byte(p, c);
-	else if (c == '\f')
-		page_done(p);
+	else
+		pcl_byte(p, c);
 }
 
 /* One byte of page description data: watch for the UEL that ends the section. */

@@ -25,7 +25,10 @@
 #      comes back through the backend and sets the queue's state message
 #      (cupsd's log shows it; cupsd clears it again at the end of a job that
 #      logged no error) and printer-alert-description, which stays;
-#  12. the backend ran clean under valgrind or the sanitizers (only when the
+#  12. a job on a queue with the PCL PPD: cups-filters make CUPS raster,
+#      parclass-pjl runs CUPS's rastertohp; the printer gets the PCL in the
+#      PJL wrapper and counts the page;
+#  13. the backend ran clean under valgrind or the sanitizers (only when the
 #      suite runs with PARCLASS_TEST_TOOL=valgrind or on an ASan build).
 #
 # How: the printer is parclass-sim (a virtual IEEE 1284 printer behind
@@ -52,7 +55,7 @@ LC_ALL=C
 export PATH LC_ALL
 unset PRINTER LPDEST
 
-TESTS=12
+TESTS=13
 SYSBIN=/usr/lib/cups            # Debian's ServerBin: daemon/cups-exec, cups-deviced...
 DATADIR=/usr/share/cups         # Debian's DataDir: mime/, banners/, model/...
 MODEL_NAME="HP LaserJet 4"      # make and model in the test printer's device ID
@@ -916,6 +919,44 @@ else
 fi
 
 # --- 12 ----------------------------------------------------------------------
+# The PCL PPD: the document goes through cups-filters to CUPS raster and
+# through parclass-pjl, which runs CUPS's rastertohp for the PCL. The
+# printer gets rastertohp's PCL in the PJL wrapper and counts the page.
+t12() {
+	reset_queue
+	[ -n "$ppd_pcl" ] || { echo "no PCL PPD from lpinfo -m"; return 1; }
+	lpadmin -p pcl -v "$uri" -m "$ppd_pcl" -E || return 1
+	make_ps "$tmp/jobs/memo.ps" 1
+	prn_mark
+	out=$(lp -d pcl -t memo -o Resolution=300dpi "$tmp/jobs/memo.ps" 2>&1)
+	job=$(echo "$out" | sed -n 's/^request id is pcl-\([0-9][0-9]*\) .*/\1/p')
+	[ -n "$job" ] || { echo "lp failed: $out"; return 1; }
+	state=
+	wait_until 120 eval '[ "$(ipptool -c -d job_id="$job" "ipp://127.0.0.1:$port/printers/pcl" "$cups_tests/job-state.test" 2>/dev/null | sed -n 2p)" = completed ]' ||
+		{ echo "job $job did not complete within 120 s"; return 1; }
+	pid=$(backend_pid "$job") || { echo "no backend ran for job $job"; return 1; }
+	wait_until 5 session_over "$pid" || { echo "backend $pid did not let go of the port"; return 1; }
+	received "$tmp/received" || { echo "the printer recorded no data"; return 1; }
+	head=$(printf '\033%%-12345X@PJL\r\n@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n@PJL JOB NAME="%s memo"\r\n' "$job")
+	[ "$(head -c "${#head}" "$tmp/received")" = "$head" ] ||
+		{ echo "the data does not start with the PJL header:"; head -c 300 "$tmp/received" | od -c | head -n 20; return 1; }
+	grep -q -a "^@PJL SET RESOLUTION=300" "$tmp/received" || { echo "no @PJL SET RESOLUTION=300"; return 1; }
+	grep -q -a "$(printf '^@PJL ENTER LANGUAGE=PCL\r$')" "$tmp/received" || { echo "no ENTER LANGUAGE=PCL"; return 1; }
+	# rastertohp's raster graphics at 300 dpi
+	grep -q -a "$(printf '\033\\*t300R')" "$tmp/received" || { echo "no PCL raster at 300 dpi from rastertohp"; return 1; }
+	grep "\[Job $job\]" "$tmp/log/error_log" | grep -q "The printer ended PJL job .*(1 pages)" ||
+		{ echo "the printer's job END with 1 page did not reach the backend"; return 1; }
+}
+job=
+if t12 >"$tmp/log/t12" 2>&1; then
+	ok "PCL queue, job $job: cups-filters' raster, rastertohp's PCL at 300 dpi in the PJL wrapper; the printer counted 1 page"
+else
+	not_ok "a job on the PCL PPD's queue arrives as rastertohp's PCL in the PJL wrapper and is counted"
+	diag <"$tmp/log/t12"
+	job_diag "${job:-0}"
+fi
+
+# --- 13 ----------------------------------------------------------------------
 # valgrind's errors and definite leaks are "==PID==" lines in its logs
 # ("--PID--" lines are notes); ASan, LSan and UBSan report on the backend's
 # stderr, which cupsd logged.

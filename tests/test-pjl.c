@@ -113,6 +113,24 @@ Test(pjl, job_start_pages_and_end_are_reported)
 	cr_assert_eq(sim_pjl_page_count(pjl), 2);
 }
 
+/* Form feed bytes inside PCL binary data (raster rows, transparent data) are data. */
+Test(pjl, pcl_binary_data_is_skipped_when_pages_are_counted)
+{
+	static const char job[] = UEL "@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"raster\"\r\n@PJL ENTER LANGUAGE=PCL\r\n"
+				  "\033E\033(8U\033(s0p10h12v0s0b3T"      /* no group; a combined sequence */
+				  "\033*t300R\033*r1A"
+				  "\033*b4W\f\f\033\f"                      /* a raster row of form feeds and ESC */
+				  "\033*b2m3W\fA\f"                          /* combined: compression, then 3 bytes */
+				  "\033&p2X\f\f"                             /* transparent print data */
+				  "\033*rBtext\f"                             /* the one real form feed */
+				  "\033E" UEL "@PJL EOJ\r\n" UEL;
+
+	sim_pjl_feed(pjl, (const guint8 *)job, sizeof job - 1);
+	cr_assert_str_eq(replies->str, "@PJL USTATUS JOB\r\nSTART\r\nNAME=\"raster\"\r\n\f"
+				       "@PJL USTATUS JOB\r\nEND\r\nNAME=\"raster\"\r\nPAGES=1\r\n\f");
+	cr_assert_eq(sim_pjl_page_count(pjl), 1);
+}
+
 Test(pjl, postscript_pages_are_counted_by_dsc_comments)
 {
 	feed(UEL "@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"ps\"\r\n@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
