@@ -337,44 +337,40 @@ _public_ int parclass_device_get_current_mode(parclass_device *dev, unsigned *mo
 	return 0;
 }
 
-_public_ int parclass_device_fwd_to_rev(parclass_device *dev)
+/* Turn an ECP link around (events 38-40 to reverse, 47 and 49 back) unless it already is. */
+static int turn(parclass_device *dev, struct pc_hw *hw, bool reverse)
+{
+	if (dev->reverse == reverse)
+		return 0;
+	if ((reverse ? ops_of(dev)->ecp_fwd_to_rev(hw) : ops_of(dev)->ecp_rev_to_fwd(hw)) < 0)
+		return -EIO;
+	dev->reverse = reverse;
+	return 0;
+}
+
+static int set_direction(parclass_device *dev, bool reverse)
 {
 	struct pc_hw *hw;
 	int r;
 
-	assert_return(dev, -EINVAL);
 	r = bus(dev, &hw);
 	if (r < 0)
 		return r;
 	if (!is_ecp(dev->link))
 		return -ENOTSUP;
-	if (dev->reverse)
-		return 0;
-	r = ops_of(dev)->ecp_fwd_to_rev(hw);
-	if (r < 0)
-		return -EIO;
-	dev->reverse = true;
-	return 0;
+	return turn(dev, hw, reverse);
+}
+
+_public_ int parclass_device_fwd_to_rev(parclass_device *dev)
+{
+	assert_return(dev, -EINVAL);
+	return set_direction(dev, true);
 }
 
 _public_ int parclass_device_rev_to_fwd(parclass_device *dev)
 {
-	struct pc_hw *hw;
-	int r;
-
 	assert_return(dev, -EINVAL);
-	r = bus(dev, &hw);
-	if (r < 0)
-		return r;
-	if (!is_ecp(dev->link))
-		return -ENOTSUP;
-	if (!dev->reverse)
-		return 0;
-	r = ops_of(dev)->ecp_rev_to_fwd(hw);
-	if (r < 0)
-		return -EIO;
-	dev->reverse = false;
-	return 0;
+	return set_direction(dev, false);
 }
 
 _public_ int parclass_device_terminate(parclass_device *dev)
@@ -527,10 +523,10 @@ static int ready_to_send(parclass_device *dev, struct pc_hw *hw)
 	r = set_link(dev, hw, kmode);
 	if (r < 0)
 		return r;
-	if (is_ecp(kmode) && dev->reverse) {
-		if (ops_of(dev)->ecp_rev_to_fwd(hw) < 0)
-			return -EIO;
-		dev->reverse = false;
+	if (is_ecp(kmode)) {
+		r = turn(dev, hw, false);
+		if (r < 0)
+			return r;
 	}
 	if (is_ecp(kmode) && dev->channel >= 0 && dev->channel != dev->sent_channel) {
 		uint8_t addr = (uint8_t)(0x80 | dev->channel);
@@ -615,10 +611,10 @@ _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, i
 	r = set_link(dev, hw, kmode);
 	if (r < 0)
 		return r;
-	if (is_ecp(kmode) && !dev->reverse) {
-		if (ops_of(dev)->ecp_fwd_to_rev(hw) < 0)
-			return -EIO;
-		dev->reverse = true;
+	if (is_ecp(kmode)) {
+		r = turn(dev, hw, true);
+		if (r < 0)
+			return r;
 	}
 	pc_queue_reset_cancel(&dev->port->queue);
 	for (;;) {

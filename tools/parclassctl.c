@@ -304,7 +304,13 @@ static int cmd_id(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_modes(int argc, char **argv)
+/*
+ * "modes" and "status": a bit mask the device reports, printed by name
+ * (@none when no bit is set).
+ */
+static int print_device_mask(int argc, char **argv, const char *summary,
+			     int (*get)(parclass_device *, unsigned *), const char *(*name)(unsigned),
+			     const char *none)
 {
 	int timeout = DEFAULT_TIMEOUT_MS;
 	const GOptionEntry entries[] = {
@@ -313,49 +319,34 @@ static int cmd_modes(int argc, char **argv)
 	};
 	const char *location;
 	parclass_device *dev;
-	unsigned modes;
+	unsigned mask;
 	g_autofree char *names = NULL;
 	int r;
 
-	if (!parse_location(&argc, &argv, entries, "modes port and device both do", &location))
+	if (!parse_location(&argc, &argv, entries, summary, &location))
 		return EXIT_USAGE;
 	r = open_locked(location, timeout, &dev);
 	if (r < 0)
 		return fail(location, r);
-	r = parclass_device_get_modes(dev, &modes);
+	r = get(dev, &mask);
 	parclass_device_close(dev);
 	if (r < 0)
 		return fail(location, r);
-	names = mask_names(modes, parclass_mode_name, " ");
-	printf("%s\n", names);
+	names = mask_names(mask, name, " ");
+	printf("%s\n", *names ? names : none);
 	return 0;
+}
+
+static int cmd_modes(int argc, char **argv)
+{
+	return print_device_mask(argc, argv, "modes port and device both do", parclass_device_get_modes,
+				 parclass_mode_name, "");
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	int timeout = DEFAULT_TIMEOUT_MS;
-	const GOptionEntry entries[] = {
-		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
-		{ NULL }
-	};
-	const char *location;
-	parclass_device *dev;
-	unsigned status;
-	g_autofree char *names = NULL;
-	int r;
-
-	if (!parse_location(&argc, &argv, entries, "status bits", &location))
-		return EXIT_USAGE;
-	r = open_locked(location, timeout, &dev);
-	if (r < 0)
-		return fail(location, r);
-	r = parclass_device_get_status(dev, &status);
-	parclass_device_close(dev);
-	if (r < 0)
-		return fail(location, r);
-	names = mask_names(status, parclass_status_name, " ");
-	printf("%s\n", *names ? names : "(none)");
-	return 0;
+	return print_device_mask(argc, argv, "status bits", parclass_device_get_status, parclass_status_name,
+				 "(none)");
 }
 
 static int cmd_waiters(int argc, char **argv)
