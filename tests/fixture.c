@@ -7,12 +7,15 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <linux/ppdev.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -237,4 +240,16 @@ int sync_wait(struct sync_pipe *p, int timeout_ms)
 	if (r != 1 || read(p->fd[0], &c, 1) != 1)
 		return -1;
 	return c;
+}
+
+int ppclaim_holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	int fd = open("/dev/parport0", O_RDWR);
+
+	if (fd < 0 || ioctl(fd, PPCLAIM) < 0)
+		return 10;
+	sync_post(sp, 'c');
+	pause();
+	return 0;
 }

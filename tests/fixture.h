@@ -63,3 +63,10 @@ void sync_init(struct sync_pipe *p);
 void sync_post(struct sync_pipe *p, char c);
 /* The byte read, or -1 on timeout. */
 int sync_wait(struct sync_pipe *p, int timeout_ms);
+
+/*
+ * For fork_child(): a program outside parclass that opens /dev/parport0,
+ * claims it with PPCLAIM, posts 'c' on the sync pipe @data and waits for a
+ * signal. Exits with 10 when it cannot claim the port.
+ */
+int ppclaim_holder_main(void *data);

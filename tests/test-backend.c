@@ -469,27 +469,35 @@ static pid_t hold_port(const char *location, const char *seconds)
 	return pid;
 }
 
-static void wait_held(const char *location)
+/* What "parclassctl waiters LOCATION" says: the library's view of the port. */
+static void ctl_waiters(const char *location, char *buf, size_t size)
 {
 	const char *argv[] = { "parclassctl", "waiters", location, NULL };
+	int out[2], st;
+	pid_t pid;
+
+	memset(buf, 0, size);
+	cr_assert_eq(pipe(out), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		exec_args(getenv("PARCLASSCTL"), argv);
+		_exit(127);
+	}
+	close(out[1]);
+	(void)!read(out[0], buf, size - 1);
+	close(out[0]);
+	waitpid(pid, &st, 0);
+}
+
+static void wait_held(const char *location)
+{
 	long long end = now_ms() + 10000;
 
 	for (;;) {
-		int out[2], st;
-		char buf[256] = "";
-		pid_t pid;
+		char buf[256];
 
-		cr_assert_eq(pipe(out), 0);
-		pid = fork();
-		if (pid == 0) {
-			dup2(out[1], 1);
-			exec_args(getenv("PARCLASSCTL"), argv);
-			_exit(127);
-		}
-		close(out[1]);
-		(void)!read(out[0], buf, sizeof buf - 1);
-		close(out[0]);
-		waitpid(pid, &st, 0);
+		ctl_waiters(location, buf, sizeof buf);
 		if (strstr(buf, "holder: ") && !strstr(buf, "holder: none"))
 			return;
 		cr_assert_lt(now_ms(), end, "%s was never held: %s", location, buf);
@@ -997,22 +1005,9 @@ static const char stuck_model[] = "[device]\nid=MFG:HP;MDL:Stuck;CMD:PJL;\nmodes
 
 static void assert_port_free(const char *location)
 {
-	const char *argv[] = { "parclassctl", "waiters", location, NULL };
-	int out[2], st;
-	char buf[256] = "";
-	pid_t pid;
+	char buf[256];
 
-	cr_assert_eq(pipe(out), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	close(out[1]);
-	(void)!read(out[0], buf, sizeof buf - 1);
-	close(out[0]);
-	waitpid(pid, &st, 0);
+	ctl_waiters(location, buf, sizeof buf);
 	cr_assert_str_eq(buf, "holder: none\nwaiters: 0\n");
 }
 

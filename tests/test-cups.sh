@@ -64,18 +64,8 @@ DEVICE=/dev/parport0
 # ---------------------------------------------------------------------------
 # TAP
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-diag() { sed 's/^/# /'; }                    # stdin as TAP diagnostics
-note() { echo "# $*"; }
-
-# A prerequisite is missing or broken: no later test can mean anything.
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
+# (ok, not_ok, diag, note, bail, line; the harness runs us by path)
+. "$(dirname "$0")/tap.sh"
 
 # ---------------------------------------------------------------------------
 # Small helpers
@@ -114,7 +104,6 @@ stop() {
 	return 0
 }
 
-line() { printf '%s\n' "$*"; }     # not echo: dash's echo expands backslashes
 
 # quote STRING: STRING as one single-quoted shell word.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }

@@ -159,18 +159,6 @@ Test(enumerate, a_held_port_is_described_from_what_its_holder_knows_in_time)
 	wait_child(pid);
 }
 
-static int outside_holder_main(void *data)
-{
-	struct sync_pipe *sp = data;
-	int fd = open("/dev/parport0", O_RDWR);
-
-	if (fd < 0 || ioctl(fd, PPCLAIM) < 0)
-		return 10;
-	sync_post(sp, 'c');
-	pause();
-	return 0;
-}
-
 Test(enumerate, a_port_held_outside_parclass_is_described_from_the_kernels_cache)
 {
 	const char *models[] = { laser_model, chain_model, NULL };
@@ -180,7 +168,7 @@ Test(enumerate, a_port_held_outside_parclass_is_described_from_the_kernels_cache
 
 	start(models);
 	sync_init(&sp);
-	pid = fork_child(outside_holder_main, &sp);
+	pid = fork_child(ppclaim_holder_main, &sp);
 	cr_assert_eq(sync_wait(&sp, 10000), 'c');
 	t0 = now_ms();
 	cr_assert_eq(parclass_enumerate(ctx, 500, &e), 0);
@@ -223,7 +211,7 @@ Test(enumerate, what_an_enumeration_learns_serves_the_next_one)
 	parclass_enumeration_free(e);
 	e = NULL;
 	sync_init(&sp);
-	pid = fork_child(outside_holder_main, &sp);
+	pid = fork_child(ppclaim_holder_main, &sp);
 	cr_assert_eq(sync_wait(&sp, 10000), 'c');
 	cr_assert_eq(parclass_enumerate(ctx, 300, &e), 0);
 	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 0)), 0);

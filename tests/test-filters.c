@@ -305,7 +305,13 @@ static void assert_not_said(const struct proc *p, const char *text)
 
 /* ---- parclass-pjl ---- */
 
-static const char ps_job[] = "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n";
+/* Pieces of the exact bytes the wrapper writes for job 42 of user alice. */
+#define PS_JOB "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
+#define ALL_STATUS "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
+#define JOB_42(title) "@PJL JOB NAME=\"42 " title "\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+#define EOJ_42(title) UEL "@PJL EOJ NAME=\"42 " title "\"\r\n" UEL
+
+static const char ps_job[] = PS_JOB;
 
 Test(filters, without_a_ppd_the_wrapper_turns_all_status_on_and_names_the_language)
 {
@@ -315,11 +321,11 @@ Test(filters, without_a_ppd_the_wrapper_turns_all_status_on_and_names_the_langua
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  ALL_STATUS
+			  JOB_42("report")
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
-			  "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  PS_JOB
+			  EOJ_42("report"));
 	proc_free(&p);
 }
 
@@ -333,11 +339,11 @@ Test(filters, the_wrapper_reads_a_file_and_knows_pcl)
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-			  "@PJL JOB NAME=\"42 memo\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  ALL_STATUS
+			  JOB_42("memo")
 			  "@PJL ENTER LANGUAGE=PCL\r\n"
 			  "\033E\033&l0O page one\f\033E"
-			  UEL "@PJL EOJ NAME=\"42 memo\"\r\n" UEL);
+			  EOJ_42("memo"));
 	g_free(file);
 	proc_free(&p);
 }
@@ -354,7 +360,7 @@ Test(filters, hostile_titles_and_user_names_cannot_end_the_string_or_inject_pjl)
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
+			  ALL_STATUS
 			  "@PJL JOB NAME=\"42 a'b  @PJL SET COPIES=99   %-12345X@PJL RDYMSG DISPLAY='x' caf??" "!\"\r\n"
 			  "@PJL SET USERNAME=\"eve' @PJL INITIALIZE  \"\r\n"
 			  "text\f"
@@ -394,12 +400,12 @@ Test(filters, the_ps_ppds_options_become_pjl_settings)
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
 			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=OFF\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  JOB_42("report")
 			  "@PJL SET DUPLEX=ON\r\n@PJL SET BINDING=SHORTEDGE\r\n"
 			  "@PJL SET RESOLUTION=300\r\n@PJL SET ECONOMODE=ON\r\n"
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
-			  "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  PS_JOB
+			  EOJ_42("report"));
 	proc_free(&p);
 }
 
@@ -411,12 +417,12 @@ Test(filters, the_ps_ppds_defaults)
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  ALL_STATUS
+			  JOB_42("report")
 			  "@PJL SET DUPLEX=OFF\r\n@PJL SET RESOLUTION=600\r\n@PJL SET ECONOMODE=OFF\r\n"
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
-			  "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  PS_JOB
+			  EOJ_42("report"));
 	proc_free(&p);
 }
 
@@ -430,13 +436,13 @@ Test(filters, ipp_sides_reaches_the_printer_as_pjl_duplex)
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  ALL_STATUS
+			  JOB_42("report")
 			  "@PJL SET DUPLEX=ON\r\n@PJL SET BINDING=SHORTEDGE\r\n"
 			  "@PJL SET RESOLUTION=600\r\n@PJL SET ECONOMODE=OFF\r\n"
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
-			  "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  PS_JOB
+			  EOJ_42("report"));
 	proc_free(&p);
 }
 
@@ -489,10 +495,9 @@ Test(filters, the_pcl_ppd_wraps_what_cups_rastertohp_makes_of_the_raster)
 	struct run r = { .filter = "parclass-pjl", .ppd = PCL_PPD, .file = ras, .options = "Resolution=300dpi",
 			 .serverbin = "/usr/lib/cups" };
 	static const char head[] = UEL "@PJL\r\n"
-				   "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-				   "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n";
+				   ALL_STATUS JOB_42("report");
 	static const char lang[] = "@PJL SET RESOLUTION=300\r\n@PJL ENTER LANGUAGE=PCL\r\n\033E";
-	static const char tail[] = "\033E" UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL;
+	static const char tail[] = "\033E" EOJ_42("report");
 	struct proc p;
 
 	cr_assert(g_file_test("/usr/lib/cups/filter/rastertohp", G_FILE_TEST_IS_EXECUTABLE),
@@ -555,12 +560,12 @@ Test(filters, the_driver_gets_the_jobs_arguments_only_pjl_lines_of_the_ppd_pass_
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  JOB_42("report")
 			  "@PJL SET GOOD=1\r\n"
 			  "@PJL SET COPIES=2\r\n"
 			  "@PJL ENTER LANGUAGE=PCL\r\n"
 			  "args:42|alice|report|2|x=y;RASTER"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  EOJ_42("report"));
 	assert_said(&p, "WARNING: parclass-pjl: PPD code of JCLBad=On is not a PJL line, left out\n");
 	g_free(ppd);
 	g_free(serverbin);
@@ -577,11 +582,11 @@ Test(filters, a_failing_driver_fails_the_job_and_the_printer_still_gets_the_end_
 	start(&p, &r);
 	cr_assert_eq(finish(&p, 20000), 1, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  JOB_42("report")
 			  "@PJL SET GOOD=1\r\n"
 			  "@PJL ENTER LANGUAGE=PCL\r\n"
 			  "half a page"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  EOJ_42("report"));
 	assert_said(&p, "ERROR: parclass-pjl: fake-driver failed with exit status 3\n");
 	g_free(ppd);
 	g_free(serverbin);
@@ -615,11 +620,11 @@ Test(filters, sigterm_mid_job_still_ends_the_job_on_the_printer)
 	kill(p.pid, SIGTERM);
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
-			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
-			  "@PJL JOB NAME=\"42 report\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
+			  ALL_STATUS
+			  JOB_42("report")
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
-			  "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
-			  UEL "@PJL EOJ NAME=\"42 report\"\r\n" UEL);
+			  PS_JOB
+			  EOJ_42("report"));
 	assert_said(&p, "INFO: parclass-pjl: job cancelled, ending it on the printer\n");
 	proc_free(&p);
 }
@@ -772,7 +777,7 @@ Test(filters, the_self_test_page_is_the_ppds_command_in_a_pjl_job)
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL SET TESTPAGE=SELFTEST\r\n"
-			  UEL "@PJL EOJ NAME=\"42 PrintSelfTestPage\"\r\n" UEL);
+			  EOJ_42("PrintSelfTestPage"));
 	assert_said(&p, "INFO: Print Self-Test Page sent to the printer\n");
 	proc_free(&p);
 
@@ -780,7 +785,7 @@ Test(filters, the_self_test_page_is_the_ppds_command_in_a_pjl_job)
 	cr_assert_eq(finish(&p, 20000), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL ENTER LANGUAGE=PCL\r\n\033E\033z\033E"
-			  UEL "@PJL EOJ NAME=\"42 PrintSelfTestPage\"\r\n" UEL);
+			  EOJ_42("PrintSelfTestPage"));
 	proc_free(&p);
 }
 
@@ -796,7 +801,7 @@ Test(filters, unsupported_and_unknown_commands_are_errors_and_the_others_still_r
 	assert_said(&p, "ERROR: Unknown printer command \"Frobnicate\"\n");
 	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL SET TESTPAGE=SELFTEST\r\n"
-			  UEL "@PJL EOJ NAME=\"42 PrintSelfTestPage\"\r\n" UEL);
+			  EOJ_42("PrintSelfTestPage"));
 	proc_free(&p);
 }
 

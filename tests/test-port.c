@@ -319,18 +319,6 @@ Test(port, waiters_do_not_touch_the_kernel_claim)
 	parclass_port_close(port);
 }
 
-static int outside_holder_main(void *data)
-{
-	struct sync_pipe *sp = data;
-	int fd = open("/dev/parport0", O_RDWR);
-
-	if (fd < 0 || ioctl(fd, PPCLAIM) < 0)
-		return 10;
-	sync_post(sp, 'c');
-	pause();
-	return 0;
-}
-
 Test(port, a_program_outside_parclass_keeps_the_port_busy)
 {
 	struct sync_pipe sp;
@@ -339,7 +327,7 @@ Test(port, a_program_outside_parclass_keeps_the_port_busy)
 
 	start(laser_model);
 	sync_init(&sp);
-	pid = fork_child(outside_holder_main, &sp);
+	pid = fork_child(ppclaim_holder_main, &sp);
 	cr_assert_eq(sync_wait(&sp, 10000), 'c');
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 300), -EBUSY);

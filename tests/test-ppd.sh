@@ -49,20 +49,8 @@ export PATH LC_ALL LANG
 # ---------------------------------------------------------------------------
 # TAP
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-diag() { sed 's/^/# /'; }                    # stdin as TAP diagnostics
-note() { echo "# $*"; }
-
-# A prerequisite is missing or broken: no later test can mean anything.
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
-
-line() { printf '%s\n' "$*"; }     # not echo: dash's echo expands backslashes
+# (ok, not_ok, diag, note, bail, line; the harness runs us by path)
+. "$(dirname "$0")/tap.sh"
 
 # result OK-MESSAGE FILE: ok when FILE is empty, else not ok with FILE as
 # diagnostics.
@@ -72,6 +60,18 @@ result() {
 		diag <"$2"
 	else
 		ok "$1"
+	fi
+}
+
+# same_lines OK-MESSAGE EXPECTED: ok when $tmp/got holds exactly the lines
+# EXPECTED, else not ok with both as diagnostics.
+same_lines() {
+	line "$2" >"$tmp/want"
+	if cmp -s "$tmp/want" "$tmp/got"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		{ line "expected:"; cat "$tmp/want"; line "got:"; cat "$tmp/got"; } | diag
 	fi
 }
 
@@ -205,31 +205,15 @@ for ppd in $ppds; do
 
 	# --- 2 ---------------------------------------------------------------
 	grep '^\*1284DeviceID' "$ppd" >"$tmp/got"
-	if [ "$(cat "$tmp/got")" = "$deviceid" ]; then
-		ok "$name: $deviceid"
-	else
-		not_ok "$name: $deviceid"
-		{ line "expected: $deviceid"; sed 's/^/got:      /' "$tmp/got"; } | diag
-	fi
+	same_lines "$name: $deviceid" "$deviceid"
 
 	# --- 3 ---------------------------------------------------------------
 	grep '^\*cupsFilter' "$ppd" >"$tmp/got"        # also a stray *cupsFilter
-	line "$filters" >"$tmp/want"
-	if cmp -s "$tmp/want" "$tmp/got"; then
-		ok "$name: the *cupsFilter2 lines ($(grep -c . "$tmp/want"))"
-	else
-		not_ok "$name: the *cupsFilter2 lines"
-		{ line "expected:"; cat "$tmp/want"; line "got:"; cat "$tmp/got"; } | diag
-	fi
+	same_lines "$name: the *cupsFilter2 lines ($(line "$filters" | grep -c .))" "$filters"
 
 	# --- 4 ---------------------------------------------------------------
 	grep '^\*cupsCommands' "$ppd" >"$tmp/got"
-	if [ "$(cat "$tmp/got")" = "$commands" ]; then
-		ok "$name: $commands"
-	else
-		not_ok "$name: $commands"
-		{ line "expected: $commands"; sed 's/^/got:      /' "$tmp/got"; } | diag
-	fi
+	same_lines "$name: $commands" "$commands"
 
 	# --- 5 ---------------------------------------------------------------
 	grep -n -E '^\*(JCLBegin|JCLToPSInterpreter|JCLEnd)[:[:space:]]' "$ppd" >"$tmp/got"

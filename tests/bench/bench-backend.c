@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define MB (1000.0 * 1000.0)
 #define CHUNK 65536
 #define FAST_BYTES (256u << 20)   /* a full-speed job: about a second */
@@ -37,20 +39,6 @@
 
 static const char *backend;
 static char dir[] = "/tmp/parclass-bench.XXXXXX";
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-backend: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* A file of @size bytes; with @pages a PJL job that asks for status and
  * has a page every 64 KiB (30 pages a second at 2 MB/s: a chatty printer),

@@ -21,15 +21,9 @@
 
 #include "parclass.h"
 
+#include "bench.h"
+
 #define ROUNDS 20
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static parclass_port *open_port(parclass_context **ctx)
 {

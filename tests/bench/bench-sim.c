@@ -19,21 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define RUN_SECONDS 1.0
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-sim: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void xioctl(int fd, unsigned long req, void *arg, const char *what)
 {
