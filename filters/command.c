@@ -113,7 +113,7 @@ static int ask_status(const struct filter_args *a, struct query *q)
 	snprintf(q->token, sizeof q->token, "parclass-%s-%ld", a->job_id, (long)getpid());
 	pjl_string(q->token, sizeof q->token - 1, q->token);
 	if (!out_printf(a, PJL_UEL_FMT "@PJL\r\n@PJL ECHO %s\r\n@PJL INFO STATUS\r\n" PJL_UEL_FMT, q->token) ||
-	    fflush(stdout) == EOF)
+	    !out_flush(a))
 		return -2;
 	pjl_reader_init(&reader);
 	while (!q->answered && !cancelled) {
@@ -222,7 +222,7 @@ static int ppd_command(const struct filter_args *a, const char *command)
 	named.title = command;
 	pjl_job_name(name, sizeof name, &named);
 	ok = out_printf(a, PJL_UEL_FMT "@PJL\r\n@PJL JOB NAME=\"%s\"\r\n", name) && out_write(a, data, (size_t)n) &&
-	     out_printf(a, PJL_UEL_FMT "@PJL EOJ NAME=\"%s\"\r\n" PJL_UEL_FMT, name) && fflush(stdout) != EOF;
+	     out_printf(a, PJL_UEL_FMT "@PJL EOJ NAME=\"%s\"\r\n" PJL_UEL_FMT, name) && out_flush(a);
 	free(data);
 	if (ok)
 		fprintf(stderr, "INFO: %s sent to the printer\n", attr->text[0] ? attr->text : command);

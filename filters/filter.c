@@ -142,13 +142,27 @@ long ppd_decode(const char *in, char *out, size_t size)
 	return (long)n;
 }
 
+/* Said once: after the backend has gone, every later write fails the same way. */
+static bool out_failed(const struct filter_args *a)
+{
+	static bool said;
+
+	if (!said)
+		fprintf(stderr, "ERROR: %s: cannot pass the job on to the backend: %s\n", a->program, strerror(errno));
+	said = true;
+	return false;
+}
+
 bool out_write(const struct filter_args *a, const void *data, size_t len)
 {
-	if (len && fwrite(data, 1, len, stdout) != len) {
-		fprintf(stderr, "ERROR: %s: cannot pass the job on to the backend: %s\n", a->program, strerror(errno));
-		return false;
-	}
+	if (len && fwrite(data, 1, len, stdout) != len)
+		return out_failed(a);
 	return true;
+}
+
+bool out_flush(const struct filter_args *a)
+{
+	return fflush(stdout) != EOF || out_failed(a);
 }
 
 bool out_printf(const struct filter_args *a, const char *fmt, ...)
@@ -159,9 +173,5 @@ bool out_printf(const struct filter_args *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = vprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0) {
-		fprintf(stderr, "ERROR: %s: cannot pass the job on to the backend: %s\n", a->program, strerror(errno));
-		return false;
-	}
-	return true;
+	return r >= 0 || out_failed(a);
 }

@@ -66,3 +66,5 @@ long ppd_decode(const char *in, char *out, size_t size);
 /* Write all of @data to standard output; false (and an ERROR: line) when that fails. */
 bool out_write(const struct filter_args *a, const void *data, size_t len);
 bool out_printf(const struct filter_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand what is buffered to the backend now; false (and an ERROR: line) when that fails. */
+bool out_flush(const struct filter_args *a);

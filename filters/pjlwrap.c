@@ -311,7 +311,7 @@ int main(int argc, char *argv[])
 	/* The first bytes tell the language; the header goes out before them. */
 	n = read_some(fd, buf, SNIFF_MIN, SNIFF);
 	ok = n >= 0 && write_header(&a, name, buf, n > 0 ? (size_t)n : 0) &&
-	     out_write(&a, buf, (size_t)(n > 0 ? n : 0)) && fflush(stdout) != EOF;
+	     out_write(&a, buf, (size_t)(n > 0 ? n : 0)) && out_flush(&a);
 	while (ok && n > 0) {
 		n = read(fd, buf, CHUNK);
 		if (n < 0 && errno == EINTR && !cancelled)
@@ -319,7 +319,7 @@ int main(int argc, char *argv[])
 		/* Flushed at once: the printer must not wait for data a slow producer
 		 * upstream has already given us. */
 		if (n > 0)
-			ok = out_write(&a, buf, (size_t)n) && fflush(stdout) != EOF;
+			ok = out_write(&a, buf, (size_t)n) && out_flush(&a);
 	}
 	if (n < 0 && !cancelled) {
 		fprintf(stderr, "ERROR: parclass-pjl: cannot read the job: %s\n", strerror(errno));
@@ -338,12 +338,8 @@ int main(int argc, char *argv[])
 		status = 1;
 	/* Always end the job: a printer left inside a page description would
 	 * take the next job for more of this one. */
-	if (!out_printf(&a, PJL_UEL_FMT "@PJL EOJ NAME=\"%s\"\r\n" PJL_UEL_FMT, name) || fflush(stdout) == EOF) {
-		if (ok)
-			fprintf(stderr, "ERROR: parclass-pjl: cannot pass the job on to the backend: %s\n",
-				strerror(errno));
+	if (!out_printf(&a, PJL_UEL_FMT "@PJL EOJ NAME=\"%s\"\r\n" PJL_UEL_FMT, name) || !out_flush(&a))
 		status = 1;
-	}
 	free(buf);
 	filter_args_free(&a);
 	return status;

@@ -629,6 +629,23 @@ Test(filters, sigterm_mid_job_still_ends_the_job_on_the_printer)
 	proc_free(&p);
 }
 
+Test(filters, a_backend_that_stops_taking_data_fails_the_job_with_one_error)
+{
+	struct run r = { .filter = "parclass-pjl", .keep_stdin = true };
+	struct proc p;
+	const char *first;
+
+	start(&p, &r);
+	close(p.out);   /* the backend is gone */
+	p.out = -1;
+	cr_assert_eq(write(p.in, ps_job, sizeof ps_job - 1), (ssize_t)(sizeof ps_job - 1));
+	cr_assert_eq(finish(&p, 20000), 1, "%s", p.errtext->str);
+	first = strstr(p.errtext->str, "ERROR: parclass-pjl: cannot pass the job on to the backend: Broken pipe\n");
+	cr_assert(first, "%s", p.errtext->str);
+	cr_assert_null(strstr(strchr(first, '\n'), "cannot pass"), "said more than once:\n%s", p.errtext->str);
+	proc_free(&p);
+}
+
 Test(filters, bad_arguments_a_missing_file_and_a_bad_ppd_are_errors)
 {
 	struct run bad_copies = { .filter = "parclass-pjl", .copies = "many" };
