@@ -483,15 +483,6 @@ _public_ int parclass_device_get_id_parsed(parclass_device *dev, unsigned flags,
 
 /* ---- I/O ---- */
 
-/* Did parclass_device_cancel() come? (The eventfd is non-blocking.) */
-static bool cancelled(parclass_device *dev)
-{
-	int fd = dev->port->queue.cancel_fd;
-	uint64_t v;
-
-	return fd >= 0 && read(fd, &v, sizeof v) == sizeof v;
-}
-
 static enum pc_xfer forward_xfer(int kmode, bool command)
 {
 	switch (kmode) {
@@ -556,23 +547,24 @@ _public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t
 	r = ready_to_send(dev, hw);
 	if (r < 0)
 		return r;
-	pc_queue_reset_cancel(&dev->port->queue);
 	deadline = pc_deadline(timeout_ms);
 	while (done < len) {
 		int left = pc_remaining(deadline);
 		int slice = left < 0 || left > WRITE_SLICE_MS ? WRITE_SLICE_MS : left;
 		size_t n = len - done > WRITE_CHUNK ? WRITE_CHUNK : len - done;
-		ssize_t w = ops_of(dev)->write(hw, forward_xfer(dev->link, false), p + done, n, slice);
+		ssize_t w;
+
+		if (pc_queue_cancelled(&dev->port->queue)) {
+			r = -ECANCELED;
+			break;
+		}
+		w = ops_of(dev)->write(hw, forward_xfer(dev->link, false), p + done, n, slice);
 
 		if (w > 0) {
 			done += (size_t)w;
 			deadline = pc_deadline(timeout_ms);   /* the timeout counts inactivity */
 		} else if (w < 0 && w != -EAGAIN && w != -EINTR) {
 			r = w == -ENODEV ? -ENODEV : -EIO;
-			break;
-		}
-		if (done < len && cancelled(dev)) {
-			r = -ECANCELED;
 			break;
 		}
 		if (w == -EINTR) {
@@ -616,9 +608,12 @@ _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, i
 		if (r < 0)
 			return r;
 	}
-	pc_queue_reset_cancel(&dev->port->queue);
 	for (;;) {
-		ssize_t n = len ? ops_of(dev)->read(hw, reverse_xfer(kmode), buf, len) : 0;
+		ssize_t n;
+
+		if (pc_queue_cancelled(&dev->port->queue))
+			return -ECANCELED;
+		n = len ? ops_of(dev)->read(hw, reverse_xfer(kmode), buf, len) : 0;
 
 		if (n > 0) {
 			if (got)
@@ -629,8 +624,6 @@ _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, i
 			return n == -EINTR || n == -ENODEV ? (int)n : -EIO;
 		if (!len || pc_now_ms() >= deadline)
 			return 0;
-		if (cancelled(dev))
-			return -ECANCELED;
 		pc_sleep_ms(READ_POLL_MS);
 	}
 }

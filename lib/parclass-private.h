@@ -165,9 +165,10 @@ int pc_queue_wait(struct pc_queue *q, int64_t deadline);
 void pc_queue_leave(struct pc_queue *q);
 /* Holder (0 when none) and number of waiters, now. */
 int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters);
+/* Cancel the wait or transfer in progress, else the next one (the eventfd keeps it). */
 int pc_queue_cancel(struct pc_queue *q);
-/* Clear a cancel that came while nobody waited. */
-void pc_queue_reset_cancel(struct pc_queue *q);
+/* Take a pending cancel: true when there was one. */
+bool pc_queue_cancelled(struct pc_queue *q);
 
 /* Exclusive open of a device: an fd holding the lock, or -EBUSY. */
 int pc_open_lock(parclass_context *ctx, int number, int address);

@@ -346,9 +346,12 @@ PARCLASS_EXPORT int parclass_port_free(parclass_port *port);
 
 /**
  * End a wait of parclass_port_allocate() or parclass_port_lock(), or a read
- * or write of a device on this port, in another thread, with -ECANCELED.
- * Safe from any thread and from a signal handler. A cancel with nothing
- * waiting is forgotten when the next wait or transfer starts. @return 0
+ * or write of a device on this port, with -ECANCELED. Safe from any thread
+ * and from a signal handler. A cancel is kept until a wait or transfer on
+ * the port takes it: the one in progress, else the next one to start, which
+ * then fails at once and does nothing. So a signal handler's cancel is never
+ * lost in the moment before a wait begins. A transfer whose last bytes go
+ * before it looks again leaves the cancel for the next. @return 0
  */
 PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
 

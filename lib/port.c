@@ -114,7 +114,6 @@ static int allocate(parclass_port *port, const char *what, int address, int time
 
 	if (port->held)
 		return -EALREADY;
-	pc_queue_reset_cancel(&port->queue);
 	r = pc_queue_enter(&port->queue, what, address, false);
 	if (r < 0)
 		return r;

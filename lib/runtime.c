@@ -333,6 +333,14 @@ void pc_queue_leave(struct pc_queue *q)
 	q->ticket_fd = -1;
 }
 
+/* Take a pending parclass_port_cancel(), if there is one. */
+bool pc_queue_cancelled(struct pc_queue *q)
+{
+	uint64_t v;
+
+	return q->cancel_fd >= 0 && read(q->cancel_fd, &v, sizeof v) == sizeof v;
+}
+
 int pc_queue_wait(struct pc_queue *q, int64_t deadline)
 {
 	for (;;) {
@@ -344,6 +352,8 @@ int pc_queue_wait(struct pc_queue *q, int64_t deadline)
 
 		bool ours = false, head;
 
+		if (pc_queue_cancelled(q))
+			return -ECANCELED;
 		r = scan(q, &t, &n);
 		if (r < 0)
 			return r;
@@ -365,14 +375,6 @@ int pc_queue_wait(struct pc_queue *q, int64_t deadline)
 			left = LIVENESS_POLL_MS;
 		if (poll(pfd, 2, left) < 0 && errno != EINTR)
 			return -errno;
-		if (pfd[1].revents & POLLIN) {
-			uint64_t v;
-
-			if (read(q->cancel_fd, &v, sizeof v) < 0) {
-				/* nothing: someone else took the count */
-			}
-			return -ECANCELED;
-		}
 		while (read(q->inotify_fd, drain, sizeof drain) > 0)
 			;
 	}
@@ -385,15 +387,6 @@ int pc_queue_cancel(struct pc_queue *q)
 	if (q->cancel_fd >= 0 && write(q->cancel_fd, &one, sizeof one) < 0)
 		return -errno;
 	return 0;
-}
-
-void pc_queue_reset_cancel(struct pc_queue *q)
-{
-	uint64_t v;
-
-	if (q->cancel_fd >= 0 && read(q->cancel_fd, &v, sizeof v) < 0) {
-		/* nothing pending */
-	}
 }
 
 int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters)

@@ -192,6 +192,20 @@ bool sim_events_contain(struct sim *s, const char *text)
 	return strstr(events, text) != NULL;
 }
 
+void sim_await_event(struct sim *s, const char *text)
+{
+	long long end = now_ms() + 30000;
+
+	while (!sim_events_contain(s, text)) {
+		if (now_ms() >= end) {
+			g_autofree char *events = sim_events(s);
+
+			cr_assert_fail("no \"%s\" in the simulator's events:\n%s", text, events);
+		}
+		poll(NULL, 0, 5);
+	}
+}
+
 pid_t fork_child(int (*fn)(void *), void *data)
 {
 	pid_t pid = fork();
@@ -252,4 +266,106 @@ int ppclaim_holder_main(void *data)
 	sync_post(sp, 'c');
 	pause();
 	return 0;
+}
+
+int wait_child_within(pid_t pid, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			return -1;
+		poll(NULL, 0, 10);
+	}
+}
+
+/* execv() of parclassctl with a constant argument vector. */
+static void exec_parclassctl(const char *const *argv)
+{
+	union {
+		const char *const *in;
+		char *const *out;
+	} a = { argv };
+
+	execv(getenv("PARCLASSCTL"), a.out);
+	_exit(127);
+}
+
+pid_t ctl_hold(const char *location, int *release)
+{
+	const char *argv[] = { "parclassctl", "lock", location, "--", "sh", "-c", "read line; exit 0", NULL };
+	int in[2];
+	pid_t pid;
+
+	cr_assert(getenv("PARCLASSCTL"), "PARCLASSCTL is not set: run the tests through make check");
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		exec_parclassctl(argv);
+	}
+	close(in[0]);
+	*release = in[1];
+	return pid;
+}
+
+void ctl_waiters(const char *location, char *buf, size_t size)
+{
+	const char *argv[] = { "parclassctl", "waiters", location, NULL };
+	size_t got = 0;
+	ssize_t n;
+	int out[2];
+	pid_t pid;
+
+	memset(buf, 0, size);
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		exec_parclassctl(argv);
+	}
+	close(out[1]);
+	while (got < size - 1 && ((n = read(out[0], buf + got, size - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	close(out[0]);
+	cr_assert_eq(wait_child(pid), 0, "parclassctl waiters %s failed", location);
+}
+
+void ctl_await_held(const char *location)
+{
+	long long end = now_ms() + 30000;
+	char buf[256];
+
+	for (;;) {
+		ctl_waiters(location, buf, sizeof buf);
+		if (strncmp(buf, "holder: pid ", 12) == 0)
+			return;
+		cr_assert_lt(now_ms(), end, "%s was never held: %s", location, buf);
+		poll(NULL, 0, 10);
+	}
+}
+
+void ctl_await_waiters(const char *location, unsigned waiters)
+{
+	long long end = now_ms() + 30000;
+	char buf[256], expect[32];
+
+	snprintf(expect, sizeof expect, "\nwaiters: %u\n", waiters);
+	for (;;) {
+		ctl_waiters(location, buf, sizeof buf);
+		if (strstr(buf, expect))
+			return;
+		cr_assert_lt(now_ms(), end, "%s never had %u waiters: %s", location, waiters, buf);
+		poll(NULL, 0, 10);
+	}
 }

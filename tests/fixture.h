@@ -70,3 +70,23 @@ int sync_wait(struct sync_pipe *p, int timeout_ms);
  * signal. Exits with 10 when it cannot claim the port.
  */
 int ppclaim_holder_main(void *data);
+
+/* Wait up to @timeout_ms for a child; its status as wait_child(), or -1 when
+ * it is still running then (it is left running). */
+int wait_child_within(pid_t pid, int timeout_ms);
+
+/*
+ * "parclassctl lock LOCATION -- sh -c 'read line; exit 0'": a process that takes the
+ * port as a job would and holds it until *@release is closed (or this test
+ * process dies), so that no hold ends by the clock.
+ */
+pid_t ctl_hold(const char *location, int *release);
+/* What "parclassctl waiters LOCATION" prints: the library's view of the port. */
+void ctl_waiters(const char *location, char *buf, size_t size);
+/* Until someone holds @location (an "eventually" bound of 30 s). */
+void ctl_await_held(const char *location);
+/* Until "parclassctl waiters" shows @waiters waiting (an "eventually" bound of 30 s). */
+void ctl_await_waiters(const char *location, unsigned waiters);
+
+/* Until events.log (pids as "pid=PID") contains @text (an "eventually" bound of 30 s). */
+void sim_await_event(struct sim *s, const char *text);

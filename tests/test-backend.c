@@ -456,72 +456,23 @@ Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 	cr_assert_str_eq(out, "");
 }
 
-/* Holds LPT1 for a while, as a job would. */
-static pid_t hold_port(const char *location, const char *seconds)
-{
-	const char *argv[] = { "parclassctl", "lock", location, "--", "sleep", seconds, NULL };
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* What "parclassctl waiters LOCATION" says: the library's view of the port. */
-static void ctl_waiters(const char *location, char *buf, size_t size)
-{
-	const char *argv[] = { "parclassctl", "waiters", location, NULL };
-	int out[2], st;
-	pid_t pid;
-
-	memset(buf, 0, size);
-	cr_assert_eq(pipe(out), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	close(out[1]);
-	(void)!read(out[0], buf, size - 1);
-	close(out[0]);
-	waitpid(pid, &st, 0);
-}
-
-static void wait_held(const char *location)
-{
-	long long end = now_ms() + 10000;
-
-	for (;;) {
-		char buf[256];
-
-		ctl_waiters(location, buf, sizeof buf);
-		if (strstr(buf, "holder: ") && !strstr(buf, "holder: none"))
-			return;
-		cr_assert_lt(now_ms(), end, "%s was never held: %s", location, buf);
-		usleep(20000);
-	}
-}
-
 Test(backend, discovery_lists_a_held_port_from_what_is_known_and_does_not_wait_for_a_hung_device)
 {
 	const char *models[] = { laser_model, hung_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	long long start;
 	pid_t holder;
-	int status;
+	int status, release;
 
 	sim = sim_start(models);
-	holder = hold_port("LPT1", "30");
-	wait_held("LPT1");
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
 	start = now_ms();
 	out = discover(&status, &err);
 	/* A guard against hanging, not a speed target: make bench measures it. */
 	cr_assert_lt(now_ms() - start, 10000);
-	kill(holder, SIGTERM);
-	wait_child(holder);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
 	cr_assert_eq(status, CUPS_BACKEND_OK);
 	cr_assert_str_eq(out,
 			 "direct parclass:/dev/parport0 \"HP LaserJet 4\" \"HP LaserJet 4 (LPT1)\" "
@@ -1058,11 +1009,12 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
 	struct job j;
 	pid_t holder;
+	int release;
 	char expect[64];
 
 	sim = sim_start1(laser_model);
-	holder = hold_port("LPT1", "30");
-	wait_held("LPT1");
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
 	job_start(&j, &s);
 	job_wait_for(&j, "STATE: +connecting-to-device\n", 20000);
 	snprintf(expect, sizeof expect, "INFO: Waiting for LPT1: process %d (", (int)holder);
@@ -1071,8 +1023,8 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	cr_assert_eq(job_finish(&j, 20000), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
 	job_free(&j);
 	cr_assert_eq(waitpid(holder, NULL, WNOHANG), 0, "the holder was disturbed");
-	kill(holder, SIGTERM);
-	wait_child(holder);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
 }
 
 /* ---- exit codes ---- */
@@ -1082,15 +1034,16 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?lock-timeout=1", .input = "x", .input_len = 1 };
 	pid_t holder;
+	int release;
 
 	sim = sim_start1(laser_model);
-	holder = hold_port("LPT1", "30");
-	wait_held("LPT1");
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
 	assert_said(err, "STATE: +connecting-to-device\n");
 	assert_said(err, "ERROR: LPT1 stayed busy for 1 seconds\n");
-	kill(holder, SIGTERM);
-	wait_child(holder);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
 }
 
 Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
@@ -1098,18 +1051,19 @@ Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
 	struct job j;
 	pid_t holder;
+	int release;
 
 	sim = sim_start1(laser_model);
-	holder = hold_port("LPT1", "30");
-	wait_held("LPT1");
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
 	job_start(&j, &s);
 	job_wait_for(&j, "STATE: +connecting-to-device\n", 20000);
 	job_wait_for(&j, "INFO: Waiting for LPT1: process", 20000);
-	kill(holder, SIGTERM);
+	close(release);
 	cr_assert_eq(job_finish(&j, 30000), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "STATE: -connecting-to-device\n");
 	job_free(&j);
-	wait_child(holder);
+	cr_assert_eq(wait_child(holder), 0);
 	sim_stop(sim);
 	assert_received("parport0", "late", 4);
 }

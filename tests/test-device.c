@@ -313,9 +313,10 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 	assert_record("parport0-0001.prn", data, sizeof data);
 }
 
-static void *cancel_later(void *data)
+/* Cancel the write once the printer has stalled it. */
+static void *cancel_when_stalled(void *data)
 {
-	usleep(200000);
+	sim_await_event(sim, "parport0 fault busy begin busy\n");
 	parclass_device_cancel(data);
 	return NULL;
 }
@@ -331,11 +332,35 @@ Test(device, a_stalled_write_can_be_cancelled)
 
 	start(model);
 	dev = open_locked("LPT1");
-	pthread_create(&t, NULL, cancel_later, dev);
+	pthread_create(&t, NULL, cancel_when_stalled, dev);
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &written), -ECANCELED);
 	pthread_join(t, NULL);
 	cr_assert_eq(written, 10);
 	parclass_device_close(dev);
+}
+
+/* A signal handler's cancel can come just before a transfer begins: it must not be lost. */
+Test(device, a_cancel_that_comes_before_a_transfer_ends_it_at_once)
+{
+	static unsigned char data[100];
+	parclass_device *dev;
+	size_t n = 99;
+	char buf[16];
+
+	fill_pattern(data, sizeof data, 7);
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_cancel(dev), 0);
+	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &n), -ECANCELED);
+	cr_assert_eq(n, 0, "nothing went");
+	cr_assert_eq(parclass_device_cancel(dev), 0);
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, -1, &n), -ECANCELED);
+	cr_assert_eq(n, 0);
+	/* Each transfer took its cancel: the next one goes. */
+	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &n), 0);
+	cr_assert_eq(n, sizeof data);
+	parclass_device_close(dev);
+	assert_record("parport0-0001.prn", data, sizeof data);
 }
 
 Test(device, io_needs_the_lock)

@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -354,4 +356,134 @@ Test(parclassctl, send_to_a_printer_that_stops_taking_data_times_out_with_75)
 	r = ctl_input("123456", (const char *const[]){ "send", "LPT1", "--timeout", "300", NULL });
 	cr_assert_eq(r.status, 75, "%s", r.err);
 	run_free(&r);
+}
+
+/* ---- stop signals ---- */
+
+/* Start parclassctl with @args in the background, stdin from /dev/null. */
+static pid_t ctl_spawn(const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	pid_t pid;
+
+	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, g_strdup(*a));
+	g_ptr_array_add(argv, NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		execv(argv->pdata[0], (char **)argv->pdata);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * parclassctl @args waits in LPT1's queue behind a holder; @sig ends the
+ * wait at once: the request leaves the queue, the process ends by the
+ * signal, and the holder keeps the port.
+ */
+static void stop_while_queued(int sig, const char *const *args)
+{
+	char buf[256], expect[64];
+	int release, status;
+	pid_t holder, waiter;
+
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	waiter = ctl_spawn(args);
+	ctl_await_waiters("LPT1", 1);
+	cr_assert_eq(kill(waiter, sig), 0);
+	status = wait_child_within(waiter, 30000);
+	if (status < 0)
+		kill(waiter, SIGKILL);
+	cr_assert_eq(status, 128 + sig, "%s %s: %d (-1: still waiting after the signal)", args[0], args[1], status);
+	ctl_waiters("LPT1", buf, sizeof buf);
+	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 0\n", (int)holder);
+	cr_assert_str_eq(buf, expect);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+}
+
+Test(parclassctl, sigterm_to_a_queued_lock_leaves_the_queue_and_never_runs_the_command)
+{
+	g_autofree char *marker = NULL;
+
+	sim = sim_start1(laser_model);
+	marker = g_build_filename(sim->dir, "ran", NULL);
+	stop_while_queued(SIGTERM, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGTERM");
+}
+
+Test(parclassctl, sigint_to_a_queued_lock_leaves_the_queue_and_never_runs_the_command)
+{
+	g_autofree char *marker = NULL;
+
+	sim = sim_start1(laser_model);
+	marker = g_build_filename(sim->dir, "ran", NULL);
+	stop_while_queued(SIGINT, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGINT");
+}
+
+Test(parclassctl, a_stop_signal_ends_every_other_wait_for_the_port_too)
+{
+	g_autofree char *file = NULL;
+
+	sim = sim_start1(laser_model);
+	file = g_build_filename(sim->dir, "job.prn", NULL);
+	cr_assert(g_file_set_contents(file, "never sent", -1, NULL));
+	stop_while_queued(SIGTERM, (const char *const[]){ "send", "LPT1", file, NULL });
+	stop_while_queued(SIGINT, (const char *const[]){ "id", "LPT1", "--fresh", NULL });
+	stop_while_queued(SIGTERM, (const char *const[]){ "status", "LPT1", NULL });
+	stop_while_queued(SIGINT, (const char *const[]){ "modes", "LPT1", NULL });
+	sim_stop(sim);
+	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
+}
+
+/* Whenever the signal comes before the command runs, even before the wait begins, the command never runs. */
+Test(parclassctl, a_stop_signal_at_any_moment_before_the_command_means_it_never_runs)
+{
+	g_autofree char *marker = NULL;
+	char buf[256];
+	int release;
+	pid_t holder;
+
+	sim = sim_start1(laser_model);
+	marker = g_build_filename(sim->dir, "ran", NULL);
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	for (int i = 0; i < 5; i++) {
+		pid_t waiter = ctl_spawn((const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+
+		cr_assert_eq(kill(waiter, SIGTERM), 0);
+		cr_assert_eq(wait_child_within(waiter, 30000), 128 + SIGTERM);
+	}
+	ctl_waiters("LPT1", buf, sizeof buf);
+	cr_assert(strstr(buf, "\nwaiters: 0\n"), "%s", buf);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGTERM");
+}
+
+Test(parclassctl, a_stop_signal_while_the_command_runs_goes_to_the_command)
+{
+	int release, status;
+	pid_t lock;
+	char buf[256];
+
+	sim = sim_start1(laser_model);
+	lock = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	cr_assert_eq(kill(lock, SIGTERM), 0);
+	/* sh dies by SIGTERM; parclassctl lets go of the port and exits with its status. */
+	status = wait_child_within(lock, 30000);
+	cr_assert_eq(status, 128 + SIGTERM, "%d", status);
+	close(release);
+	ctl_waiters("LPT1", buf, sizeof buf);
+	cr_assert_str_eq(buf, "holder: none\nwaiters: 0\n");
 }

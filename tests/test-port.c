@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ppdev.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -268,10 +269,20 @@ Test(port, allocate_times_out_and_leaves_the_queue)
 	parclass_port_close(port);
 }
 
-static void *cancel_later(void *data)
+/* Cancel @data's wait once it waits: the queue, seen through a context of this thread's own, shows it. */
+static void *cancel_when_queued(void *data)
 {
-	usleep(200000);
+	parclass_context *tctx;
+	parclass_port *watch;
+	unsigned n = 0;
+
+	cr_assert_eq(parclass_context_new(&tctx), 0);
+	cr_assert_eq(parclass_port_open(tctx, "parport0", &watch), 0);
+	for (long long t0 = now_ms(); parclass_port_query_waiters(watch, &n) == 0 && n != 1; poll(NULL, 0, 2))
+		cr_assert_lt(now_ms() - t0, 30000, "the wait never began");
 	parclass_port_cancel(data);
+	parclass_port_close(watch);
+	parclass_context_unref(tctx);
 	return NULL;
 }
 
@@ -286,12 +297,34 @@ Test(port, a_wait_can_be_cancelled_from_another_thread)
 	pid = start_allocator(&c, 'h', 5000);
 	cr_assert_eq(sync_wait(&c.up, 10000), 'h');
 	port = open_port("parport0");
-	pthread_create(&t, NULL, cancel_later, port);
+	pthread_create(&t, NULL, cancel_when_queued, port);
 	cr_assert_eq(parclass_port_allocate(port, -1), -ECANCELED);
 	pthread_join(t, NULL);
 	cr_assert_eq(waiters(port), 0, "the cancelled request left the queue");
 	sync_post(&c.down, 'f');
 	cr_assert_eq(wait_child(pid), 0);
+	parclass_port_close(port);
+}
+
+/* A signal handler's cancel can come just before the wait begins: it must not be lost. */
+Test(port, a_cancel_that_comes_before_the_wait_ends_the_wait_at_once)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	pid_t pid;
+
+	start(laser_model);
+	pid = start_allocator(&c, 'h', 5000);
+	cr_assert_eq(sync_wait(&c.up, 30000), 'h');
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_cancel(port), 0);
+	cr_assert_eq(parclass_port_allocate(port, -1), -ECANCELED);
+	cr_assert_eq(waiters(port), 0, "the cancelled request left the queue");
+	/* The wait took the cancel: the next one waits as usual. */
+	cr_assert_eq(parclass_port_allocate(port, 0), -ETIMEDOUT);
+	sync_post(&c.down, 'f');
+	cr_assert_eq(wait_child(pid), 0);
+	cr_assert_eq(parclass_port_allocate(port, -1), 0);
 	parclass_port_close(port);
 }
 

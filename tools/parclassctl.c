@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -39,6 +38,53 @@
 
 static parclass_context *ctx;
 static int verbose;
+
+/*
+ * SIGTERM and SIGINT end whatever waits (for the port in its queue, for a
+ * device, for a transfer): the handler cancels the handle in use, and the
+ * library keeps a cancel that comes before its wait begins, so none is
+ * lost. While lock's command runs they go to the command instead. After
+ * a signal of its own main() lets go of everything, then ends by the same
+ * signal (a shell shows 128 + its number).
+ */
+static volatile sig_atomic_t stop_signal;
+static parclass_port *volatile stop_port;   /* what the handler cancels */
+static volatile pid_t stop_child;           /* where it forwards the signal instead */
+
+static void on_stop(int sig)
+{
+	int saved = errno;
+	parclass_port *port = stop_port;
+
+	if (stop_child > 0) {
+		kill(stop_child, sig);        /* the command's to handle: not ours */
+	} else {
+		stop_signal = sig;
+		if (port)
+			parclass_port_cancel(port);   /* only writes to an eventfd */
+	}
+	errno = saved;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal also ends a read of standard input that waits. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/*
+ * From now on a stop signal cancels @port's waits. @return -ECANCELED when
+ * one came already (before there was anything to cancel), else 0.
+ */
+static int cancel_on_stop(parclass_port *port)
+{
+	stop_port = port;
+	return stop_signal ? -ECANCELED : 0;
+}
 
 static int exit_for(int err)
 {
@@ -231,6 +277,12 @@ static int cmd_list(int argc, char **argv)
 
 /* ---- commands on one device ---- */
 
+static void close_device(parclass_device *dev)
+{
+	stop_port = NULL;   /* before the handle goes */
+	parclass_device_close(dev);
+}
+
 static int open_locked(const char *location, int timeout_ms, parclass_device **out)
 {
 	parclass_device *dev = NULL;
@@ -238,9 +290,11 @@ static int open_locked(const char *location, int timeout_ms, parclass_device **o
 
 	if (r < 0)
 		return r;
-	r = parclass_device_lock(dev, timeout_ms, 0);
+	r = cancel_on_stop(parclass_device_get_port(dev));
+	if (r == 0)
+		r = parclass_device_lock(dev, timeout_ms, 0);
 	if (r < 0) {
-		parclass_device_close(dev);
+		close_device(dev);
 		return r;
 	}
 	*out = dev;
@@ -290,7 +344,7 @@ static int cmd_id(int argc, char **argv)
 	if (r < 0)
 		return fail(location, r);
 	r = parclass_device_get_id(dev, flags, buf, sizeof buf, &size);
-	parclass_device_close(dev);
+	close_device(dev);
 	if (r == -ENOENT) {
 		fprintf(stderr, "parclassctl: %s: no device ID known%s\n", location, fresh ? "" : " (try --fresh)");
 		return EXIT_ERROR;
@@ -329,7 +383,7 @@ static int print_device_mask(int argc, char **argv, const char *summary,
 	if (r < 0)
 		return fail(location, r);
 	r = get(dev, &mask);
-	parclass_device_close(dev);
+	close_device(dev);
 	if (r < 0)
 		return fail(location, r);
 	names = mask_names(mask, name, " ");
@@ -378,31 +432,37 @@ static int cmd_waiters(int argc, char **argv)
 
 /* ---- lock ---- */
 
-static GPid lock_child;
-static int lock_status;
-static GMainLoop *lock_loop;
-static parclass_port *lock_port;
-
-static gboolean lock_forward(gpointer data)
+/* Run @command, the stop signals going to it; its wait status. */
+static int run_command(char **command, int *wait_status)
 {
-	if (lock_child > 0)
-		kill(lock_child, GPOINTER_TO_INT(data));
-	else if (lock_port)
-		parclass_port_cancel(lock_port);
-	return G_SOURCE_CONTINUE;
-}
+	g_autoptr(GError) error = NULL;
+	GPid child;
 
-static void lock_child_done(GPid pid, int status, gpointer data)
-{
-	lock_status = status;
-	lock_child = 0;
-	g_spawn_close_pid(pid);
-	g_main_loop_quit(lock_loop);
+	if (!g_spawn_async(NULL, command, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CHILD_INHERITS_STDIN,
+			   NULL, NULL, &child, &error)) {
+		fprintf(stderr, "parclassctl lock: %s\n", error->message);
+		return -1;
+	}
+	stop_child = child;
+	/* A signal between the spawn and the line above was not forwarded. */
+	if (stop_signal) {
+		kill(child, stop_signal);
+		stop_signal = 0;
+	}
+	while (waitpid(child, wait_status, 0) < 0)
+		if (errno != EINTR) {
+			*wait_status = 0;
+			break;
+		}
+	stop_child = 0;
+	g_spawn_close_pid(child);
+	return 0;
 }
 
 static int cmd_lock(int argc, char **argv)
 {
-	int timeout = -1, address, number, r;
+	int timeout = -1, address, number, r, wait_status;
+	parclass_port *port;
 	gboolean try = FALSE, no_select = FALSE;
 	const GOptionEntry entries[] = {
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port (default: no limit)", "MS" },
@@ -433,51 +493,39 @@ static int cmd_lock(int argc, char **argv)
 	r = parclass_location_parse(location, &number, &address);
 	if (r < 0)
 		return fail(location, r);
-	r = parclass_port_open(ctx, location, &lock_port);
+	r = parclass_port_open(ctx, location, &port);
 	if (r < 0)
 		return fail(location, r);
 
-	g_unix_signal_add(SIGTERM, lock_forward, GINT_TO_POINTER(SIGTERM));
-	g_unix_signal_add(SIGINT, lock_forward, GINT_TO_POINTER(SIGINT));
 	/* --try: a wait of no time; busy (or queued behind someone) is an error. */
-	r = parclass_port_lock(lock_port, address, try ? 0 : timeout, no_select ? PARCLASS_LOCK_NO_SELECT : 0);
+	r = cancel_on_stop(port);
+	if (r == 0)
+		r = parclass_port_lock(port, address, try ? 0 : timeout, no_select ? PARCLASS_LOCK_NO_SELECT : 0);
 	if (r == -ETIMEDOUT && try)
 		r = -EBUSY;
+	/* A stop signal that came as the port was granted: the command must not run. */
+	if (r == 0 && stop_signal) {
+		parclass_port_unlock(port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+		r = -ECANCELED;
+	}
+	stop_port = NULL;
 	if (r < 0) {
-		parclass_port_close(lock_port);
+		parclass_port_close(port);
 		return fail(location, r);
 	}
 	/* The command may be a program outside parclass: let it claim the port. */
-	parclass_port_release_bus(lock_port);
-
-	if (!g_spawn_async(NULL, command, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CHILD_INHERITS_STDIN,
-			   NULL, NULL, &lock_child, &error)) {
-		fprintf(stderr, "parclassctl lock: %s\n", error->message);
-		parclass_port_unlock(lock_port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
-		parclass_port_close(lock_port);
+	parclass_port_release_bus(port);
+	r = run_command(command, &wait_status);
+	parclass_port_unlock(port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+	parclass_port_close(port);
+	if (r < 0)
 		return 127;
-	}
-	lock_loop = g_main_loop_new(NULL, FALSE);
-	g_child_watch_add(lock_child, lock_child_done, NULL);
-	g_main_loop_run(lock_loop);
-	g_main_loop_unref(lock_loop);
-	parclass_port_unlock(lock_port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
-	parclass_port_close(lock_port);
-	if (WIFEXITED(lock_status))
-		return WEXITSTATUS(lock_status);
-	return 128 + WTERMSIG(lock_status);
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	return 128 + WTERMSIG(wait_status);
 }
 
 /* ---- send ---- */
-
-static parclass_device *send_dev;
-
-static void send_cancel(int sig)
-{
-	/* parclass_device_cancel() only writes to an eventfd: safe here. */
-	if (send_dev)
-		parclass_device_cancel(send_dev);
-}
 
 /* Print what the printer has to say, until it has been quiet for @quiet_ms. */
 static int drain_reverse(parclass_device *dev, int quiet_ms)
@@ -539,12 +587,9 @@ static int cmd_send(int argc, char **argv)
 		return fail(argv[1], r);
 	r = parclass_device_negotiate(dev, write_mask, PARCLASS_MODES_PRINTER_READ, NULL, NULL);
 	if (r < 0) {
-		parclass_device_close(dev);
+		close_device(dev);
 		return fail("negotiation", r);
 	}
-	send_dev = dev;
-	signal(SIGTERM, send_cancel);
-	signal(SIGINT, send_cancel);
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		size_t written = 0;
 
@@ -557,11 +602,10 @@ static int cmd_send(int argc, char **argv)
 			break;
 	}
 	if (n < 0)
-		r = -errno;
+		r = errno == EINTR && stop_signal ? -ECANCELED : -errno;
 	if (r == 0)
 		r = drain_reverse(dev, wait_ms);
-	send_dev = NULL;
-	parclass_device_close(dev);
+	close_device(dev);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (r < 0)
@@ -626,8 +670,13 @@ int main(int argc, char **argv)
 			return fail("parclassctl", r);
 		if (verbose)
 			parclass_context_set_log(ctx, verbose > 1 ? PARCLASS_LOG_DEBUG : PARCLASS_LOG_INFO, on_log, NULL);
+		catch_stop_signals();
 		r = commands[i].fn(argc - first, argv + first);
 		parclass_context_unref(ctx);
+		if (stop_signal) {
+			signal(stop_signal, SIG_DFL);
+			raise(stop_signal);
+		}
 		return r;
 	}
 	fprintf(stderr, "parclassctl: unknown command \"%s\"\n", argv[first]);
