@@ -189,6 +189,7 @@ struct bk_job {
 	int fatal;                     /* a CUPS_BACKEND_* exit code once the job cannot go on */
 	bool all_sent;                 /* every byte of every copy went */
 	bool ready;                    /* port locked, modes negotiated: the device may be used */
+	bool status_seen;              /* status holds lines read while we had the port */
 
 	int back_fd;                   /* fd 3, or -1 */
 	uint64_t back_dropped;         /* bytes the filters did not take in time */

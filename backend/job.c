@@ -8,7 +8,8 @@
  * port. A write hands the library a slice of about 125 ms of data, so that
  * nothing waits long behind it. Only while waiting for the port does a
  * second thread watch who holds it (for the user) and answer the side
- * channel's device-ID requests.
+ * channel's requests that need no device: the device ID, and the state
+ * from the status lines last read (side.c). It never touches job->dev.
  *
  * Data is taken off the buffer only as the library reports it written, so a
  * printer that stalls, goes offline or runs out of paper loses nothing and
@@ -213,6 +214,7 @@ int bk_job_check_status(struct bk_job *job)
 		bk_say(job, "INFO: %s\n", cond ? condition_text(cond) : job->off < job->len || !job->in_eof
 			      ? "Printing" : "The printer is ready");
 	job->status = st;
+	job->status_seen = true;
 	job->condition = cond;
 	bk_reasons_set(&job->reasons, BK_FROM_LINES, bk_reasons_from_status(st));
 	flush_reasons(job);
@@ -579,12 +581,17 @@ static void write_some(struct bk_job *job)
 
 /* ---- sharing ---- */
 
-/* Others wait for the port: let them have it, then queue again. */
+/*
+ * Others wait for the port: let them have it, then queue again. While the
+ * port is theirs the device is not ours to use (and the watcher thread
+ * answers the side channel): requests that need it wait until it is back.
+ */
 static void share(struct bk_job *job, unsigned waiters)
 {
 	int r;
 
 	bk_say(job, "INFO: Letting %u other user%s of %s go first\n", waiters, waiters == 1 ? "" : "s", job->location);
+	job->ready = false;
 	parclass_device_unlock(job->dev, 0);
 	r = lock_wait(job, false);
 	if (r == -ECANCELED)
@@ -593,8 +600,11 @@ static void share(struct bk_job *job, unsigned waiters)
 		fail(job, CUPS_BACKEND_FAILED, "Unable to get %s back: %s", job->location, parclass_strerror(r));
 		return;
 	}
+	job->ready = true;
 	job->held_since = bk_now_ms();
 	bk_say(job, "INFO: Printing\n");
+	if (job->side_pending)
+		bk_side_service(job);
 }
 
 static void maybe_share(struct bk_job *job, int64_t now, bool between_copies)

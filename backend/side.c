@@ -36,14 +36,28 @@ static bool known(int cmd)
 	return cmd >= CUPS_SC_CMD_SOFT_RESET && cmd < CUPS_SC_CMD_MAX;
 }
 
-/* Can @cmd be answered now, from the thread that calls? */
+/*
+ * Can @cmd be answered now, from the thread that calls? Only while the job
+ * holds the port (job->ready) may an answer touch the device; while it
+ * waits for the port (at first, or after letting a neighbour go first) the
+ * watcher thread answers what it can from what the job knows, and the rest
+ * waits for the port.
+ */
 static bool answerable(const struct bk_job *job, int cmd)
 {
 	if (cmd == CUPS_SC_CMD_GET_DEVICE_ID && job->id)
 		return true;   /* known before the port is ours */
 	if (cmd == CUPS_SC_CMD_SNMP_GET || cmd == CUPS_SC_CMD_SNMP_GET_NEXT)
 		return true;
+	if (cmd == CUPS_SC_CMD_GET_STATE || cmd == CUPS_SC_CMD_GET_CONNECTED)
+		return job->ready || job->status_seen;   /* the last lines read */
 	return job->ready;
+}
+
+/* The status lines: read now while the port is ours, else the last ones read. */
+static bool fresh_status(struct bk_job *job)
+{
+	return !job->ready || bk_job_check_status(job) == 0;
 }
 
 static char state_bits(struct bk_job *job)
@@ -88,7 +102,7 @@ static void answer(struct bk_job *job, cups_sc_command_t cmd)
 		reply(job, cmd, CUPS_SC_STATUS_OK, job->id, job->id ? (int)strlen(job->id) : 0);
 		break;
 	case CUPS_SC_CMD_GET_STATE:
-		if (bk_job_check_status(job) < 0) {
+		if (!fresh_status(job)) {
 			reply(job, cmd, CUPS_SC_STATUS_IO_ERROR, NULL, 0);
 			break;
 		}
@@ -96,7 +110,7 @@ static void answer(struct bk_job *job, cups_sc_command_t cmd)
 		reply(job, cmd, CUPS_SC_STATUS_OK, &c, 1);
 		break;
 	case CUPS_SC_CMD_GET_CONNECTED:
-		if (bk_job_check_status(job) < 0) {
+		if (!fresh_status(job)) {
 			reply(job, cmd, CUPS_SC_STATUS_IO_ERROR, NULL, 0);
 			break;
 		}

@@ -1027,6 +1027,35 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	cr_assert_eq(wait_child(holder), 0);
 }
 
+Test(backend, sigterm_ends_the_wait_for_a_device_another_program_has_open)
+{
+	const char *argv[] = { "parclassctl", "send", "LPT1", "--wait", "0", NULL };
+	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
+	struct job j;
+	int in[2];
+	pid_t other;
+
+	sim = sim_start1(laser_model);
+	/* parclassctl send keeps the device open while it reads its standard input. */
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	other = fork();
+	if (other == 0) {
+		dup2(in[0], 0);
+		exec_args(getenv("PARCLASSCTL"), argv);
+		_exit(127);
+	}
+	close(in[0]);
+	ctl_await_held("LPT1");
+	job_start(&j, &s);
+	job_wait_for(&j, "INFO: Waiting for the printer: another program has it open\n", 30000);
+	kill(j.pid, SIGTERM);
+	cr_assert_eq(job_finish(&j, 30000), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	job_free(&j);
+	cr_assert_eq(waitpid(other, NULL, WNOHANG), 0, "the other program was disturbed");
+	close(in[1]);
+	cr_assert_eq(wait_child(other), 0);
+}
+
 /* ---- exit codes ---- */
 
 Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
@@ -1190,6 +1219,55 @@ Test(backend, a_long_job_lets_a_waiting_neighbour_on_the_chain_go_first)
 	assert_received("parport0", "neighbour", 9);
 	second = sim_record_read(sim, "parport0.0-0002.prn", NULL);
 	cr_assert_not_null(second, "the job never let go");
+}
+
+/*
+ * While the job has let a neighbour go first, the device is the
+ * neighbour's: the side channel answers the state from the status lines
+ * last read, and a reset waits until the port is back.
+ */
+Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
+{
+	const char online = CUPS_SC_STATE_ONLINE, connected = CUPS_SC_CONNECTED;
+	struct spec s = { .uri = "parclass:/dev/parport0?share=0", .channels = true, .keep_stdin = true };
+	char data[64], expect[64], buf[256];
+	size_t len;
+	int c, st, release;
+	struct job j;
+	pid_t neighbour;
+
+	sim = sim_start1(laser_model);
+	job_start(&j, &s);
+	job_wait_for(&j, "INFO: Printing on LPT1", 20000);
+	job_write(&j, "first", 5);
+	neighbour = ctl_hold("LPT1", &release);
+	job_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", 30000);
+	/* The neighbour has the port and the job waits for it again. */
+	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 1\n", (int)neighbour);
+	for (long long end = now_ms() + 30000;; job_pump(&j, 10)) {
+		ctl_waiters("LPT1", buf, sizeof buf);
+		if (!strcmp(buf, expect))
+			break;
+		cr_assert_lt(now_ms(), end, "the neighbour never got the port: %s", buf);
+	}
+	assert_side(&j, CUPS_SC_CMD_GET_STATE, CUPS_SC_STATUS_OK, &online, 1);
+	assert_side(&j, CUPS_SC_CMD_GET_CONNECTED, CUPS_SC_STATUS_OK, &connected, 1);
+	side_send(&j, CUPS_SC_CMD_SOFT_RESET, NULL, 0);
+	ctl_waiters("LPT1", buf, sizeof buf);
+	cr_assert_str_eq(buf, expect, "the neighbour was disturbed");
+	close(release);
+	cr_assert_eq(wait_child(neighbour), 0);
+	/* The reset waited for the port and then worked. */
+	side_answer(&j, &c, &st, data, sizeof data, &len);
+	cr_assert_eq(c, CUPS_SC_CMD_SOFT_RESET);
+	cr_assert_eq(st, CUPS_SC_STATUS_OK, "status %d; the backend said:\n%s", st, j.errtext->str);
+	job_write(&j, "second", 6);
+	job_close_stdin(&j);
+	cr_assert_eq(job_finish(&j, 30000), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	job_free(&j);
+	sim_stop(sim);
+	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+	assert_received("parport0", "firstsecond", 11);
 }
 
 Test(backend, share_no_keeps_the_port_for_the_whole_job)
