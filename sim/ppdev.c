@@ -802,6 +802,8 @@ static void do_claim(struct pp_file *f)
 	f->op = g_new0(struct op, 1);
 	f->op->kind = OP_CLAIM;
 	g_queue_push_tail(&p->waiters, f);
+	/* Tests order their steps on this: the claim sleeps in the kernel now. */
+	sim_event(p->name, "claim waits pid=%d", (int)f->pid);
 	evaluate_all();
 }
 
