@@ -18,6 +18,7 @@
 #include "backend.h"
 
 #define DISCOVERY_DEADLINE_MS 1500
+#define DISCOVERY_DEADLINE_MAX_MS 600000
 
 static void on_cancel(int sig)
 {
@@ -46,6 +47,30 @@ static void setup_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);    /* a closed back channel is an error, not a death */
+}
+
+/*
+ * How long discovery may take: PARCLASS_DISCOVERY_DEADLINE_MS, else 1.5 s
+ * (cups-deviced waits for its backends, and lpinfo -v for cups-deviced).
+ * A slow machine may need longer to probe every printer; a bad value is
+ * said once and the default used.
+ */
+static int discovery_deadline(void)
+{
+	const char *v = getenv("PARCLASS_DISCOVERY_DEADLINE_MS");
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return DISCOVERY_DEADLINE_MS;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end || ms < 1 || ms > DISCOVERY_DEADLINE_MAX_MS) {
+		fprintf(stderr, "WARNING: PARCLASS_DISCOVERY_DEADLINE_MS=%s is not 1 to %d ms; using %d\n", v,
+			DISCOVERY_DEADLINE_MAX_MS, DISCOVERY_DEADLINE_MS);
+		return DISCOVERY_DEADLINE_MS;
+	}
+	return (int)ms;
 }
 
 static bool parse_copies(const char *s, int *copies)
@@ -81,7 +106,7 @@ int main(int argc, char **argv)
 				 NULL);
 
 	if (argc == 1) {
-		code = bk_discover(ctx, DISCOVERY_DEADLINE_MS);
+		code = bk_discover(ctx, discovery_deadline());
 		parclass_context_unref(ctx);
 		return code;
 	}
