@@ -195,6 +195,8 @@ struct bk_job {
 	uint64_t back_dropped;         /* bytes the filters did not take in time */
 	int side_fd;                   /* fd 4, or -1 (none, or dropped when broken) */
 	int side_pending;              /* a request that waits for the port (cups_sc_command_t), 0 none */
+	unsigned char side_buf[4 + 65535]; /* requests read, not yet answered: side_buf[0..side_len) */
+	size_t side_len;
 	bool drain_pending;
 
 	int64_t next_status, next_read, next_peek, next_share, next_progress;

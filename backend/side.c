@@ -3,10 +3,12 @@
  *
  * Requests are read here rather than with cupsSideChannelRead(), which
  * drops a request with a command code it does not know without saying
- * which: the filter that sent it would wait for its timeout. Every request
- * gets an answer; a request that needs the port waits until the job holds
- * it (and DRAIN_OUTPUT until the data has left and the printer is not
- * busy). A side channel that breaks is dropped, never polled again.
+ * which (the filter that sent it would wait for its timeout), and takes one
+ * read() for one request, where a stream socket may deliver two requests
+ * in one read or one in two. Every request gets an answer, in order; a
+ * request that needs the port waits until the job holds it (and
+ * DRAIN_OUTPUT until the data has left and the printer is not busy). A
+ * side channel that breaks is dropped, never polled again.
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@ static void drop(struct bk_job *job, const char *why)
 	bk_say(job, "DEBUG: Side channel dropped: %s\n", why);
 	job->side_fd = -1;
 	job->side_pending = 0;
+	job->side_len = 0;
 	job->drain_pending = false;
 }
 
@@ -124,49 +127,62 @@ static void answer(struct bk_job *job, cups_sc_command_t cmd)
 	}
 }
 
+/* The whole request at the start of the buffer: its command, or -1 while it is incomplete. */
+static int take_request(struct bk_job *job)
+{
+	size_t len;
+	int cmd;
+
+	if (job->side_len < 4)
+		return -1;
+	len = 4 + (size_t)((job->side_buf[2] << 8) | job->side_buf[3]);
+	if (job->side_len < len)
+		return -1;
+	cmd = job->side_buf[0];
+	/* The data (an SNMP OID) is of no use on a parallel port. */
+	memmove(job->side_buf, job->side_buf + len, job->side_len - len);
+	job->side_len -= len;
+	return cmd;
+}
+
 void bk_side_service(struct bk_job *job)
 {
-	unsigned char msg[4 + 65535];
 	ssize_t n;
 	int cmd;
 
 	if (job->side_fd < 0)
 		return;
 	if (job->side_pending) {
+		if (!answerable(job, job->side_pending))
+			return;
 		cmd = job->side_pending;
-		if (answerable(job, cmd)) {
-			job->side_pending = 0;
+		job->side_pending = 0;
+		answer(job, (cups_sc_command_t)cmd);
+	} else {
+		/* A stream: a read may end inside a request or hold several. */
+		n = read(job->side_fd, job->side_buf + job->side_len, sizeof job->side_buf - job->side_len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			drop(job, n < 0 ? strerror(errno) : "closed by the filters");
+			return;
+		}
+		job->side_len += (size_t)n;
+	}
+	/* Every whole request read, in order, until one has to wait for the port. */
+	while (job->side_fd >= 0 && !job->side_pending && (cmd = take_request(job)) >= 0) {
+		if (!known(cmd)) {
+			unsigned char no[4] = { (unsigned char)cmd, CUPS_SC_STATUS_NOT_IMPLEMENTED, 0, 0 };
+
+			bk_say(job, "DEBUG: Side channel: unknown command %d\n", cmd);
+			if (write(job->side_fd, no, sizeof no) != (ssize_t)sizeof no)
+				drop(job, "the answer could not be written");
+		} else if (!answerable(job, cmd)) {
+			job->side_pending = cmd;
+		} else {
 			answer(job, (cups_sc_command_t)cmd);
 		}
-		return;
 	}
-	/* libcups writes a request with one write(): one read takes it whole. */
-	n = read(job->side_fd, msg, sizeof msg);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		drop(job, n < 0 ? strerror(errno) : "closed by the filters");
-		return;
-	}
-	if (n < 4) {
-		drop(job, "a request shorter than its header");
-		return;
-	}
-	cmd = msg[0];
-	if (!known(cmd) || (size_t)n != 4 + (size_t)((msg[2] << 8) | msg[3])) {
-		unsigned char no[4] = { msg[0], known(cmd) ? CUPS_SC_STATUS_BAD_MESSAGE : CUPS_SC_STATUS_NOT_IMPLEMENTED,
-					0, 0 };
-
-		bk_say(job, "DEBUG: Side channel: %s command %d\n", known(cmd) ? "malformed" : "unknown", cmd);
-		if (write(job->side_fd, no, sizeof no) != (ssize_t)sizeof no)
-			drop(job, "the answer could not be written");
-		return;
-	}
-	if (!answerable(job, cmd)) {
-		job->side_pending = cmd;
-		return;
-	}
-	answer(job, (cups_sc_command_t)cmd);
 }
 
 void bk_side_drained(struct bk_job *job, bool ok)
