@@ -192,18 +192,59 @@ bool sim_events_contain(struct sim *s, const char *text)
 	return strstr(events, text) != NULL;
 }
 
-void sim_await_event(struct sim *s, const char *text)
+unsigned sim_events_count(struct sim *s, const char *text)
 {
-	long long end = now_ms() + 30000;
+	g_autofree char *events = sim_events(s);
+	unsigned n = 0;
 
-	while (!sim_events_contain(s, text)) {
+	for (const char *p = events; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+void sim_await_events(struct sim *s, const char *text, unsigned n)
+{
+	long long end = now_ms() + EVENTUALLY_MS;
+
+	while (sim_events_count(s, text) < n) {
 		if (now_ms() >= end) {
 			g_autofree char *events = sim_events(s);
 
-			cr_assert_fail("no \"%s\" in the simulator's events:\n%s", text, events);
+			cr_assert_fail("\"%s\" not %u times in the simulator's events:\n%s", text, n, events);
 		}
 		poll(NULL, 0, 5);
 	}
+}
+
+void sim_await_event(struct sim *s, const char *text)
+{
+	sim_await_events(s, text, 1);
+}
+
+struct fault_ender {
+	struct sim *sim;
+	const char *text;
+};
+
+static void *end_faults(void *data)
+{
+	struct fault_ender *e = data;
+
+	sim_await_event(e->sim, e->text);
+	sim_kill(e->sim, SIGUSR1);
+	g_free(e);
+	return NULL;
+}
+
+pthread_t sim_end_faults_on(struct sim *s, const char *text)
+{
+	struct fault_ender *e = g_new(struct fault_ender, 1);
+	pthread_t t;
+
+	e->sim = s;
+	e->text = text;
+	cr_assert_eq(pthread_create(&t, NULL, end_faults, e), 0);
+	return t;
 }
 
 pid_t fork_child(int (*fn)(void *), void *data)
@@ -343,7 +384,7 @@ void ctl_waiters(const char *location, char *buf, size_t size)
 
 void ctl_await_held(const char *location)
 {
-	long long end = now_ms() + 30000;
+	long long end = now_ms() + EVENTUALLY_MS;
 	char buf[256];
 
 	for (;;) {
@@ -357,7 +398,7 @@ void ctl_await_held(const char *location)
 
 void ctl_await_waiters(const char *location, unsigned waiters)
 {
-	long long end = now_ms() + 30000;
+	long long end = now_ms() + EVENTUALLY_MS;
 	char buf[256], expect[32];
 
 	snprintf(expect, sizeof expect, "\nwaiters: %u\n", waiters);

@@ -9,9 +9,17 @@
 #pragma once
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/*
+ * The bound on every "eventually" in the tests: a step that does not happen
+ * within it has hung. Generous, because the tests run under valgrind on
+ * busy machines; never a speed target (make bench measures speed).
+ */
+#define EVENTUALLY_MS 30000
 
 struct sim {
 	GPid pid;
@@ -83,10 +91,20 @@ int wait_child_within(pid_t pid, int timeout_ms);
 pid_t ctl_hold(const char *location, int *release);
 /* What "parclassctl waiters LOCATION" prints: the library's view of the port. */
 void ctl_waiters(const char *location, char *buf, size_t size);
-/* Until someone holds @location (an "eventually" bound of 30 s). */
+/* Until someone holds @location (within EVENTUALLY_MS). */
 void ctl_await_held(const char *location);
-/* Until "parclassctl waiters" shows @waiters waiting (an "eventually" bound of 30 s). */
+/* Until "parclassctl waiters" shows @waiters waiting (within EVENTUALLY_MS). */
 void ctl_await_waiters(const char *location, unsigned waiters);
 
-/* Until events.log (pids as "pid=PID") contains @text (an "eventually" bound of 30 s). */
+/* How many times @text occurs in events.log (pids as "pid=PID"). */
+unsigned sim_events_count(struct sim *s, const char *text);
+/* Until @text occurs @n times in events.log (within EVENTUALLY_MS). */
+void sim_await_events(struct sim *s, const char *text, unsigned n);
+/* Until events.log contains @text (within EVENTUALLY_MS). */
 void sim_await_event(struct sim *s, const char *text);
+/*
+ * In a thread of its own: once events.log contains @text, end the active
+ * faults (SIGUSR1), for a test whose own thread is blocked in a transfer
+ * the fault holds up. @text must outlive the thread; pthread_join() it.
+ */
+pthread_t sim_end_faults_on(struct sim *s, const char *text);

@@ -700,7 +700,8 @@ Test(filters, report_status_reads_the_answer_after_its_echo_and_reports_it)
 {
 	struct run r = { .filter = "parclass-command", .ppd = PS_PPD, .input = command_status,
 			 .input_len = sizeof command_status - 1, .back_channel = true,
-			 .reasons = "door-open-error,toner-low-warning,connecting-to-device,com.example-report" };
+			 .reasons = "door-open-error,toner-low-warning,connecting-to-device,com.example-report",
+			 .options = "answer-timeout=300" };   /* the test answers: no window to answer in */
 	struct proc p;
 	char *token, *answer, *expected, *own;
 
@@ -735,7 +736,7 @@ Test(filters, report_levels_says_that_pjl_has_no_levels_and_reports_low_toner)
 {
 	static const char cmd[] = "#CUPS-COMMAND\nReportLevels\n";
 	struct run r = { .filter = "parclass-command", .input = cmd, .input_len = sizeof cmd - 1,
-			 .back_channel = true };
+			 .back_channel = true, .options = "answer-timeout=300" };
 	struct proc p;
 	char *token, *answer;
 

@@ -81,7 +81,7 @@ static unsigned waiters(parclass_port *port)
 static void await_waiters(parclass_port *port, unsigned n)
 {
 	for (long long t0 = now_ms(); waiters(port) != n; usleep(2000))
-		cr_assert_lt(now_ms() - t0, 10000, "waiters stayed at %u, expected %u", waiters(port), n);
+		cr_assert_lt(now_ms() - t0, EVENTUALLY_MS, "waiters stayed at %u, expected %u", waiters(port), n);
 }
 
 /* ---- children that use the library on their own ---- */
@@ -108,7 +108,8 @@ static int allocator_main(void *data)
 	r = parclass_port_allocate(port, c->timeout_ms);
 	sync_post(&c->up, r == 0 ? c->tag : r == -ETIMEDOUT ? 't' : r == -EBUSY ? 'b' : 'e');
 	if (r == 0) {
-		sync_wait(&c->down, 30000);
+		/* Until told: the bound only frees a child whose test has died. */
+		sync_wait(&c->down, 10 * EVENTUALLY_MS);
 		parclass_port_free(port);
 	}
 	parclass_port_close(port);
@@ -125,7 +126,7 @@ static pid_t start_allocator(struct child *c, char tag, int timeout_ms)
 	sync_init(&c->up);
 	sync_init(&c->down);
 	pid = fork_child(allocator_main, c);
-	cr_assert_eq(sync_wait(&c->up, 10000), 'o', "child %c did not start", tag);
+	cr_assert_eq(sync_wait(&c->up, EVENTUALLY_MS), 'o', "child %c did not start", tag);
 	return pid;
 }
 
@@ -161,15 +162,13 @@ Test(port, try_allocate_never_waits)
 	struct child c = { 0 };
 	parclass_port *port;
 	pid_t pid, holder;
-	long long t0;
 
 	start(laser_model);
 	pid = start_allocator(&c, 'h', 5000);
-	cr_assert_eq(sync_wait(&c.up, 10000), 'h');
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'h');
 	port = open_port("parport0");
-	t0 = now_ms();
+	/* The holder keeps the port until told: a try that waited would never come back busy. */
 	cr_assert_eq(parclass_port_try_allocate(port), -EBUSY);
-	cr_assert_lt(now_ms() - t0, 1000, "try-allocate waited");
 	cr_assert_eq(waiters(port), 0, "a failed try leaves nothing queued");
 	cr_assert_eq(parclass_port_get_holder(port, &holder), 0);
 	cr_assert_eq(holder, pid);
@@ -190,12 +189,12 @@ Test(port, requests_are_granted_in_arrival_order_across_processes)
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
 	for (int i = 0; i < 3; i++) {
-		pid[i] = start_allocator(&c[i], (char)('B' + i), 20000);
+		pid[i] = start_allocator(&c[i], (char)('B' + i), -1);
 		await_waiters(port, (unsigned)i + 1);   /* exact: each child queued */
 	}
 	cr_assert_eq(parclass_port_free(port), 0);
 	for (int i = 0; i < 3; i++) {
-		order[i] = (char)sync_wait(&c[i].up, 10000);
+		order[i] = (char)sync_wait(&c[i].up, EVENTUALLY_MS);
 		sync_post(&c[i].down, 'f');
 	}
 	cr_assert_str_eq(order, "BCD");
@@ -210,20 +209,16 @@ Test(port, a_killed_holder_hands_the_port_to_the_next_waiter)
 	struct child holder = { 0 }, next = { 0 };
 	pid_t h, w;
 	parclass_port *port;
-	long long t0, handover;
 
 	start(laser_model);
 	port = open_port("parport0");
 	h = start_allocator(&holder, 'h', 5000);
-	cr_assert_eq(sync_wait(&holder.up, 10000), 'h');
-	w = start_allocator(&next, 'n', 20000);
+	cr_assert_eq(sync_wait(&holder.up, EVENTUALLY_MS), 'h');
+	w = start_allocator(&next, 'n', -1);
 	await_waiters(port, 1);
-	t0 = now_ms();
 	kill(h, SIGKILL);
-	cr_assert_eq(sync_wait(&next.up, 10000), 'n', "the waiter did not get the port");
-	handover = now_ms() - t0;
-	cr_assert_lt(handover, 2000, "handover took %lld ms", handover);
-	cr_log_info("handover after SIGKILL: %lld ms", handover);
+	/* How fast is make bench's figure; here only that it happens. */
+	cr_assert_eq(sync_wait(&next.up, EVENTUALLY_MS), 'n', "the waiter did not get the port");
 	wait_child(h);
 	sync_post(&next.down, 'f');
 	cr_assert_eq(wait_child(w), 0);
@@ -239,15 +234,15 @@ Test(port, a_killed_waiter_never_blocks_the_queue)
 	start(laser_model);
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
-	d = start_allocator(&dead, 'd', 20000);
+	d = start_allocator(&dead, 'd', -1);
 	await_waiters(port, 1);
-	l = start_allocator(&live, 'l', 20000);
+	l = start_allocator(&live, 'l', -1);
 	await_waiters(port, 2);
 	kill(d, SIGKILL);
 	wait_child(d);
 	await_waiters(port, 1);
 	cr_assert_eq(parclass_port_free(port), 0);
-	cr_assert_eq(sync_wait(&live.up, 10000), 'l');
+	cr_assert_eq(sync_wait(&live.up, EVENTUALLY_MS), 'l');
 	sync_post(&live.down, 'f');
 	cr_assert_eq(wait_child(l), 0);
 	parclass_port_close(port);
@@ -263,7 +258,7 @@ Test(port, allocate_times_out_and_leaves_the_queue)
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
 	pid = start_allocator(&c, 'x', 300);
-	cr_assert_eq(sync_wait(&c.up, 10000), 't', "expected a timeout");
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 't', "expected a timeout");
 	cr_assert_eq(wait_child(pid), 0);
 	cr_assert_eq(waiters(port), 0);
 	parclass_port_close(port);
@@ -295,7 +290,7 @@ Test(port, a_wait_can_be_cancelled_from_another_thread)
 
 	start(laser_model);
 	pid = start_allocator(&c, 'h', 5000);
-	cr_assert_eq(sync_wait(&c.up, 10000), 'h');
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'h');
 	port = open_port("parport0");
 	pthread_create(&t, NULL, cancel_when_queued, port);
 	cr_assert_eq(parclass_port_allocate(port, -1), -ECANCELED);
@@ -339,14 +334,13 @@ Test(port, waiters_do_not_touch_the_kernel_claim)
 	start(laser_model);
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
-	pid = start_allocator(&c, 'w', 20000);
+	pid = start_allocator(&c, 'w', -1);
 	await_waiters(port, 1);
-	usleep(100000);
 	events = sim_record_read(sim, "events.log", NULL);
 	claim = g_strdup_printf("claim pid=%d", (int)pid);
 	cr_assert_null(strstr(events, claim), "a waiter claimed the port: %s", events);
 	cr_assert_eq(parclass_port_free(port), 0);
-	cr_assert_eq(sync_wait(&c.up, 10000), 'w');
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'w');
 	sync_post(&c.down, 'f');
 	cr_assert_eq(wait_child(pid), 0);
 	parclass_port_close(port);
@@ -361,14 +355,14 @@ Test(port, a_program_outside_parclass_keeps_the_port_busy)
 	start(laser_model);
 	sync_init(&sp);
 	pid = fork_child(ppclaim_holder_main, &sp);
-	cr_assert_eq(sync_wait(&sp, 10000), 'c');
+	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'c');
 	port = open_port("parport0");
 	cr_assert_eq(parclass_port_allocate(port, 300), -EBUSY);
 	cr_assert_eq(waiters(port), 0);
 	cr_assert_eq(parclass_port_is_held(port), 0);
 	kill(pid, SIGKILL);
 	wait_child(pid);
-	cr_assert_eq(parclass_port_allocate(port, 5000), 0, "free once the program is gone");
+	cr_assert_eq(parclass_port_allocate(port, EVENTUALLY_MS), 0, "free once the program is gone");
 	parclass_port_close(port);
 }
 

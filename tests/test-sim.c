@@ -550,7 +550,7 @@ Test(sim, ustatus_reports_device_job_and_page_events)
 	cr_assert_eq(ieee1284_compat_write(p, 0, job, sizeof job - 1), sizeof job - 1);
 	sim_kill(sim, SIGUSR2);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
-	for (long long t0 = now_ms(); got < sizeof expect - 1 && now_ms() - t0 < 5000;) {
+	for (long long t0 = now_ms(); got < sizeof expect - 1 && now_ms() - t0 < EVENTUALLY_MS;) {
 		ssize_t r = ieee1284_nibble_read(p, F1284_NONBLOCK, buf + got, sizeof buf - got);
 
 		if (r > 0)
@@ -623,7 +623,7 @@ static bool wait_status(struct parport *p, int reg, int timeout_ms)
 Test(sim, status_follows_a_byte_triggered_fault_and_its_end)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
-				    "[fault.paper]\nkind=paper-out\nafter-bytes=10\nduration-ms=300\n";
+				    "[fault.paper]\nkind=paper-out\nafter-bytes=10\n";
 	struct parport *p;
 
 	sim = sim_start1(model);
@@ -631,7 +631,8 @@ Test(sim, status_follows_a_byte_triggered_fault_and_its_end)
 	cr_assert_eq(status_reg(p), 0xd8);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "0123456789", 10), 10);
 	cr_assert_eq(status_reg(p), 0x70, "paper out after 10 bytes");
-	cr_assert(wait_status(p, 0xd8, 5000), "the fault ends after 300 ms");
+	sim_kill(sim, SIGUSR1);
+	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "the fault ends on SIGUSR1");
 	put_port(p);
 	cr_assert(sim_events_contain(sim, "parport0 fault paper begin paper-out\n"
 					  "parport0 state ready -> paper-out\n"));
@@ -648,23 +649,60 @@ Test(sim, signals_start_and_end_faults)
 	p = claim_port(0, 0);
 	cr_assert_eq(status_reg(p), 0xd8);
 	sim_kill(sim, SIGUSR2);
-	cr_assert(wait_status(p, 0x48, 5000), "offline after SIGUSR2");
+	cr_assert(wait_status(p, 0x48, EVENTUALLY_MS), "offline after SIGUSR2");
 	sim_kill(sim, SIGUSR1);
-	cr_assert(wait_status(p, 0xd8, 5000), "online after SIGUSR1");
+	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "online after SIGUSR1");
 	put_port(p);
 }
 
-Test(sim, time_triggered_fault_powers_the_printer_off_and_on)
+/*
+ * The clock's triggers, checked from the events log alone: when a client
+ * would see the fault is up to the scheduler, but the simulator must start
+ * it no sooner than after-ms and end it no sooner than duration-ms later.
+ */
+Test(sim, time_triggered_fault_starts_and_ends_by_the_clock)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
 				    "[fault.off]\nkind=power-off\nafter-ms=100\nduration-ms=300\n";
+	long long t0 = now_ms();
+
+	sim = sim_start1(model);
+	sim_await_event(sim, "parport0 fault off begin power-off\nparport0 state ready -> power-off\n");
+	cr_assert_geq(now_ms() - t0, 100, "started before after-ms");
+	sim_await_event(sim, "parport0 fault off end\nparport0 state power-off -> ready\n");
+	cr_assert_geq(now_ms() - t0, 400, "ended before duration-ms");
+}
+
+Test(sim, a_byte_triggered_fault_with_a_duration_ends_by_itself)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.paper]\nkind=paper-out\nafter-bytes=10\nduration-ms=300\n";
+	struct parport *p;
+	long long t0;
+
+	sim = sim_start1(model);
+	p = claim_port(0, 0);
+	t0 = now_ms();
+	cr_assert_eq(ieee1284_compat_write(p, 0, "0123456789", 10), 10);
+	sim_await_event(sim, "parport0 fault paper end\nparport0 state paper-out -> ready\n");
+	cr_assert_geq(now_ms() - t0, 300, "ended before duration-ms");
+	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS));
+	put_port(p);
+}
+
+Test(sim, a_powered_off_printer_cannot_negotiate_until_it_is_on_again)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.off]\nkind=power-off\non-signal=true\n";
 	struct parport *p;
 
 	sim = sim_start1(model);
 	p = claim_port(0, 0);
-	cr_assert(wait_status(p, 0x80, 5000), "powered off");
+	sim_kill(sim, SIGUSR2);
+	cr_assert(wait_status(p, 0x80, EVENTUALLY_MS), "powered off");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED, "a powered-off printer cannot answer");
-	cr_assert(wait_status(p, 0xd8, 5000), "powered on again");
+	sim_kill(sim, SIGUSR1);
+	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "powered on again");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	put_port(p);
 }
@@ -673,7 +711,7 @@ Test(sim, paper_out_makes_a_compat_write_return_0_after_the_timeout_and_loses_no
 {
 	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
 				    "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
-				    "[fault.paper]\nkind=paper-out\nafter-bytes=1000\nduration-ms=1500\n";
+				    "[fault.paper]\nkind=paper-out\nafter-bytes=1000\n";
 	enum { N = 3000 };
 	static unsigned char data[N];
 	struct parport *p;
@@ -690,7 +728,8 @@ Test(sim, paper_out_makes_a_compat_write_return_0_after_the_timeout_and_loses_no
 	t0 = now_ms();
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), 0);
 	cr_assert_geq(now_ms() - t0, 190);
-	cr_assert(wait_status(p, 0xd8, 5000), "paper is back");
+	sim_kill(sim, SIGUSR1);
+	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "paper is back");
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
 	put_port(p);
 	assert_record("parport0-0001.prn", data, N);
@@ -736,14 +775,17 @@ Test(sim, a_powered_off_printer_swallows_fifo_data_but_not_handshaken_data)
 Test(sim, busy_printer_takes_data_when_busy_ends)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
-				    "[fault.busy]\nkind=busy\nafter-bytes=4\nduration-ms=100\n";
+				    "[fault.busy]\nkind=busy\nafter-bytes=4\n";
 	struct parport *p;
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = { EVENTUALLY_MS / 1000, 0 };
+	pthread_t t;
 
 	sim = sim_start1(model);
 	p = claim_port(0, 0);
 	ieee1284_set_timeout(p, &tv);
+	t = sim_end_faults_on(sim, "parport0 fault busy begin busy\n");
 	cr_assert_eq(ieee1284_compat_write(p, 0, "abcdefgh", 8), 8, "waited for Busy, lost nothing");
+	pthread_join(t, NULL);
 	put_port(p);
 	assert_record("parport0-0001.prn", "abcdefgh", 8);
 }
@@ -839,7 +881,7 @@ static pid_t start_claimer(struct claimer *c, char tag)
 	sync_init(&c->to_parent);
 	sync_init(&c->to_child);
 	pid = fork_child(claimer_main, c);
-	cr_assert_eq(sync_wait(&c->to_parent, 10000), 'o', "claimer %c did not start", tag);
+	cr_assert_eq(sync_wait(&c->to_parent, EVENTUALLY_MS), 'o', "claimer %c did not start", tag);
 	return pid;
 }
 
@@ -853,9 +895,10 @@ Test(sim, a_claim_waits_for_the_holder_to_release)
 	pid = start_claimer(&c, 'b');
 	p = claim_port(0, 0);
 	sync_post(&c.to_child, 'g');
-	cr_assert_eq(sync_wait(&c.to_parent, 300), -1, "claimed while the port was held");
+	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	cr_assert_eq(sync_wait(&c.to_parent, 0), -1, "claimed while the port was held");
 	ieee1284_release(p);
-	cr_assert_eq(sync_wait(&c.to_parent, 5000), 'b', "did not get the released port");
+	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'b', "did not get the released port");
 	cr_assert_eq(wait_child(pid), 0);
 	ieee1284_close(p);
 }
@@ -873,11 +916,11 @@ Test(sim, claims_are_granted_in_arrival_order)
 	p = claim_port(0, 0);
 	for (int i = 0; i < 3; i++) {
 		sync_post(&c[i].to_child, 'g');
-		usleep(200000);  /* let it queue before the next one */
+		sim_await_events(sim, "parport0 claim waits pid=PID\n", (unsigned)i + 1);   /* queued before the next */
 	}
 	ieee1284_release(p);
 	for (int i = 0; i < 3; i++)
-		order[i] = (char)sync_wait(&c[i].to_parent, 5000);
+		order[i] = (char)sync_wait(&c[i].to_parent, EVENTUALLY_MS);
 	cr_assert_str_eq(order, "BCD");
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(wait_child(pid[i]), 0);
@@ -911,12 +954,13 @@ Test(sim, a_holder_killed_with_sigkill_frees_the_port)
 	waiter = start_claimer(&c, 'w');
 	sync_init(&hp);
 	holder = fork_child(holder_main, &hp);
-	cr_assert_eq(sync_wait(&hp, 10000), 'h');
+	cr_assert_eq(sync_wait(&hp, EVENTUALLY_MS), 'h');
 	sync_post(&c.to_child, 'g');
-	cr_assert_eq(sync_wait(&c.to_parent, 300), -1);
+	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	cr_assert_eq(sync_wait(&c.to_parent, 0), -1);
 	kill(holder, SIGKILL);
 	cr_assert_eq(wait_child(holder), 128 + SIGKILL);
-	cr_assert_eq(sync_wait(&c.to_parent, 5000), 'w', "the waiter did not get the port");
+	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'w', "the waiter did not get the port");
 	cr_assert_eq(wait_child(waiter), 0);
 	cr_assert(sim_events_contain(sim, "parport0 release pid=PID (closed)\nparport0 claim pid=PID\n"));
 }
@@ -931,7 +975,7 @@ static int slow_writer_main(void *data)
 	    ieee1284_claim(pl.portv[0]))
 		return 10;
 	sync_post(sp, 'w');
-	ieee1284_compat_write(pl.portv[0], 0, buf, sizeof buf);  /* 20 s at 1000 bytes/s */
+	ieee1284_compat_write(pl.portv[0], 0, buf, sizeof buf);  /* 200 s at 100 bytes/s */
 	return 0;
 }
 
@@ -941,16 +985,20 @@ Test(sim, a_client_killed_in_the_middle_of_a_transfer_frees_the_port)
 	struct claimer c = { 0 };
 	pid_t writer, waiter;
 
-	sim = sim_start1("[device]\nid=MFG:A;\nmodes=compat,nibble\ncompat-rate=1000\n");
+	/* The toner-low "fault" changes nothing on the link: it only marks that 10 bytes went. */
+	sim = sim_start1("[device]\nid=MFG:A;\nmodes=compat,nibble\ncompat-rate=100\n"
+			 "[fault.mark]\nkind=toner-low\nafter-bytes=10\n");
 	waiter = start_claimer(&c, 'n');
 	sync_init(&sp);
 	writer = fork_child(slow_writer_main, &sp);
-	cr_assert_eq(sync_wait(&sp, 10000), 'w');
+	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'w');
 	sync_post(&c.to_child, 'g');
-	usleep(300000);   /* the simulator is fetching the writer's data as the link allows */
+	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	/* The simulator is fetching the writer's data as the link allows. */
+	sim_await_event(sim, "parport0 fault mark begin toner-low\n");
 	kill(writer, SIGKILL);
 	cr_assert_eq(wait_child(writer), 128 + SIGKILL);
-	cr_assert_eq(sync_wait(&c.to_parent, 5000), 'n', "the port stayed with the dead writer");
+	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'n', "the port stayed with the dead writer");
 	cr_assert_eq(wait_child(waiter), 0);
 }
 
@@ -964,9 +1012,10 @@ Test(sim, a_waiting_claim_is_interrupted_by_a_signal)
 	pid = start_claimer(&c, 'c');
 	p = claim_port(0, 0);
 	sync_post(&c.to_child, 'g');
-	cr_assert_eq(sync_wait(&c.to_parent, 300), -1);
+	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	cr_assert_eq(sync_wait(&c.to_parent, 0), -1);
 	kill(pid, SIGUSR1);
-	cr_assert_eq(sync_wait(&c.to_parent, 5000), 'i', "PPCLAIM did not return EINTR");
+	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'i', "PPCLAIM did not return EINTR");
 	cr_assert_eq(wait_child(pid), 0);
 	put_port(p);
 }
@@ -996,7 +1045,7 @@ Test(sim, exclusive_open_fails_while_another_file_is_registered)
 	sim = sim_start1(laser_model);
 	sync_init(&sp);
 	other = fork_child(register_main, &sp);
-	cr_assert_eq(sync_wait(&sp, 10000), 'r');
+	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'r');
 	p = find_port(0);
 	cr_assert_eq(ieee1284_open(p, F1284_EXCL, NULL), E1284_OK);
 	errno = 0;
@@ -1196,7 +1245,7 @@ Test(sim, a_vanished_device_stops_answering)
 	sim = sim_start1(model);
 	p = claim_port(0, 0);
 	sim_kill(sim, SIGUSR2);
-	cr_assert(wait_status(p, 0x78, 5000), "only the pull-ups drive the lines");
+	cr_assert(wait_status(p, 0x78, EVENTUALLY_MS), "only the pull-ups drive the lines");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "x", 1), 0, "Busy high: nothing taken");
 	put_port(p);
@@ -1212,7 +1261,7 @@ Test(sim, a_port_that_goes_away_fails_like_an_unregistered_port)
 	sim = sim_start1(model);
 	p = claim_port(0, 0);
 	sim_kill(sim, SIGUSR2);
-	for (long long t0 = now_ms(); status_reg(p) != 0 && now_ms() - t0 < 5000;)
+	for (long long t0 = now_ms(); status_reg(p) != 0 && now_ms() - t0 < EVENTUALLY_MS;)
 		usleep(5000);
 	cr_assert_eq(status_reg(p), 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "x", 1), 0);
