@@ -21,6 +21,21 @@
 #include <time.h>
 #include <unistd.h>
 
+int eventually_ms(void)
+{
+	const char *tool = getenv("PARCLASS_TEST_TOOL");
+
+	return tool && !strcmp(tool, "valgrind") ? 150000 : 30000;
+}
+
+const char *eventually_ms_text(void)
+{
+	static char text[16];
+
+	snprintf(text, sizeof text, "%d", eventually_ms());
+	return text;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

@@ -27,7 +27,11 @@ if [ -n "$asan" ]; then
 	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 fi
 
-set -- "$prog" --tap=- --timeout=120 "$@"
+# Criterion's timeout is the guard against a hung test, never a speed
+# target: generous, five times so under valgrind on a busy machine.
+timeout=120
+[ "${PARCLASS_TEST_TOOL:-}" = valgrind ] && timeout=600
+set -- "$prog" --tap=- --timeout=$timeout "$@"
 
 # test-cli checks that parclass-sim drops the capability itself: it must have it.
 nocaps=

@@ -53,7 +53,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(backend, .fini = teardown, .timeout = 90);
+TestSuite(backend, .fini = teardown);
 
 /* ---- running the backend ---- */
 

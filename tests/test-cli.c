@@ -36,7 +36,7 @@ static void teardown(void)
 	g_free(tmpdir);
 }
 
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli, .init = setup, .fini = teardown);
 
 /* Run parclass-sim with @args (NULL-terminated); @preload is its LD_PRELOAD. */
 static struct run sim_run_preload(const char *const *args, const char *preload)

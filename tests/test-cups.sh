@@ -155,6 +155,7 @@ asan=$(LD_LIBRARY_PATH=$libpath ldd "$backend" 2>/dev/null | awk '/libasan\.so/ 
 
 valgrind=
 if [ "$tool" = valgrind ]; then
+	eventually=300
 	valgrind=$(command -v "${VALGRIND:-valgrind}") || bail "valgrind (${VALGRIND:-valgrind}) not found"
 fi
 

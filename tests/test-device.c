@@ -37,7 +37,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(device, .fini = teardown, .timeout = 60);
+TestSuite(device, .fini = teardown);
 
 static void start(const char *model)
 {

@@ -40,7 +40,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(enumerate, .fini = teardown, .timeout = 60);
+TestSuite(enumerate, .fini = teardown);
 
 static void start(const char *const *models)
 {

@@ -44,7 +44,7 @@ static void teardown(void)
 	g_clear_pointer(&tmpdir, g_free);
 }
 
-TestSuite(filters, .fini = teardown, .timeout = 90);
+TestSuite(filters, .fini = teardown);
 
 /* ---- running a filter ---- */
 

@@ -37,7 +37,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(parclassctl, .fini = teardown, .timeout = 60);
+TestSuite(parclassctl, .fini = teardown);
 
 struct run {
 	int status;
@@ -99,7 +99,7 @@ Test(parclassctl, list_shows_ports_devices_ids_and_modes)
 	struct run r;
 
 	sim = sim_start(models);
-	r = CTL("list", "--deadline", G_STRINGIFY(EVENTUALLY_MS));
+	r = CTL("list", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
 			 "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW\n"
@@ -123,7 +123,7 @@ Test(parclassctl, list_json_is_one_object)
 	struct run r;
 
 	sim = sim_start1(chain_model);
-	r = CTL("list", "--json", "--deadline", G_STRINGIFY(EVENTUALLY_MS));
+	r = CTL("list", "--json", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
 			 "{\"ports\":[{\"name\":\"parport0\",\"location\":\"LPT1\",\"modes\":[\"CENTRONICS\","
@@ -422,7 +422,7 @@ Test(parclassctl, sigint_to_a_queued_lock_leaves_the_queue_and_never_runs_the_co
 	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGINT");
 }
 
-Test(parclassctl, a_stop_signal_ends_every_other_wait_for_the_port_too)
+Test(parclassctl, sigterm_ends_a_send_that_waits_for_the_port_and_nothing_is_sent)
 {
 	g_autofree char *file = NULL;
 
@@ -430,11 +430,26 @@ Test(parclassctl, a_stop_signal_ends_every_other_wait_for_the_port_too)
 	file = g_build_filename(sim->dir, "job.prn", NULL);
 	cr_assert(g_file_set_contents(file, "never sent", -1, NULL));
 	stop_while_queued(SIGTERM, (const char *const[]){ "send", "LPT1", file, NULL });
-	stop_while_queued(SIGINT, (const char *const[]){ "id", "LPT1", "--fresh", NULL });
-	stop_while_queued(SIGTERM, (const char *const[]){ "status", "LPT1", NULL });
-	stop_while_queued(SIGINT, (const char *const[]){ "modes", "LPT1", NULL });
 	sim_stop(sim);
 	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
+}
+
+Test(parclassctl, sigint_ends_a_fresh_id_that_waits_for_the_port)
+{
+	sim = sim_start1(laser_model);
+	stop_while_queued(SIGINT, (const char *const[]){ "id", "LPT1", "--fresh", NULL });
+}
+
+Test(parclassctl, sigterm_ends_a_status_that_waits_for_the_port)
+{
+	sim = sim_start1(laser_model);
+	stop_while_queued(SIGTERM, (const char *const[]){ "status", "LPT1", NULL });
+}
+
+Test(parclassctl, sigint_ends_a_modes_that_waits_for_the_port)
+{
+	sim = sim_start1(laser_model);
+	stop_while_queued(SIGINT, (const char *const[]){ "modes", "LPT1", NULL });
 }
 
 /* Whenever the signal comes before the command runs, even before the wait begins, the command never runs. */

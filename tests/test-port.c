@@ -58,7 +58,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(port, .fini = teardown, .timeout = 60);
+TestSuite(port, .fini = teardown);
 
 static parclass_port *open_port(const char *location)
 {

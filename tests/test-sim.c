@@ -52,7 +52,7 @@ static void teardown(void)
 	sim = NULL;
 }
 
-TestSuite(sim, .fini = teardown, .timeout = 60);
+TestSuite(sim, .fini = teardown);
 
 /* Port @index of this test's port list (enumerated once). */
 static struct parport *find_port(int index)
