@@ -390,7 +390,7 @@ void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len)
 		/* "@PJ" ended the last piece: does this one go on with the rest? */
 		size_t need = 4 - s->partial, have = (size_t)(end - p) < need ? (size_t)(end - p) : need;
 
-		if (strncasecmp(p, "@PJL" + s->partial, have)) {
+		if (strncasecmp(p, &"@PJL"[s->partial], have)) {
 			s->partial = 0;
 		} else if (have < need) {
 			s->partial += have;
