@@ -413,9 +413,13 @@ void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len)
 			return;
 		avail = (size_t)(end - at);
 		if (avail < 4) {
-			if (!strncasecmp(at, "@PJL", avail))
+			if (!strncasecmp(at, "@PJL", avail)) {
 				s->partial = avail;
-			return;
+				return;
+			}
+			/* Not this '@': a later one ("@@" at the end) may start "@PJL". */
+			p = at + 1;
+			continue;
 		}
 		if (strncasecmp(at, "@PJL", 4)) {
 			p = at + 1;

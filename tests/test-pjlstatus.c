@@ -210,6 +210,29 @@ Test(pjlstatus, the_scanner_counts_job_ends_while_job_status_is_on)
 	cr_assert_eq(scan.ends_expected, 2);
 }
 
+Test(pjlstatus, the_scanner_finds_a_command_after_an_at_sign_at_the_end_of_a_write)
+{
+	/* Found by tests/fuzz/fuzz-pjlstatus: a write that ended in "@@" (or
+	 * "@x@") lost the "@PJL" that the last '@' began. */
+	static const char *const firsts[] = { "@@", "x@@", "@x@", "@@P", "@@PJ", "@\r@P" };
+
+	for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+		const char *rest = "PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n";
+		size_t n = strlen(firsts[i]);
+
+		/* The second write goes on where the first "@PJL" left off. */
+		if (firsts[i][n - 1] == 'P')
+			rest += 1;
+		if (firsts[i][n - 1] == 'J')
+			rest += 2;
+		pjl_scan_init(&scan);
+		scan_str(firsts[i]);
+		scan_str(rest);
+		cr_assert(scan.job_status_on, "after \"%s\"", firsts[i]);
+		cr_assert_eq(scan.ends_expected, 1, "after \"%s\"", firsts[i]);
+	}
+}
+
 Test(pjlstatus, the_scanner_finds_commands_split_across_writes)
 {
 	static const char data[] = "binary\x00@P@PJ\x1b%-12345X@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
