@@ -150,7 +150,9 @@ static bool parse(const struct line *lines, size_t n, struct pjl_message *m)
 		for (size_t i = 2; i < n; i++) {
 			if (key_value(lines[i], "NAME", &v))
 				copy_text(m->text, v);
-			if (key_value(lines[i], "PAGES", &v) && !number(v, 99999999, &m->pages))
+			/* Only an end has a page count (struct pjl_message). */
+			if (m->kind == PJL_JOB_END && key_value(lines[i], "PAGES", &v) &&
+			    !number(v, 99999999, &m->pages))
 				return false;
 		}
 		return true;

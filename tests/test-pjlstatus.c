@@ -63,6 +63,21 @@ Test(pjlstatus, info_status_and_timed_status_read_like_device_status)
 	cr_assert_eq(seen[1].code, 10023);
 }
 
+Test(pjlstatus, a_job_start_has_no_page_count_even_when_the_printer_sends_one)
+{
+	/* Found by tests/fuzz/fuzz-pjlstatus: pages is an end's or a page's only. */
+	feed_str("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"42 report\"\r\nPAGES=2\r\n\f"
+		 "@PJL USTATUS JOB\r\nSTART\r\nNAME=\"43\"\r\nPAGES=x\r\n\f");
+	cr_assert_eq(n_seen, 2);
+	cr_assert_eq(seen[0].kind, PJL_JOB_START);
+	cr_assert_str_eq(seen[0].text, "42 report");
+	cr_assert_eq(seen[0].pages, -1);
+	cr_assert_eq(seen[1].kind, PJL_JOB_START);
+	cr_assert_str_eq(seen[1].text, "43");
+	cr_assert_eq(seen[1].pages, -1);
+	cr_assert_eq(reader.garbled, 0);
+}
+
 Test(pjlstatus, job_and_page_messages)
 {
 	feed_str("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"42 report\"\r\n\f"
