@@ -3,6 +3,7 @@
 #   make check              (warnings are errors)
 #   make check-valgrind     (fails on any valgrind error or definite leak)
 #   make check              in an AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make fuzz-smoke         in a clang libFuzzer build (seeds, regressions, a short fuzz)
 #   make distcheck
 #   make bench              (must run; its figures are not judged here)
 # The output ends with the total "N passed, N failed" line.
@@ -11,6 +12,7 @@ set -uo pipefail
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=${BUILDDIR:-$srcdir/build}
 sanitizedir=${SANITIZEDIR:-$srcdir/build-sanitize}
+fuzzdir=${FUZZDIR:-$srcdir/build-fuzz}
 summary=()
 total_pass=0
 total_fail=0
@@ -46,6 +48,8 @@ phase "tests" "$builddir" check
 phase "valgrind" "$builddir" check-valgrind
 "$srcdir/build-aux/setup.sh" "$sanitizedir" --enable-werror --enable-sanitizers || status=1
 phase "sanitizers" "$sanitizedir" check
+"$srcdir/build-aux/setup.sh" "$fuzzdir" CC=clang --enable-fuzzing --enable-werror || status=1
+phase "fuzz" "$fuzzdir" fuzz-smoke
 phase "distcheck" "$builddir" distcheck
 
 # The benchmarks print figures, judged by people, not here; they must run.
