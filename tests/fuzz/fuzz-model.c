@@ -9,7 +9,10 @@
  * each device's raw ID must go through sim_autoprobe_text() and its text
  * through sim_build_raw_id() in every length form. On failure there must be
  * an error message. GLib warnings and criticals (a GError set twice, a NULL
- * passed to GLib) abort.
+ * passed to GLib) abort, with one exception: GLib 2.74's key file parser
+ * itself sets its internal GError twice for a value with an invalid escape
+ * and a '\' at its end (e.g. "state=a\qb\") and warns about it; the model
+ * parser goes on with what GLib returns and refuses the value as usual.
  */
 #include "config.h"
 
@@ -84,6 +87,21 @@ static void check_model(const struct sim_port_model *m)
 	}
 }
 
+#define SOURCE "fuzz.model"
+
+static void on_log(const char *domain, GLogLevelFlags level, const char *message, gpointer userdata)
+{
+	/* GLib's own double set (the overwriting message is its own, not one of
+	 * the model parser's "SOURCE: ..." messages). */
+	if (domain && !strcmp(domain, "GLib") && strstr(message, "GError set over the top of a previous GError") &&
+	    strstr(message, "The overwriting error message was: Key file contains") && !strstr(message, SOURCE ": "))
+		return;
+	if (!(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
+		return;
+	fprintf(stderr, "%s: GLib %s: %s\n", FUZZ_NAME, domain ? domain : "", message);
+	abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool once;
@@ -92,10 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sim_port_model *m;
 
 	if (!once) {
-		g_log_set_always_fatal(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL);
+		g_log_set_default_handler(on_log, NULL);
 		once = true;
 	}
-	m = sim_model_load_data(text, "fuzz.model", &error);
+	m = sim_model_load_data(text, SOURCE, &error);
 	if (m) {
 		fuzz_assert(!error, "a model and an error: %s", error->message);
 		check_model(m);
