@@ -150,7 +150,9 @@ static bool parse(const struct line *lines, size_t n, struct pjl_message *m)
 		for (size_t i = 2; i < n; i++) {
 			if (key_value(lines[i], "NAME", &v))
 				copy_text(m->text, v);
-			if (key_value(lines[i], "PAGES", &v) && !number(v, 99999999, &m->pages))
+			/* Only an end has a page count (struct pjl_message). */
+			if (m->kind == PJL_JOB_END && key_value(lines[i], "PAGES", &v) &&
+			    !number(v, 99999999, &m->pages))
 				return false;
 		}
 		return true;
@@ -390,7 +392,7 @@ void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len)
 		/* "@PJ" ended the last piece: does this one go on with the rest? */
 		size_t need = 4 - s->partial, have = (size_t)(end - p) < need ? (size_t)(end - p) : need;
 
-		if (strncasecmp(p, "@PJL" + s->partial, have)) {
+		if (strncasecmp(p, &"@PJL"[s->partial], have)) {
 			s->partial = 0;
 		} else if (have < need) {
 			s->partial += have;
@@ -413,9 +415,13 @@ void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len)
 			return;
 		avail = (size_t)(end - at);
 		if (avail < 4) {
-			if (!strncasecmp(at, "@PJL", avail))
+			if (!strncasecmp(at, "@PJL", avail)) {
 				s->partial = avail;
-			return;
+				return;
+			}
+			/* Not this '@': a later one ("@@" at the end) may start "@PJL". */
+			p = at + 1;
+			continue;
 		}
 		if (strncasecmp(at, "@PJL", 4)) {
 			p = at + 1;

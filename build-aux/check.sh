@@ -3,6 +3,7 @@
 #   make check              (warnings are errors)
 #   make check-valgrind     (fails on any valgrind error or definite leak)
 #   make check              in an AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make fuzz-smoke         in a clang libFuzzer build (seeds, regressions, a short fuzz)
 #   make distcheck
 #   make bench              (must run; its figures are not judged here)
 # The output ends with the total "N passed, N failed" line, which counts
@@ -13,6 +14,7 @@ set -uo pipefail
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=${BUILDDIR:-$srcdir/build}
 sanitizedir=${SANITIZEDIR:-$srcdir/build-sanitize}
+fuzzdir=${FUZZDIR:-$srcdir/build-fuzz}
 summary=()
 total_pass=0
 total_fail=0
@@ -66,6 +68,9 @@ phase "tests" "$builddir" check
 phase "valgrind" "$builddir" check-valgrind
 if step "sanitizer build" "$srcdir/build-aux/setup.sh" "$sanitizedir" --enable-werror --enable-sanitizers; then
 	phase "sanitizers" "$sanitizedir" check
+fi
+if step "fuzz build" "$srcdir/build-aux/setup.sh" "$fuzzdir" CC=clang --enable-fuzzing --enable-werror; then
+	phase "fuzz" "$fuzzdir" fuzz-smoke
 fi
 phase "distcheck" "$builddir" distcheck
 

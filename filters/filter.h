@@ -5,7 +5,8 @@
  * job wrapper (pjlwrap.c, "parclass-pjl") and the maintenance-command
  * filter (command.c, "parclass-command"). This module holds what both need:
  * the command line CUPS gives a filter, the queue's PPD, making untrusted
- * text safe inside a PJL string, and the bytes that open and close a PJL job.
+ * text safe inside a PJL string, the bytes that open and close a PJL job,
+ * and (jcl.c) the lines of a PPD's JCL code that may reach the printer.
  */
 #pragma once
 
@@ -62,6 +63,18 @@ void pjl_job_name(char *out, size_t size, const struct filter_args *a);
  *         result does not fit in @size
  */
 long ppd_decode(const char *in, char *out, size_t size);
+
+/* Gets each line of JCL code that may go to the printer (no line end). */
+typedef void (*jcl_line_fn)(const char *line, void *userdata);
+
+/*
+ * Split @code, the code of a PPD's JCLSetup choice (its hex escapes already
+ * decoded), at line ends, take trailing CRs and spaces off each line, and
+ * give @accept each line that starts with "@PJL" and is printable ASCII
+ * throughout (0x20 to 0x7E), in order. Empty lines are skipped silently.
+ * @return the number of other lines, which are left out; -1 when out of memory
+ */
+int jcl_code_lines(const char *code, jcl_line_fn accept, void *userdata);
 
 /* Write all of @data to standard output; false (and an ERROR: line) when that fails. */
 bool out_write(const struct filter_args *a, const void *data, size_t len);

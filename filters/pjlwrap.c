@@ -70,6 +70,17 @@ static void lines_free(struct lines *l)
 	l->n = 0;
 }
 
+struct jcl_sink {
+	struct lines *status, *settings;
+};
+
+static void jcl_accept(const char *line, void *userdata)
+{
+	struct jcl_sink *sink = userdata;
+
+	lines_add(!strncmp(line + 4, " USTATUS", 8) ? sink->status : sink->settings, line);
+}
+
 /*
  * Every marked JCLSetup choice's code, in order, as CRLF-terminated lines:
  * those that turn on status (USTATUS) into @status, the rest into @settings.
@@ -78,34 +89,20 @@ static void jcl_lines(const struct filter_args *a, struct lines *status, struct 
 {
 	ppd_choice_t **choices = NULL;
 	int n = ppdCollect2(a->ppd, PPD_ORDER_JCL, 0.0f, &choices);
+	struct jcl_sink sink = { status, settings };
 
 	for (int i = 0; i < n; i++) {
-		char *code = strdup(choices[i]->code), *save = NULL;
+		int dropped;
 
-		if (!strcmp(choices[i]->choice, "Custom"))
+		if (!strcmp(choices[i]->choice, "Custom")) {
 			fprintf(stderr, "WARNING: %s: custom value of %s ignored\n", a->program,
 				choices[i]->option->keyword);
-		else if (code) {
-			for (char *l = strtok_r(code, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-				size_t len = strlen(l);
-				bool ok = !strncmp(l, "@PJL", 4);
-
-				while (len && (l[len - 1] == '\r' || l[len - 1] == ' '))
-					l[--len] = '\0';
-				for (size_t k = 0; k < len; k++)
-					if ((unsigned char)l[k] < 0x20 || (unsigned char)l[k] > 0x7e)
-						ok = false;
-				if (!len)
-					continue;
-				if (!ok) {
-					fprintf(stderr, "WARNING: %s: PPD code of %s=%s is not a PJL line, left out\n",
-						a->program, choices[i]->option->keyword, choices[i]->choice);
-					continue;
-				}
-				lines_add(!strncmp(l + 4, " USTATUS", 8) ? status : settings, l);
-			}
+			continue;
 		}
-		free(code);
+		dropped = jcl_code_lines(choices[i]->code, jcl_accept, &sink);
+		for (int k = 0; k < dropped; k++)
+			fprintf(stderr, "WARNING: %s: PPD code of %s=%s is not a PJL line, left out\n", a->program,
+				choices[i]->option->keyword, choices[i]->choice);
 	}
 	free(choices);
 }

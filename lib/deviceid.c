@@ -201,7 +201,9 @@ _public_ int parclass_device_id_parse(const char *text, parclass_device_id **out
 		if (*p == ';')
 			p++;
 	}
-	if (id->n == 0) {
+	/* The bound holds for the normalised text too (a missing final ';' adds
+	 * one byte), so that what parclass_device_id_text() gives parses again. */
+	if (id->n == 0 || tlen > PC_ID_MAX) {
 		parclass_device_id_free(id);
 		return -EINVAL;
 	}

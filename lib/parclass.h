@@ -227,8 +227,9 @@ PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int
  * Parse an IEEE 1284 device ID as a device sends it: two length bytes, then
  * "KEY:value;" pairs. Tolerates what broken devices send: a little-endian
  * length, a length that excludes the two bytes, a missing final ';', spaces
- * around keys and values. The length is bounded (0xFFF) and control
- * characters are refused.
+ * around keys and values. The length is bounded (0xFFF, also for the
+ * normalised text, which adds a missing final ';') and control characters
+ * are refused.
  * @return 0, -EINVAL (no usable pairs, a length of 0 or over 0xFFF in both
  *         byte orders, control characters), -ENOMEM
  */

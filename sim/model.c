@@ -544,7 +544,8 @@ static struct sim_device_model *parse_device(struct parser *ps, const char *grou
 		if (!text)
 			goto err;
 		t = g_bytes_get_data(text, &n);
-		d->id_text = g_strndup(t, n);
+		/* An empty id= has no data (t is NULL): its text is "", as with id-hex. */
+		d->id_text = n ? g_strndup(t, n) : g_strdup("");
 		d->raw_id = sim_build_raw_id(t, n, length ? g_strstrip(length) : NULL, ps->error);
 		if (!d->raw_id)
 			goto err;

@@ -108,6 +108,41 @@ Test(deviceid, overlong_ids_are_refused)
 	}
 }
 
+Test(deviceid, the_normalised_text_keeps_the_length_bound_and_parses_again)
+{
+	/* Found by tests/fuzz/fuzz-deviceid: 0xFFF bytes without the final ';'
+	 * became a 0x1000-byte text that its own parser refused. */
+	char text[0x1000], raw[0x1002];
+	parclass_device_id *id = NULL, *again = NULL;
+
+	memset(text, 'A', sizeof text - 1);
+	memcpy(text, "MFG:", 4);
+	text[0xfff] = '\0';
+	cr_assert_eq(parclass_device_id_parse(text, &id), -EINVAL);
+	cr_assert_null(id);
+	raw[0] = 0x10;
+	raw[1] = 0x01;
+	memcpy(raw + 2, text, 0xfff);
+	cr_assert_eq(parse_raw_error(raw, 0x1001), -EINVAL);
+
+	/* One byte less: its text, with the ';', is at the bound and parses again. */
+	text[0xffe] = '\0';
+	id = parse(text);
+	cr_assert_eq(strlen(parclass_device_id_text(id)), 0xfff);
+	cr_assert_eq(parclass_device_id_text(id)[0xffe], ';');
+	cr_assert_eq(parclass_device_id_parse(parclass_device_id_text(id), &again), 0);
+	cr_assert_str_eq(parclass_device_id_text(again), parclass_device_id_text(id));
+	parclass_device_id_free(again);
+	parclass_device_id_free(id);
+
+	/* With its ';', 0xFFF bytes are fine. */
+	text[0xffe] = ';';
+	text[0xfff] = '\0';
+	id = parse(text);
+	cr_assert_eq(strlen(parclass_device_id_text(id)), 0xfff);
+	parclass_device_id_free(id);
+}
+
 Test(deviceid, raw_ids_in_every_length_form)
 {
 	static const char be[] = "\x00\x0e" "MFG:A;MDL:B;";

@@ -222,6 +222,17 @@ Test(model, id_hex_gives_raw_bytes)
 	sim_model_free(m);
 }
 
+Test(model, an_empty_id_is_an_empty_text_with_its_length)
+{
+	/* Found by tests/fuzz/fuzz-model: the text was NULL beside a raw ID. */
+	struct sim_port_model *m = load("[device]\nid=\n");
+
+	assert_bytes(m->end->raw_id, "\x00\x02", 2);
+	cr_assert_str_eq(m->end->id_text, "");
+	cr_assert_str_eq(m->end->pjl_info_id, "parclass-sim");
+	sim_model_free(m);
+}
+
 /* The kernel's cache of the ID, as /proc/sys/dev/parport/parportN/autoprobe shows it. */
 static char *autoprobe(const char *raw, size_t n)
 {

@@ -63,6 +63,21 @@ Test(pjlstatus, info_status_and_timed_status_read_like_device_status)
 	cr_assert_eq(seen[1].code, 10023);
 }
 
+Test(pjlstatus, a_job_start_has_no_page_count_even_when_the_printer_sends_one)
+{
+	/* Found by tests/fuzz/fuzz-pjlstatus: pages is an end's or a page's only. */
+	feed_str("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"42 report\"\r\nPAGES=2\r\n\f"
+		 "@PJL USTATUS JOB\r\nSTART\r\nNAME=\"43\"\r\nPAGES=x\r\n\f");
+	cr_assert_eq(n_seen, 2);
+	cr_assert_eq(seen[0].kind, PJL_JOB_START);
+	cr_assert_str_eq(seen[0].text, "42 report");
+	cr_assert_eq(seen[0].pages, -1);
+	cr_assert_eq(seen[1].kind, PJL_JOB_START);
+	cr_assert_str_eq(seen[1].text, "43");
+	cr_assert_eq(seen[1].pages, -1);
+	cr_assert_eq(reader.garbled, 0);
+}
+
 Test(pjlstatus, job_and_page_messages)
 {
 	feed_str("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"42 report\"\r\n\f"
@@ -208,6 +223,29 @@ Test(pjlstatus, the_scanner_counts_job_ends_while_job_status_is_on)
 	cr_assert_eq(scan.ends_expected, 1);
 	scan_str("@PJL USTATUS JOB=ON\n@PJL EOJ\n@PJL USTATUSOFF\n@PJL EOJ\n");
 	cr_assert_eq(scan.ends_expected, 2);
+}
+
+Test(pjlstatus, the_scanner_finds_a_command_after_an_at_sign_at_the_end_of_a_write)
+{
+	/* Found by tests/fuzz/fuzz-pjlstatus: a write that ended in "@@" (or
+	 * "@x@") lost the "@PJL" that the last '@' began. */
+	static const char *const firsts[] = { "@@", "x@@", "@x@", "@@P", "@@PJ", "@\r@P" };
+
+	for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+		const char *rest = "PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n";
+		size_t n = strlen(firsts[i]);
+
+		/* The second write goes on where the first "@PJL" left off. */
+		if (firsts[i][n - 1] == 'P')
+			rest += 1;
+		if (firsts[i][n - 1] == 'J')
+			rest += 2;
+		pjl_scan_init(&scan);
+		scan_str(firsts[i]);
+		scan_str(rest);
+		cr_assert(scan.job_status_on, "after \"%s\"", firsts[i]);
+		cr_assert_eq(scan.ends_expected, 1, "after \"%s\"", firsts[i]);
+	}
 }
 
 Test(pjlstatus, the_scanner_finds_commands_split_across_writes)

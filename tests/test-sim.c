@@ -193,7 +193,7 @@ Test(sim, fresh_device_id_is_the_raw_id_with_its_length)
 	sim = sim_start1(laser_model);
 	n = ieee1284_get_deviceid(find_port(0), -1, F1284_FRESH, id, sizeof id);
 	cr_assert_eq(n, (ssize_t)strlen(text) + 2);
-	cr_assert_eq(((unsigned char)id[0] << 8) | (unsigned char)id[1], strlen(text) + 2);
+	cr_assert_eq((size_t)(((unsigned char)id[0] << 8) | (unsigned char)id[1]), strlen(text) + 2);
 	cr_assert_str_eq(id + 2, text);
 	assert_events("parport0 claim pid=PID\nparport0 release pid=PID\n"   /* libieee1284's detection */
 			 "parport0 claim pid=PID\n"
