@@ -322,7 +322,8 @@ int pc_read_fresh_id(parclass_context *ctx, const struct pc_port_ops *ops, struc
 		ops->terminate(hw);
 		return r == -ENXIO ? -ENOENT : -ENXIO;
 	}
-	buf = malloc(PC_ID_MAX + 3);
+	/* Two length bytes and up to PC_ID_MAX + 2 read after them (the limit below). */
+	buf = malloc(PC_ID_RAW_MAX);
 	if (!buf) {
 		ops->terminate(hw);
 		return -ENOMEM;
