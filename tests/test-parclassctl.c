@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -241,6 +242,28 @@ Test(parclassctl, lock_holds_the_port_while_its_command_runs)
 	run_free(&r);
 	r = CTL("waiters", "LPT1");
 	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "freed afterwards");
+	run_free(&r);
+}
+
+Test(parclassctl, lock_works_with_a_fifo_planted_as_seq)
+{
+	g_autofree char *dir = NULL, *seq = NULL;
+	struct run r;
+	struct stat st;
+
+	sim = sim_start1(laser_model);
+	/* A member of group lp (or a confused program) made seq a FIFO. */
+	dir = g_build_filename(sim->runtime, "parport0", NULL);
+	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
+	seq = g_build_filename(dir, "seq", NULL);
+	cr_assert_eq(mkfifo(seq, 0664), 0);
+	r = CTL("lock", "LPT1", "--timeout", "10000", "--", "true");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(lstat(seq, &st), 0);
+	cr_assert(S_ISREG(st.st_mode), "seq was not replaced");
+	r = CTL("waiters", "LPT1");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
 	run_free(&r);
 }
 
