@@ -87,9 +87,8 @@ void bk_say(struct bk_job *job, const char *fmt, ...)
 
 	progress_clear(job);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	bk_vline(stderr, fmt, ap);   /* whole, as cupsd reads it */
 	va_end(ap);
-	fflush(stderr);
 }
 
 static void flush_reasons(struct bk_job *job)
@@ -921,8 +920,13 @@ static int run(struct bk_job *job, int copies)
 	if (!wait_for_printer(job))
 		return bk_cancel_signal ? cancelled(job) : job->fatal;
 	read_id(job, PARCLASS_ID_FRESH);
-	if (job->id)
-		bk_say(job, "DEBUG: Device ID of %s: %s\n", job->location, job->id);
+	if (job->id) {
+		/* The printer's words in one line cupsd reads whole, cut at a pair. */
+		char fit[BK_LINE_MAX];
+
+		bk_id_fit(job->id, BK_LINE_MAX - 64, fit, sizeof fit);
+		bk_say(job, "DEBUG: Device ID of %s: %s\n", job->location, fit);
+	}
 	r = negotiate(job);
 	if (r)
 		return r;
