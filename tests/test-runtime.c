@@ -444,6 +444,16 @@ static void eventually_state(parclass_port *port, pid_t holder, unsigned waiters
 	}
 }
 
+/*
+ * Take and free the port once: the process's first use of the bus sets
+ * libieee1284 up, which may take longer than a try-allocate allows.
+ */
+static void warm_up(parclass_port *port)
+{
+	cr_assert_eq(parclass_port_allocate(port, 10000), 0);
+	cr_assert_eq(parclass_port_free(port), 0);
+}
+
 /* The port is ours; a second process queues behind us (exactly one waiter) and gets it next. */
 static void assert_queue_works(parclass_port *port, unsigned number)
 {
@@ -609,9 +619,11 @@ Test(runtime, anything_named_q_that_is_no_ticket_holds_nothing_and_is_removed)
 	long long t0;
 
 	start_ports(1, NULL);
+	port = open_port(0);
+	warm_up(port);
 	/* Our own ticket comes after every planted name. */
 	seq = in_port(0, "seq");
-	write_file(seq, "100\n", 4);
+	overwrite(seq, "100\n", 4);
 	for (size_t i = 0; i < G_N_ELEMENTS(plants); i++) {
 		g_autofree char *path = in_port(0, plants[i].name);
 		g_autofree char *tag = g_strdup_printf("q%zu", i);
@@ -641,7 +653,6 @@ Test(runtime, anything_named_q_that_is_no_ticket_holds_nothing_and_is_removed)
 	evil = in_port(0, "q.\nATTR: printer-state-message=pwned");
 	write_file(evil, ticket_text, sizeof ticket_text - 1);
 
-	port = open_port(0);
 	t0 = now_ms();
 	cr_assert_eq(parclass_port_try_allocate(port), 0);
 	cr_assert_lt(now_ms() - t0, 10000);
@@ -687,10 +698,11 @@ Test(runtime, a_live_locked_ticket_holds_the_port_as_a_long_job_would)
 	pid_t locker;
 
 	start_ports(1, NULL);
-	ticket = in_port(0, "q.0000000000000001");
+	port = open_port(0);
+	warm_up(port);   /* ticket 1 */
+	ticket = in_port(0, "q.0000000000000000");
 	write_file(ticket, "", 0);
 	locker = lock_forever(ticket, false, true);
-	port = open_port(0);
 	eventually_state(port, locker, 0);
 	cr_assert_eq(parclass_port_try_allocate(port), -EBUSY);
 	cr_assert_eq(parclass_port_allocate(port, 300), -ETIMEDOUT);
@@ -713,7 +725,7 @@ Test(runtime, another_name_for_a_waiting_ticket_counts_once_and_is_removed)
 
 	start_ports(1, NULL);
 	port = open_port(0);
-	cr_assert_eq(parclass_port_allocate(port, 1000), 0);   /* ticket 1 */
+	cr_assert_eq(parclass_port_allocate(port, 10000), 0);   /* ticket 1 */
 	client_start(&c, "parport0");
 	client_send(&c, 'a');                                  /* ticket 2 */
 	eventually_state(port, getpid(), 1);
@@ -910,7 +922,7 @@ static void id_plants(const struct id_plant *plants, unsigned n)
 
 	/* Free ports are probed, and what is learnt replaces what was planted. */
 	release_ports(&holder, pid);
-	cr_assert_eq(parclass_enumerate(ctx, 5000, &e), 0);
+	cr_assert_eq(parclass_enumerate(ctx, 20000, &e), 0);
 	for (unsigned i = 0; i < n; i++) {
 		const parclass_device_info *d = parclass_port_info_device(parclass_enumeration_port(e, i), 0);
 		g_autofree char *path = in_port(i, "id.eoc");
@@ -1049,7 +1061,7 @@ Test(runtime, links_at_the_old_predictable_temporary_names_are_never_used)
 		cr_assert_eq(symlink(out, path), 0);
 	}
 	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), 0);
-	cr_assert_eq(parclass_device_lock(dev, 1000, 0), 0);
+	cr_assert_eq(parclass_device_lock(dev, 10000, 0), 0);
 	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH, buf, sizeof buf, &size), 0);
 	cr_assert_str_eq(buf, fresh_id);
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
@@ -1121,7 +1133,11 @@ Test(runtime, anything_but_a_directory_as_parportN_is_moved_out_of_the_way)
 	}
 }
 
-/* A process of group lp's rights, not root's: nobody, in the group of the runtime directory. */
+/*
+ * A process of group lp's rights, not root's: nobody, in the group of the
+ * runtime directory. (It keeps root as its saved user, to become root again
+ * before it exits: valgrind then cleans up what it made as root.)
+ */
 static int unprivileged_main(void *data)
 {
 	const char *expect = data;
@@ -1129,10 +1145,13 @@ static int unprivileged_main(void *data)
 	parclass_port *port;
 	unsigned waiters = 99;
 	gid_t group = 65534;
+	int code;
 
-	if (setgroups(1, &group) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+	GString *ours = log_text;
+
+	if (setgroups(1, &group) < 0 || setresgid(65534, 65534, 0) < 0 || setresuid(65534, 65534, 0) < 0)
 		return 10;
-	log_text = g_string_new(NULL);
+	g_string_truncate(log_text, 0);   /* this process's own log */
 	if (parclass_context_new(&cctx))
 		return 11;
 	parclass_context_set_log(cctx, PARCLASS_LOG_DEBUG, on_log, NULL);
@@ -1140,35 +1159,39 @@ static int unprivileged_main(void *data)
 		return 12;
 	if (parclass_port_query_waiters(port, &waiters) || waiters != 0)
 		return 13;
-	if (!strstr(log_text->str, expect))
-		return 14;
+	code = strstr(ours->str, expect) ? 0 : 14;
 	parclass_port_close(port);
 	parclass_context_unref(cctx);
-	return 0;
+	if (setresuid(0, 0, 0) < 0 || setresgid(0, 0, 0) < 0)
+		return 15;
+	return code;
 }
 
 Test(runtime, a_port_directory_the_group_may_not_write_in_is_moved_out_of_the_way)
 {
-	g_autofree char *dir = NULL, *expect = NULL, *old_seq = NULL;
+	/* On the stack: the child's valgrind would count our heap as its leaks. */
+	char dir[512], old_seq[600], expect[640];
 	struct stat st;
 	GDir *d;
 	const char *name;
 	unsigned junk = 0;
+	int code;
 
 	start_ports(1, NULL);
-	dir = g_strdup_printf("%s/parport0", sim->runtime);
+	snprintf(dir, sizeof dir, "%s/parport0", sim->runtime);
 	/* The runtime directory as the tmpfiles.d entry makes it, for group nogroup here. */
 	cr_assert_eq(chown(sim->runtime, 0, 65534), 0);
 	cr_assert_eq(chmod(sim->runtime, 02775), 0);
 	cr_assert_eq(chmod(sim->dir, 0755), 0);
 	cr_assert_eq(chmod(sim->testbed, 0755), 0);
 	/* Someone made parport0 so that the group cannot use it, and put things in it. */
-	old_seq = g_build_filename(dir, "seq", NULL);
+	snprintf(old_seq, sizeof old_seq, "%s/seq", dir);
 	write_file(old_seq, "7\n", 2);
 	cr_assert_eq(chmod(dir, 0755), 0);
-	expect = g_strdup_printf("2 %s/parport0 is a directory we may not write in: moved it out of the way\n",
-				 sim->runtime);
-	cr_assert_eq(wait_child(fork_child(unprivileged_main, expect)), 0);
+	snprintf(expect, sizeof expect,
+		 "2 %s/parport0 is a directory we may not write in: moved it out of the way\n", sim->runtime);
+	code = wait_child(fork_child(unprivileged_main, expect));
+	cr_assert_eq(code, 0, "the process of nobody's ended with %d", code);
 	cr_assert_eq(lstat(dir, &st), 0);
 	cr_assert(S_ISDIR(st.st_mode));
 	cr_assert_eq(st.st_uid, 65534, "a new parport0, made by the process that needed it");
