@@ -395,6 +395,10 @@ static void process_name(pid_t pid, char *buf, size_t len)
 	if (fgets(buf, (int)len, f))
 		buf[strcspn(buf, "\n")] = '\0';
 	fclose(f);
+	/* Any process names itself as it likes: only printable ASCII reaches cupsd. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			*p = '?';
 }
 
 static int open_wait(struct bk_job *job)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1503,5 +1504,47 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	/* The ID in the log: the pairs CUPS matches drivers by, and what else fits. */
 	assert_said(j.errtext->str,
 		    "\nDEBUG: Device ID of LPT1: MFG:ACME \"Q\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:?;ATTR:x;\n");
+	job_free(&j);
+}
+
+/* Holds LPT1 with a ticket of its own under a name it chose itself, as anyone in group lp may. */
+static int named_holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	g_autofree char *dir = g_build_filename(sim->runtime, "parport0", NULL);
+	g_autofree char *ticket = g_build_filename(dir, "q.0000000000000000", NULL);
+	int fd;
+
+	prctl(PR_SET_NAME, "ev\033[2J\177\303\251", 0, 0, 0);
+	if (g_mkdir_with_parents(dir, 02775) < 0)
+		return 10;
+	fd = open(ticket, O_RDWR | O_CREAT | O_EXCL, 0664);
+	if (fd < 0 || dprintf(fd, "pid=%d\nrequest=lock\naddress=-1\n", (int)getpid()) < 0 ||
+	    fcntl(fd, F_OFD_SETLK, &fl) < 0)
+		return 11;
+	sync_post(sp, 'h');
+	for (;;)
+		pause();
+	return 0;
+}
+
+Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
+{
+	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
+	g_autofree char *expect = NULL;
+	struct sync_pipe sp;
+	struct job j;
+	pid_t holder;
+
+	sim = sim_start1(laser_model);
+	sync_init(&sp);
+	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
+	job_start(&j, &s);
+	expect = g_strdup_printf("INFO: Waiting for LPT1: process %d (ev?[2J??\?) is using it\n", (int)holder);
+	job_wait_for(&j, expect, 20000);
+	kill(holder, SIGKILL);
+	wait_child(holder);
+	cr_assert_eq(job_finish(&j, 30000), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	job_free(&j);
 }
