@@ -10,6 +10,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +150,27 @@ struct pjl_scan {
 
 void pjl_scan_init(struct pjl_scan *s);
 void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len);
+
+/* ---- lines.c: what CUPS reads ------------------------------------------- */
+
+/* The longest line cupsd (stderr) and cups-deviced (stdout) read whole, newline included. */
+#define BK_LINE_MAX 2047
+
+/* How many bytes of @s, at most @max, end at a whole UTF-8 character. */
+size_t bk_utf8_cut(const char *s, size_t max);
+/* How long @n bytes of @s are once cupsBackendReport() has quoted them: a
+ * space, the quotes, '"' and '\\' escaped. */
+size_t bk_quoted_len(const char *s, size_t n);
+/*
+ * The pairs of the device ID text @id (a parsed ID's) whose quoted form fits
+ * in @max bytes, in their order: MFG, MDL, CMD and CLS (and their long
+ * names) first, then the others while they fit. All of @id when it fits.
+ */
+void bk_id_fit(const char *id, size_t max, char *out, size_t size);
+/* One message as one line of at most BK_LINE_MAX bytes: a longer one is cut
+ * at a character and ended there. */
+void bk_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bk_vline(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* ---- discover.c -------------------------------------------------------- */
 

@@ -5,6 +5,11 @@
  *   direct parclass:/dev/parport0?daisy=1 "Make Model" "Make Model (LPT1.1)" "device ID" "LPT1.1"
  * Devices whose ID names another class (a scanner on a daisy chain) are not
  * printers and are left out; a port with nothing attached has no devices.
+ *
+ * The ID comes from the printer: the library hands it on parsed (printable
+ * UTF-8, no control characters), cupsBackendReport() escapes quotes and
+ * backslashes, and here every line is made to fit what cups-deviced reads
+ * whole (lines.c): make and model cut at MM_MAX bytes, the ID at a pair.
  */
 #include "config.h"
 
@@ -15,6 +20,8 @@
 #include <strings.h>
 
 #include "backend.h"
+
+#define MM_MAX 255   /* bytes of make and model, as CUPS keeps them (ppd-make-and-model) */
 
 static bool is_printer(const parclass_device_id *id)
 {
@@ -32,7 +39,7 @@ int bk_discover(parclass_context *ctx, int deadline_ms)
 	if (r == -ENODEV)
 		return CUPS_BACKEND_OK;   /* no parallel ports at all */
 	if (r < 0) {
-		fprintf(stderr, "ERROR: Unable to list parallel ports: %s\n", parclass_strerror(r));
+		bk_line(stderr, "ERROR: Unable to list parallel ports: %s\n", parclass_strerror(r));
 		return CUPS_BACKEND_FAILED;
 	}
 	for (unsigned i = 0; i < parclass_enumeration_port_count(e); i++) {
@@ -42,17 +49,23 @@ int bk_discover(parclass_context *ctx, int deadline_ms)
 			const parclass_device_info *d = parclass_port_info_device(p, k);
 			const parclass_device_id *id = parclass_device_info_id(d);
 			const char *location = parclass_device_info_location(d);
-			const char *mm = parclass_device_info_make_and_model(d);
-			char uri[64], info[256];
+			const char *full_mm = parclass_device_info_make_and_model(d);
+			char uri[64], mm[MM_MAX + 1], info[MM_MAX + 40], fit[BK_LINE_MAX];
+			size_t fixed;
 
 			if (id && !is_printer(id)) {
-				fprintf(stderr, "DEBUG: %s is not a printer: %s\n", location, parclass_device_id_text(id));
+				bk_line(stderr, "DEBUG: %s is not a printer: %s\n", location, parclass_device_id_text(id));
 				continue;
 			}
 			bk_device_uri(uri, sizeof uri, parclass_port_info_number(p), parclass_device_info_address(d),
 				      strchr(location, '.') != NULL);
+			snprintf(mm, sizeof mm, "%.*s", (int)bk_utf8_cut(full_mm, MM_MAX), full_mm);
 			snprintf(info, sizeof info, "%s (%s)", mm, location);
-			cupsBackendReport("direct", uri, mm, info, id ? parclass_device_id_text(id) : "", location);
+			/* "direct URI" and the quoted fields, the newline: what is left is the ID's. */
+			fixed = strlen("direct ") + strlen(uri) + bk_quoted_len(mm, strlen(mm)) +
+				bk_quoted_len(info, strlen(info)) + bk_quoted_len(location, strlen(location)) + 1;
+			bk_id_fit(id ? parclass_device_id_text(id) : "", BK_LINE_MAX - fixed, fit, sizeof fit);
+			cupsBackendReport("direct", uri, mm, info, fit, location);
 		}
 	}
 	parclass_enumeration_free(e);

@@ -88,9 +88,8 @@ void bk_say(struct bk_job *job, const char *fmt, ...)
 
 	progress_clear(job);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	bk_vline(stderr, fmt, ap);   /* whole, as cupsd reads it */
 	va_end(ap);
-	fflush(stderr);
 }
 
 static void flush_reasons(struct bk_job *job)
@@ -398,6 +397,10 @@ static void process_name(pid_t pid, char *buf, size_t len)
 	if (fgets(buf, (int)len, f))
 		buf[strcspn(buf, "\n")] = '\0';
 	fclose(f);
+	/* Any process names itself as it likes: only printable ASCII reaches cupsd. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			*p = '?';
 }
 
 static int open_wait(struct bk_job *job)
@@ -931,8 +934,13 @@ static int run(struct bk_job *job, int copies)
 	if (!wait_for_printer(job))
 		return bk_cancel_signal ? cancelled(job) : job->fatal;
 	read_id(job, PARCLASS_ID_FRESH);
-	if (job->id)
-		bk_say(job, "DEBUG: Device ID of %s: %s\n", job->location, job->id);
+	if (job->id) {
+		/* The printer's words in one line cupsd reads whole, cut at a pair. */
+		char fit[BK_LINE_MAX];
+
+		bk_id_fit(job->id, BK_LINE_MAX - 64, fit, sizeof fit);
+		bk_say(job, "DEBUG: Device ID of %s: %s\n", job->location, fit);
+	}
 	r = negotiate(job);
 	if (r)
 		return r;

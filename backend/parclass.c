@@ -34,7 +34,7 @@ static void on_log(parclass_context *ctx, int level, const char *message, void *
 	(void)ctx;
 	(void)level;
 	(void)userdata;
-	fprintf(stderr, "DEBUG: libparclass: %s\n", message);
+	bk_line(stderr, "DEBUG: libparclass: %s\n", message);
 }
 
 static void setup_signals(void)

@@ -4,7 +4,7 @@
  * Devices in the field send little-endian lengths, lengths that exclude the
  * two length bytes, no final ';', or a constant nibble forever; the parser
  * tolerates the first three, bounds everything and refuses control
- * characters. Pure string handling, except pc_read_fresh_id() which talks
+ * characters; what it hands on is printable UTF-8. Pure string handling, except pc_read_fresh_id() which talks
  * to the device through the hardware operations.
  */
 #include "config.h"
@@ -133,11 +133,78 @@ static char *make_and_model(const parclass_device_id *id)
 	return strdup("Unknown");
 }
 
+/* Controls, and the characters that change how the text around them shows:
+ * Unicode's format characters (Cf) and its line and paragraph separators. */
+static bool hidden(unsigned cp)
+{
+	static const unsigned ranges[][2] = {
+		{ 0x0080, 0x009f }, { 0x00ad, 0x00ad }, { 0x0600, 0x0605 }, { 0x061c, 0x061c },
+		{ 0x06dd, 0x06dd }, { 0x070f, 0x070f }, { 0x0890, 0x0891 }, { 0x08e2, 0x08e2 },
+		{ 0x180e, 0x180e }, { 0x200b, 0x200f }, { 0x2028, 0x202e }, { 0x2060, 0x2064 },
+		{ 0x2066, 0x206f }, { 0xfeff, 0xfeff }, { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd },
+		{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+		{ 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+	};
+
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+/*
+ * The parsed ID is text for CUPS, which wants UTF-8, and for people. The
+ * standard says ASCII; what else a device sends is kept when it is valid
+ * UTF-8 and shows as itself. Every byte that is not part of a valid UTF-8
+ * sequence (ISO 8859-1 text, say) becomes '?', and so does every character
+ * that is a control or changes how the text around it shows. In place: the
+ * text only gets shorter.
+ */
+static void make_printable(char *s)
+{
+	unsigned char *in = (unsigned char *)s, *out = in;
+
+	while (*in) {
+		unsigned c = *in, cp, n;
+		size_t k;
+
+		if (c < 0x80) {
+			*out++ = *in++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			n = 0, cp = 0;
+		for (k = 1; n && k <= n && (in[k] & 0xc0) == 0x80; k++)
+			cp = cp << 6 | (in[k] & 0x3f);
+		if (!n || k <= n || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			*out++ = '?';   /* not UTF-8: this byte, and look at the next one afresh */
+			in++;
+			continue;
+		}
+		if (hidden(cp)) {
+			*out++ = '?';
+			in += n + 1;
+			continue;
+		}
+		for (k = 0; k <= n; k++)
+			*out++ = *in++;
+	}
+	*out = '\0';
+}
+
 _public_ int parclass_device_id_parse(const char *text, parclass_device_id **out)
 {
 	parclass_device_id *id;
 	size_t len, cap = 8, tlen = 0;
 	const char *p;
+	char *clean;
 
 	assert_return(text && out, -EINVAL);
 	len = strlen(text);
@@ -149,16 +216,21 @@ _public_ int parclass_device_id_parse(const char *text, parclass_device_id **out
 		else if ((unsigned char)*p == 0x7f)
 			return -EINVAL;
 
+	clean = strdup(text);
 	id = calloc(1, sizeof *id);
-	if (!id)
+	if (!clean || !id) {
+		free(clean);
+		free(id);
 		return -ENOMEM;
+	}
+	make_printable(clean);
 	id->pairs = calloc(cap, sizeof *id->pairs);
 	id->text = malloc(len + 2);
 	if (!id->pairs || !id->text)
 		goto nomem;
 	id->text[0] = '\0';
 
-	for (p = text; *p;) {
+	for (p = clean; *p;) {
 		const char *end = strchr(p, ';'), *colon;
 		size_t seg;
 		char *key, *value;
@@ -201,6 +273,7 @@ _public_ int parclass_device_id_parse(const char *text, parclass_device_id **out
 		if (*p == ';')
 			p++;
 	}
+	free(clean);
 	/* The bound holds for the normalised text too (a missing final ';' adds
 	 * one byte), so that what parclass_device_id_text() gives parses again. */
 	if (id->n == 0 || tlen > PC_ID_MAX) {
@@ -208,12 +281,15 @@ _public_ int parclass_device_id_parse(const char *text, parclass_device_id **out
 		return -EINVAL;
 	}
 	id->make_and_model = make_and_model(id);
-	if (!id->make_and_model)
-		goto nomem;
+	if (!id->make_and_model) {
+		parclass_device_id_free(id);
+		return -ENOMEM;
+	}
 	*out = id;
 	return 0;
 
 nomem:
+	free(clean);
 	parclass_device_id_free(id);
 	return -ENOMEM;
 }
@@ -324,7 +400,8 @@ int pc_read_fresh_id(parclass_context *ctx, const struct pc_port_ops *ops, struc
 		ops->terminate(hw);
 		return r == -ENXIO ? -ENOENT : -ENXIO;
 	}
-	buf = malloc(PC_ID_MAX + 3);
+	/* Two length bytes and up to PC_ID_MAX + 2 read after them (the limit below). */
+	buf = malloc(PC_ID_RAW_MAX);
 	if (!buf) {
 		ops->terminate(hw);
 		return -ENOMEM;

@@ -229,7 +229,11 @@ PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int
  * length, a length that excludes the two bytes, a missing final ';', spaces
  * around keys and values. The length is bounded (0xFFF, also for the
  * normalised text, which adds a missing final ';') and control characters
- * are refused.
+ * are refused. What it hands on (keys, values, text, make and
+ * model) is printable UTF-8: a byte that is not part of a valid UTF-8
+ * sequence, a C1 control, and a character that changes how the text around
+ * it shows (Unicode format characters, line and paragraph separators)
+ * each become '?'.
  * @return 0, -EINVAL (no usable pairs, a length of 0 or over 0xFFF in both
  *         byte orders, control characters), -ENOMEM
  */

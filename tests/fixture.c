@@ -312,6 +312,15 @@ int sync_wait(struct sync_pipe *p, int timeout_ms)
 	return c;
 }
 
+pid_t fork_child_ready(int (*fn)(void *), void *data, struct sync_pipe *up, char ready)
+{
+	pid_t pid = fork_child(fn, data);
+	int c = sync_wait(up, 20000);
+
+	cr_assert_eq(c, ready, "child %d did not get ready (it said %d)", (int)pid, c);
+	return pid;
+}
+
 int ppclaim_holder_main(void *data)
 {
 	struct sync_pipe *sp = data;

@@ -76,6 +76,9 @@ void sync_post(struct sync_pipe *p, char c);
 /* The byte read, or -1 on timeout. */
 int sync_wait(struct sync_pipe *p, int timeout_ms);
 
+/* fork_child(), then wait until the child posts @ready on @up (20 s at most, or the test fails). */
+pid_t fork_child_ready(int (*fn)(void *), void *data, struct sync_pipe *up, char ready);
+
 /*
  * For fork_child(): a program outside parclass that opens /dev/parport0,
  * claims it with PPCLAIM, posts 'c' on the sync pipe @data and waits for a

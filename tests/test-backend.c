@@ -23,10 +23,12 @@
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "fixture.h"
 
 #define UEL "\033%-12345X"
@@ -1442,4 +1444,265 @@ Test(backend, a_terminal_gets_a_progress_line)
 	assert_said(err, "\r\033[KLPT1: 97.7 KiB of 97.7 KiB sent, ");
 	assert_said(err, " sent, ");
 	assert_said(err, "/s, ECP mode, done\r\n");
+}
+
+/* ---- the printer's device ID is untrusted ---- */
+
+/* A discovery line as cups-deviced reads it: the class and the URI up to
+ * white space, then quoted strings with backslash escapes. Returns the
+ * number of fields, 99 when anything is left after them. */
+static unsigned deviced_fields(const char *line, char f[6][BK_LINE_MAX])
+{
+	const char *p = line;
+	unsigned n = 0;
+
+	for (int i = 0; i < 2; i++, n++) {
+		size_t k = 0;
+
+		while (*p && !g_ascii_isspace(*p))
+			f[n][k++] = *p++;
+		f[n][k] = '\0';
+		if (!k)
+			return n;
+		while (g_ascii_isspace(*p))
+			p++;
+	}
+	while (*p == '"' && n < 6) {
+		size_t k = 0;
+
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			f[n][k++] = *p;
+		}
+		if (*p != '"')
+			return n;
+		f[n++][k] = '\0';
+		for (p++; g_ascii_isspace(*p); p++)
+			;
+	}
+	return *p ? 99 : n;
+}
+
+/* Text a person can read: UTF-8 with nothing that is not printed. */
+static void assert_printable(const char *s, const char *what)
+{
+	cr_assert(g_utf8_validate(s, -1, NULL), "%s is not UTF-8: %s", what, s);
+	for (const char *p = s; *p; p += g_utf8_skip[*(const guchar *)p])
+		cr_assert(g_unichar_isprint(g_utf8_get_char(p)), "%s has U+%04X: %s", what,
+			  (unsigned)g_utf8_get_char(p), s);
+}
+
+/* Every line whole for cupsd, and none that the printer's words start. */
+static void assert_whole_lines(const char *text, const char *what)
+{
+	static const char *const injected[] = { "ATTR: printer-alert=evil", "ATTR:x", "STATE: +e", "PPD:" };
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	for (char **l = lines; *l; l++) {
+		cr_assert_leq(strlen(*l) + 1, BK_LINE_MAX, "%s: a line of %zu bytes", what, strlen(*l) + 1);
+		for (size_t i = 0; i < G_N_ELEMENTS(injected); i++)
+			cr_assert_not(g_str_has_prefix(*l, injected[i]), "%s: an injected line: %s", what, *l);
+	}
+}
+
+struct expect_device {
+	const char *uri, *mm, *id, *location;
+};
+
+static void assert_discovered(const char *out, const char *err, const struct expect_device *e, unsigned n)
+{
+	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+	static char f[6][BK_LINE_MAX];
+
+	assert_whole_lines(out, "stdout");
+	assert_whole_lines(err, "stderr");
+	cr_assert_eq(g_strv_length(lines), n + 1, "one line per device:\n%s", out);
+	for (unsigned i = 0; i < n; i++) {
+		g_autofree char *info = g_strdup_printf("%s (%s)", e[i].mm, e[i].location);
+
+		cr_assert_eq(deviced_fields(lines[i], f), 6, "not six fields: %s", lines[i]);
+		cr_assert_str_eq(f[0], "direct");
+		cr_assert_str_eq(f[1], e[i].uri);
+		cr_assert_str_eq(f[2], e[i].mm);
+		cr_assert_str_eq(f[3], info);
+		cr_assert_str_eq(f[4], e[i].id);
+		cr_assert_str_eq(f[5], e[i].location);
+		assert_printable(f[2], "make and model");
+		assert_printable(f[4], "device ID");
+	}
+}
+
+Test(backend, quotes_line_breaks_controls_and_stray_bytes_in_ids_cannot_break_discovery)
+{
+	const char *models[] = {
+		/* quotes and backslashes, made to close the field and start others */
+		"[device]\nid=MFG:ACME \"Q\";MDL:Back\\\\slash \" \"injected\" \"x;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble\n",
+		/* line breaks, made to start a line of their own */
+		"[device]\nid=MFG:ACME;MDL:Two\\r\\nLines;CMD:PJL;\\r\\nCLS:PRINTER;\\nDES:x\\rATTR: y;\nmodes=compat,nibble\n",
+		/* other control characters: not an ID at all */
+		"[device]\nid=MFG:ACME;MDL:Bell\\x07 and \\e[2J;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble\n",
+		/* ISO 8859-1 and stray bytes */
+		"[device]\nid=MFG:Soci\\xe9t\\xe9;MDL:Laser \\xff\\xfe 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble\n",
+		NULL
+	};
+	static const struct expect_device expect[] = {
+		{ "parclass:/dev/parport0", "ACME \"Q\" Back\\slash \" \"injected\" \"x",
+		  "MFG:ACME \"Q\";MDL:Back\\slash \" \"injected\" \"x;CMD:PJL;CLS:PRINTER;", "LPT1" },
+		{ "parclass:/dev/parport1", "ACME", "MFG:ACME;CMD:PJL;CLS:PRINTER;", "LPT2" },
+		{ "parclass:/dev/parport2", "Unknown", "", "LPT3" },
+		{ "parclass:/dev/parport3", "Soci?t? Laser ?? 9", "MFG:Soci?t?;MDL:Laser ?? 9;CMD:PJL;CLS:PRINTER;",
+		  "LPT4" },
+	};
+	g_autofree char *out = NULL, *err = NULL;
+	int status;
+
+	sim = sim_start(models);
+	out = discover(EVENTUALLY_MS, &status, &err);
+	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
+	assert_discovered(out, err, expect, G_N_ELEMENTS(expect));
+	/* The escapes as cupsBackendReport() writes them. */
+	cr_assert(g_str_has_prefix(out, "direct parclass:/dev/parport0 \"ACME \\\"Q\\\" Back\\\\slash \\\" \\\"injected\\\" "
+					"\\\"x\" "),
+		  "%s", out);
+}
+
+/*
+ * A device ID of nearly the longest length, made so that where cupsd cuts
+ * an overlong "DEBUG: Device ID of LPT1: ..." line (after 2047 bytes in
+ * CUPS 2.4, 4095 in later versions) the rest would read "ATTR: ...".
+ */
+static char *long_id(const char *head, const char *last)
+{
+	static const char prefix[] = "DEBUG: Device ID of LPT1: ";
+	GString *s = g_string_new(head);
+
+	g_string_append(s, "DES:");
+	while (s->len < 2047 - (sizeof prefix - 1))
+		g_string_append_c(s, 'x');
+	g_string_append(s, "ATTR: printer-alert=evil;VSTATUS:");
+	while (s->len < 4095 - (sizeof prefix - 1) - 1)
+		g_string_append_c(s, 'y');
+	g_string_append_c(s, ';');
+	g_string_append(s, last);
+	return g_string_free(s, FALSE);
+}
+
+Test(backend, long_ids_and_unicode_tricks_fit_one_discovery_line_each)
+{
+	const char *models[] = {
+		/* a C1 control, a right-to-left override; UTF-8 otherwise kept */
+		"[device]\nid=MFG:ACME\\xc2\\x85;MDL:L\\xc3\\xa4ser \\xe2\\x80\\xae" "9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble\n",
+		"[device]\nid=MFG:ACME;MDL:Held;CLS:PRINTER;\nmodes=compat,nibble\n",
+		NULL
+	};
+	g_autofree char *m249 = g_strnfill(249, 'M');
+	g_autofree char *head = g_strdup_printf("MFG:ACME;MDL:%s\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9;CMD:PJL;CLS:PRINTER;", m249);
+	g_autofree char *text = long_id(head, "ATTR:x=y;");
+	g_autofree char *mm = g_strdup_printf("ACME %s", m249);
+	g_autofree char *fit = g_strdup_printf("%sATTR:x=y;", head);
+	g_autofree char *dir = NULL, *cache = NULL, *raw = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	size_t len = strlen(text);
+	const struct expect_device expect[] = {
+		{ "parclass:/dev/parport0", "ACME? L\xc3\xa4ser ?9", "MFG:ACME?;MDL:L\xc3\xa4ser ?9;CMD:PJL;CLS:PRINTER;",
+		  "LPT1" },
+		/* make and model cut to 255 bytes, before a character that would not fit */
+		{ "parclass:/dev/parport1", mm, fit, "LPT2" },
+	};
+	pid_t holder;
+	int status, release;
+
+	sim = sim_start(models);
+	/* What a process that read LPT2's ID left for others (the printer's own words). */
+	dir = g_build_filename(sim->runtime, "parport1", NULL);
+	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
+	cache = g_build_filename(dir, "id.eoc", NULL);
+	raw = g_malloc(len + 2);
+	raw[0] = (char)((len + 2) >> 8);
+	raw[1] = (char)((len + 2) & 0xff);
+	memcpy(raw + 2, text, len);
+	cr_assert(g_file_set_contents(cache, raw, (gssize)len + 2, NULL));
+	holder = ctl_hold("LPT2", &release);
+	ctl_await_held("LPT2");
+	out = discover(EVENTUALLY_MS, &status, &err);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
+	assert_discovered(out, err, expect, G_N_ELEMENTS(expect));
+}
+
+Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_whole)
+{
+	/* Quotes, a backslash, a stray byte and a line break first, then the long part. */
+	static const char head_sent[] = "MFG:ACME \"Q\\\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:\\xe9;Z:\\r\\nSTATE: +e;";
+	static const char head_read[] = "MFG:ACME \"Q\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:?;";
+	g_autofree char *text = long_id(head_read, "ATTR:x;");
+	g_autofree char *model = g_strdup_printf("[device]\nid=%s%s\nmodes=compat,nibble\n", head_sent,
+						 text + strlen(head_read));
+	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .keep_stdin = true };
+	static char data[8192];
+	size_t len;
+	int c, st;
+	struct job j;
+
+	sim = sim_start1(model);
+	job_start(&j, &s);
+	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	side_send(&j, CUPS_SC_CMD_GET_DEVICE_ID, NULL, 0);
+	side_answer(&j, &c, &st, data, sizeof data, &len);
+	cr_assert_eq(c, CUPS_SC_CMD_GET_DEVICE_ID);
+	cr_assert_eq(st, CUPS_SC_STATUS_OK);
+	cr_assert_eq(len, strlen(text), "the whole ID: %zu bytes, expected %zu", len, strlen(text));
+	cr_assert(memcmp(data, text, len) == 0, "other bytes than the parsed ID");
+	assert_printable(data, "the side channel's ID");
+	job_close_stdin(&j);
+	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	assert_whole_lines(j.errtext->str, "stderr");
+	/* The ID in the log: the pairs CUPS matches drivers by, and what else fits. */
+	assert_said(j.errtext->str,
+		    "\nDEBUG: Device ID of LPT1: MFG:ACME \"Q\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:?;ATTR:x;\n");
+	job_free(&j);
+}
+
+/* Holds LPT1 with a ticket of its own under a name it chose itself, as anyone in group lp may. */
+static int named_holder_main(void *data)
+{
+	struct sync_pipe *sp = data;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	g_autofree char *dir = g_build_filename(sim->runtime, "parport0", NULL);
+	g_autofree char *ticket = g_build_filename(dir, "q.0000000000000000", NULL);
+	int fd;
+
+	prctl(PR_SET_NAME, "ev\033[2J\177\303\251", 0, 0, 0);
+	if (g_mkdir_with_parents(dir, 02775) < 0)
+		return 10;
+	fd = open(ticket, O_RDWR | O_CREAT | O_EXCL, 0664);
+	if (fd < 0 || dprintf(fd, "pid=%d\nrequest=lock\naddress=-1\n", (int)getpid()) < 0 ||
+	    fcntl(fd, F_OFD_SETLK, &fl) < 0)
+		return 11;
+	sync_post(sp, 'h');
+	for (;;)
+		pause();
+	return 0;
+}
+
+Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
+{
+	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
+	g_autofree char *expect = NULL;
+	struct sync_pipe sp;
+	struct job j;
+	pid_t holder;
+
+	sim = sim_start1(laser_model);
+	sync_init(&sp);
+	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
+	job_start(&j, &s);
+	expect = g_strdup_printf("INFO: Waiting for LPT1: process %d (ev?[2J??\?) is using it\n", (int)holder);
+	job_wait_for(&j, expect, EVENTUALLY_MS);
+	kill(holder, SIGKILL);
+	wait_child(holder);
+	cr_assert_eq(job_finish(&j, 30000), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	job_free(&j);
 }

@@ -131,7 +131,7 @@ Test(device, a_dead_openers_device_can_be_opened)
 	start(laser_model);
 	sync_init(&sp);
 	pid = fork_child(open_and_pause_main, &sp);
-	cr_assert_eq(sync_wait(&sp, 10000), 'o');
+	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'o');
 	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), -EBUSY);
 	kill(pid, SIGKILL);
 	wait_child(pid);
@@ -581,6 +581,29 @@ Test(device, broken_ids_are_read_robustly_or_refused)
 		cr_assert_lt(now_ms() - t0, EVENTUALLY_MS, "%s hung", loc);
 		parclass_device_close(dev);
 	}
+}
+
+Test(device, the_longest_believable_length_and_endless_data_stay_within_the_buffer)
+{
+	/* 0x1001 is the longest length the reader believes; then the device never stops. */
+	static const char model[] = "[device]\nid=MFG:A;MDL:B;\nid-length=0x1001\nid-endless=true\n"
+				    "modes=compat,nibble\n";
+	parclass_device *dev;
+	parclass_device_id *id = NULL;
+	char buf[0x1100];
+	size_t size = 0;
+
+	start(model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH | PARCLASS_ID_RAW, buf, sizeof buf, &size), 0);
+	/* The text is cut at the longest ID there can be: 0xfff bytes. */
+	cr_assert_eq(size, 2 + 0xfff);
+	cr_assert(memcmp(buf, "\x10\x01MFG:A;MDL:B;\xff\xff", 16) == 0);
+	cr_assert_eq((unsigned char)buf[size - 1], 0xff);
+	cr_assert_eq(parclass_device_get_id_parsed(dev, 0, &id), 0, "what was kept is read back");
+	cr_assert_str_eq(parclass_device_id_text(id), "MFG:A;MDL:B;");
+	parclass_device_id_free(id);
+	parclass_device_close(dev);
 }
 
 Test(device, chain_devices_answer_with_their_own_ids)

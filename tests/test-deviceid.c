@@ -93,6 +93,40 @@ Test(deviceid, control_characters_and_empty_ids_are_refused)
 	cr_assert_null(id);
 }
 
+Test(deviceid, bytes_that_are_not_utf8_become_question_marks)
+{
+	/* ISO 8859-1 text, stray bytes, an overlong '/', a surrogate, a sequence cut short */
+	parclass_device_id *id = parse("MFG:Soci\xe9t\xe9;MDL:Laser \xff\xfe 9;DES:\xc0\xaf \xed\xa0\x80;SN:A\xe2\x82");
+
+	cr_assert_str_eq(parclass_device_id_text(id), "MFG:Soci?t?;MDL:Laser ?? 9;DES:?? ???;SN:A??;");
+	cr_assert_str_eq(parclass_device_id_make_and_model(id), "Soci?t? Laser ?? 9");
+	cr_assert_str_eq(parclass_device_id_get(id, "MFG"), "Soci?t?");
+	parclass_device_id_free(id);
+}
+
+Test(deviceid, utf8_is_kept_but_what_hides_or_breaks_text_is_not)
+{
+	/* U+00E4 and U+20AC stay; NEL (a C1 control), a right-to-left override, a
+	 * line separator, a zero-width space and a byte order mark do not. */
+	parclass_device_id *id =
+		parse("MFG:L\xc3\xa4ser \xe2\x82\xac;MDL:A\xc2\x85" "B\xe2\x80\xae" "C\xe2\x80\xa8" "D\xe2\x80\x8b" "E\xef\xbb\xbf;");
+
+	cr_assert_str_eq(parclass_device_id_text(id), "MFG:L\xc3\xa4ser \xe2\x82\xac;MDL:A?B?C?D?E?;");
+	cr_assert_str_eq(parclass_device_id_make_and_model(id), "L\xc3\xa4ser \xe2\x82\xac A?B?C?D?E?");
+	parclass_device_id_free(id);
+}
+
+Test(deviceid, line_breaks_never_end_up_inside_a_value)
+{
+	/* A pair with a line break inside is dropped; one between pairs is only a separator. */
+	parclass_device_id *id = parse("MFG:ACME;MDL:Two\r\nLines;CMD:PJL;\r\nCLS:PRINTER;\nDES:x\rATTR: y;");
+
+	cr_assert_str_eq(parclass_device_id_text(id), "MFG:ACME;CMD:PJL;CLS:PRINTER;");
+	cr_assert_null(parclass_device_id_get(id, "MDL"));
+	cr_assert_null(parclass_device_id_get(id, "DES"));
+	parclass_device_id_free(id);
+}
+
 Test(deviceid, overlong_ids_are_refused)
 {
 	char big[0x1100];

@@ -196,6 +196,15 @@ Test(model, id_escapes_give_control_characters)
 	sim_model_free(m);
 }
 
+Test(model, id_escapes_give_any_byte)
+{
+	/* What a hostile device may send: quotes, backslashes, line breaks, bytes that are not UTF-8. */
+	struct sim_port_model *m = load("[device]\nid=MFG:\"A\\\\\";MDL:B\\r\\nC;DES:\\xe9\\xff\\x00;\n");
+
+	assert_bytes(m->end->raw_id, "\x00\x1c" "MFG:\"A\\\";MDL:B\r\nC;DES:\xe9\xff\x00;", 28);
+	sim_model_free(m);
+}
+
 Test(model, id_length_forms)
 {
 	g_autoptr(GError) e = NULL;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,6 +247,28 @@ Test(parclassctl, lock_holds_the_port_while_its_command_runs)
 	run_free(&r);
 }
 
+Test(parclassctl, lock_works_with_a_fifo_planted_as_seq)
+{
+	g_autofree char *dir = NULL, *seq = NULL;
+	struct run r;
+	struct stat st;
+
+	sim = sim_start1(laser_model);
+	/* A member of group lp (or a confused program) made seq a FIFO. */
+	dir = g_build_filename(sim->runtime, "parport0", NULL);
+	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
+	seq = g_build_filename(dir, "seq", NULL);
+	cr_assert_eq(mkfifo(seq, 0664), 0);
+	r = CTL("lock", "LPT1", "--timeout", eventually_ms_text(), "--", "true");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(lstat(seq, &st), 0);
+	cr_assert(S_ISREG(st.st_mode), "seq was not replaced");
+	r = CTL("waiters", "LPT1");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
+	run_free(&r);
+}
+
 Test(parclassctl, a_busy_port_times_out_with_75)
 {
 	struct run r;
@@ -391,7 +414,7 @@ static void stop_while_queued(int sig, const char *const *args)
 	waiter = ctl_spawn(args);
 	ctl_await_waiters("LPT1", 1);
 	cr_assert_eq(kill(waiter, sig), 0);
-	status = wait_child_within(waiter, 30000);
+	status = wait_child_within(waiter, EVENTUALLY_MS);
 	if (status < 0)
 		kill(waiter, SIGKILL);
 	cr_assert_eq(status, 128 + sig, "%s %s: %d (-1: still waiting after the signal)", args[0], args[1], status);
@@ -468,7 +491,7 @@ Test(parclassctl, a_stop_signal_at_any_moment_before_the_command_means_it_never_
 		pid_t waiter = ctl_spawn((const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
 
 		cr_assert_eq(kill(waiter, SIGTERM), 0);
-		cr_assert_eq(wait_child_within(waiter, 30000), 128 + SIGTERM);
+		cr_assert_eq(wait_child_within(waiter, EVENTUALLY_MS), 128 + SIGTERM);
 	}
 	ctl_waiters("LPT1", buf, sizeof buf);
 	cr_assert(strstr(buf, "\nwaiters: 0\n"), "%s", buf);
@@ -488,7 +511,7 @@ Test(parclassctl, a_stop_signal_while_the_command_runs_goes_to_the_command)
 	ctl_await_held("LPT1");
 	cr_assert_eq(kill(lock, SIGTERM), 0);
 	/* sh dies by SIGTERM; parclassctl lets go of the port and exits with its status. */
-	status = wait_child_within(lock, 30000);
+	status = wait_child_within(lock, EVENTUALLY_MS);
 	cr_assert_eq(status, 128 + SIGTERM, "%d", status);
 	close(release);
 	ctl_waiters("LPT1", buf, sizeof buf);
