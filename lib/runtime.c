@@ -259,6 +259,31 @@ void pc_queue_close(struct pc_queue *q)
 	q->seqfd = q->inotify_fd = q->cancel_fd = q->dirfd = -1;
 }
 
+/*
+ * A process killed between creating its ticket as tmp.* and renaming it into
+ * place leaves that file behind. Tickets are made only under the seq lock, so
+ * whoever holds it sees no tmp.* but such leftovers.
+ */
+static void remove_dead_tmp(struct pc_queue *q)
+{
+	int fd = dup(q->dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "tmp.", 4)) {
+			pc_dbg(q->ctx, "parport%d: removing what a process that died left: %s", q->number, de->d_name);
+			unlinkat(q->dirfd, de->d_name, 0);
+		}
+	closedir(d);
+}
+
 int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_if_empty)
 {
 	char tmp[64], name[32], seqtext[32], content[96];
@@ -273,6 +298,7 @@ int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_
 	r = lock_fd(q->seqfd, F_WRLCK, true, pc_now_ms() + SEQ_LOCK_TIMEOUT_MS);
 	if (r < 0)
 		return r == -EBUSY ? -EIO : r;
+	remove_dead_tmp(q);
 	if (only_if_empty) {
 		r = scan(q, &t, &n);
 		free(t);

@@ -252,6 +252,26 @@ Test(port, a_killed_waiter_never_blocks_the_queue)
 	parclass_port_close(port);
 }
 
+/* Found by make torture: a SIGKILL between creating a ticket and renaming it
+ * into the queue left the temporary file behind for good. */
+Test(port, a_ticket_file_left_by_a_request_killed_while_queueing_is_removed)
+{
+	g_autofree char *dir = NULL, *left = NULL;
+	parclass_port *port;
+
+	start(laser_model);
+	port = open_port("parport0");
+	dir = g_build_filename(sim->runtime, "parport0", NULL);
+	/* What such a process leaves: an empty tmp.<pid>.<sequence>. */
+	left = g_build_filename(dir, "tmp.99999.1", NULL);
+	cr_assert(g_file_set_contents(left, "", 0, NULL));
+	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
+	cr_assert_not(g_file_test(left, G_FILE_TEST_EXISTS), "the killed request's file is still there");
+	cr_assert_eq(waiters(port), 0);
+	cr_assert_eq(parclass_port_free(port), 0);
+	parclass_port_close(port);
+}
+
 Test(port, allocate_times_out_and_leaves_the_queue)
 {
 	struct child c = { 0 };
