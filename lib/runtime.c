@@ -47,7 +47,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -880,6 +882,39 @@ void pc_queue_close(struct pc_queue *q)
 	q->seqfd = q->inotify_fd = q->cancel_fd = q->dirfd = -1;
 }
 
+/*
+ * A process killed between creating a file as tmp.PID.* and renaming it into
+ * place (create_file()) leaves that file behind. Only files of processes
+ * that are gone are removed: a live one may be about to rename its own.
+ */
+static void remove_dead_tmp(struct pc_queue *q)
+{
+	int fd = dup(q->dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "tmp.", 4))
+			continue;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (end == de->d_name + 4 || *end != '.' || pid <= 0 || pid > INT_MAX ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		pc_dbg(q->ctx, "parport%d: removing what a process that died left: %s", q->number, de->d_name);
+		unlinkat(q->dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_if_empty)
 {
 	struct place pl = PLACE_OF(q);
@@ -894,6 +929,7 @@ int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_
 	r = seq_lock(q, F_WRLCK);
 	if (r < 0)
 		return r;
+	remove_dead_tmp(q);
 	r = scan(q, true, &t, &n);
 	if (r < 0)
 		goto out;

@@ -248,6 +248,34 @@ Test(port, a_killed_waiter_never_blocks_the_queue)
 	parclass_port_close(port);
 }
 
+/* Found by make torture: a SIGKILL between creating a ticket and renaming it
+ * into the queue left the temporary file behind for good. */
+Test(port, a_ticket_file_left_by_a_request_killed_while_queueing_is_removed)
+{
+	g_autofree char *dir = NULL, *left = NULL, *live = NULL;
+	parclass_port *port;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	cr_assert_eq(wait_child(dead), 0);
+	start(laser_model);
+	port = open_port("parport0");
+	dir = g_build_filename(sim->runtime, "parport0", NULL);
+	/* What such a process leaves: an empty tmp.<pid>.<random>. */
+	left = g_strdup_printf("%s/tmp.%d.0123456789abcdef", dir, (int)dead);
+	cr_assert(g_file_set_contents(left, "", 0, NULL));
+	/* A live process's may be renamed into place any moment: it stays. */
+	live = g_strdup_printf("%s/tmp.%d.0123456789abcdef", dir, (int)getpid());
+	cr_assert(g_file_set_contents(live, "", 0, NULL));
+	cr_assert_eq(parclass_port_allocate(port, EVENTUALLY_MS), 0);
+	cr_assert_not(g_file_test(left, G_FILE_TEST_EXISTS), "the killed request's file is still there");
+	cr_assert(g_file_test(live, G_FILE_TEST_EXISTS), "a live process's file was removed");
+	cr_assert_eq(waiters(port), 0);
+	cr_assert_eq(parclass_port_free(port), 0);
+	parclass_port_close(port);
+}
+
 Test(port, allocate_times_out_and_leaves_the_queue)
 {
 	struct child c = { 0 };
