@@ -424,7 +424,7 @@ static bool device_can_send(const struct sim_port *p, const struct sim_device *d
 	int mode = p->ieee_mode & ~(IEEE1284_DEVICEID | IEEE1284_ADDR);
 	int xb;
 
-	if (!d || !sim_device_alive(d))
+	if (!d || !sim_device_alive(d) || sim_device_link_stopped(d))
 		return false;
 	xb = sim_device_xbyte(d);
 	switch (mode) {
