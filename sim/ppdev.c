@@ -1110,9 +1110,10 @@ static void port_gone(struct gone_fault *g)
 		return;
 	g->fired = true;
 	p->gone = true;
-	sim_event(p->name, "fault %s begin port-gone", g->m->name);
 	if (sim_ppdev_port_gone_hook)
 		sim_ppdev_port_gone_hook(p);
+	/* Logged once /proc no longer has it: a client that reads the log sees it gone. */
+	sim_event(p->name, "fault %s begin port-gone", g->m->name);
 	/* Sleepers wake to the dead port: claims fail, reads and writes see nothing. */
 	for (GList *l = files; l; l = l->next) {
 		struct pp_file *f = l->data;

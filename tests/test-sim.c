@@ -1290,6 +1290,21 @@ Test(sim, a_port_that_goes_away_fails_like_an_unregistered_port)
 	cr_assert_eq(ports.portc, 0);
 }
 
+Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.unplug]\nkind=port-gone\non-signal=true\n";
+	g_autofree char *dir = NULL;
+
+	sim = sim_start1(model);
+	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
+	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
+	sim_kill(sim, SIGUSR2);
+	wait_event("parport0 fault unplug begin port-gone\n");
+	/* A client that starts once it read the log must find no port. */
+	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
 Test(sim, a_port_can_go_away_after_so_many_bytes_and_the_write_stops_there)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
