@@ -176,6 +176,25 @@ char *sim_record_read(struct sim *s, const char *name, size_t *len)
 	return data;
 }
 
+GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions)
+{
+	GByteArray *all = g_byte_array_new();
+	unsigned n = 0;
+
+	for (;; n++) {
+		g_autofree char *file = g_strdup_printf("%s-%04u.prn", device, n + 1);
+		size_t len = 0;
+		g_autofree char *data = sim_record_read(s, file, &len);
+
+		if (!data)
+			break;
+		g_byte_array_append(all, (guint8 *)data, (guint)len);
+	}
+	if (sessions)
+		*sessions = n;
+	return all;
+}
+
 char *sim_events(struct sim *s)
 {
 	g_autofree char *raw = sim_record_read(s, "events.log", NULL);
@@ -190,6 +209,12 @@ bool sim_events_contain(struct sim *s, const char *text)
 	g_autofree char *events = sim_events(s);
 
 	return strstr(events, text) != NULL;
+}
+
+void sim_events_wait(struct sim *s, const char *text, int timeout_ms)
+{
+	for (long long t0 = now_ms(); !sim_events_contain(s, text); usleep(5000))
+		cr_assert_lt(now_ms() - t0, timeout_ms, "no \"%s\" in events.log within %d ms", text, timeout_ms);
 }
 
 pid_t fork_child(int (*fn)(void *), void *data)

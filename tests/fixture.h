@@ -36,10 +36,16 @@ void sim_kill(struct sim *s, int sig);
 
 /* Contents of a file in the record directory; NULL when missing. */
 char *sim_record_read(struct sim *s, const char *name, size_t *len);
+/* Everything @device ("parport0", "parport0.1") received, all its sessions
+ * in order; their number in @sessions (may be NULL). */
+GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions);
 /* events.log with "pid=<pid>" replaced by "pid=PID". */
 char *sim_events(struct sim *s);
 /* Does that text contain @text? */
 bool sim_events_contain(struct sim *s, const char *text);
+/* Wait until it does (the simulator handles signals in its own time); fails
+ * the test after @timeout_ms. */
+void sim_events_wait(struct sim *s, const char *text, int timeout_ms);
 
 /* Remove a file or a directory with everything in it. */
 void remove_tree(const char *path);

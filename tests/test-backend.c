@@ -67,18 +67,7 @@ static void assert_not_said(const char *err, const char *text)
 /* Everything device @name received, all sessions in order. */
 static GByteArray *received(const char *name)
 {
-	GByteArray *all = g_byte_array_new();
-
-	for (unsigned i = 1;; i++) {
-		g_autofree char *file = g_strdup_printf("%s-%04u.prn", name, i);
-		size_t len = 0;
-		g_autofree char *data = sim_record_read(sim, file, &len);
-
-		if (!data)
-			break;
-		g_byte_array_append(all, (guint8 *)data, (guint)len);
-	}
-	return all;
+	return sim_received(sim, name, NULL);
 }
 
 static void assert_received(const char *name, const void *expect, size_t n)

@@ -345,13 +345,6 @@ Test(sim, late_answers_fail_only_beyond_the_kernels_wait)
 	put_port(p);
 }
 
-/* Wait until events.log has @text (the simulator handles signals in its own time). */
-static void wait_event(const char *text)
-{
-	for (long long t0 = now_ms(); !sim_events_contain(sim, text); usleep(5000))
-		cr_assert_lt(now_ms() - t0, 10000, "no \"%s\" in events.log", text);
-}
-
 Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
 {
 	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
@@ -375,7 +368,7 @@ Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
 	ieee1284_terminate(p);
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
 	sim_kill(sim, SIGUSR1);
-	wait_event("parport0 fault noecp end\n");
+	sim_events_wait(sim, "parport0 fault noecp end\n", 10000);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK, "ECP is back when the fault ends");
 	put_port(p);
 	assert_record("parport0-0001.prn", data, N);
@@ -394,13 +387,13 @@ Test(sim, a_late_fault_fails_negotiation_while_it_lasts)
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
 	ieee1284_terminate(p);
 	sim_kill(sim, SIGUSR2);
-	wait_event("parport0 fault slow begin late\n");
+	sim_events_wait(sim, "parport0 fault slow begin late\n", 10000);
 	/* Beyond the kernel's 40 ms: no IEEE 1284 answer at all; the status lines stay ready. */
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_NEGFAILED);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED);
 	cr_assert_eq(status_reg(p), 0xd8);
 	sim_kill(sim, SIGUSR1);
-	wait_event("parport0 fault slow end\n");
+	sim_events_wait(sim, "parport0 fault slow end\n", 10000);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	put_port(p);
 	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp no-answer\n"));
@@ -1300,7 +1293,7 @@ Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
 	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
 	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
 	sim_kill(sim, SIGUSR2);
-	wait_event("parport0 fault unplug begin port-gone\n");
+	sim_events_wait(sim, "parport0 fault unplug begin port-gone\n", 10000);
 	/* A client that starts once it read the log must find no port. */
 	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
