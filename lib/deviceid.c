@@ -314,7 +314,9 @@ int pc_device_id_text_length(const uint8_t *raw, size_t len)
 	cand[1] = be;
 	cand[2] = (long)le - 2;
 	cand[3] = le;
-	for (int pass = 0; pass < 2; pass++)
+	bool beyond = avail && ((be > avail + 2 && be <= PC_ID_MAX + 2) || (le > avail + 2 && le <= PC_ID_MAX + 2));
+
+	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 4; i++) {
 			long c = cand[i];
 
@@ -324,6 +326,11 @@ int pc_device_id_text_length(const uint8_t *raw, size_t len)
 			if (pass == 1 || raw[2 + c - 1] == ';' || (size_t)c == avail)
 				return (int)c;
 		}
+		/* A length beyond what came, and what came ends at a ';': the device
+		 * ended its ID there, and a shorter reading would cut a value. */
+		if (pass == 0 && beyond && avail <= PC_ID_MAX && raw[2 + avail - 1] == ';')
+			return (int)avail;
+	}
 	/* Lengths beyond what came: take what came, if either order was plausible. */
 	if (avail && ((be > 2 && be <= PC_ID_MAX + 2) || (le > 2 && le <= PC_ID_MAX + 2)))
 		return (int)(avail > PC_ID_MAX ? PC_ID_MAX : avail);

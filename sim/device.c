@@ -45,6 +45,7 @@ struct sim_device {
 
 	int xbyte;                 /* negotiated extensibility byte, -1 = compatibility */
 	bool ecp_reverse;
+	bool link_stopped;         /* a refuse fault hit the mode it is in: it no longer answers */
 	size_t id_pos;
 
 	/* forward */
@@ -205,6 +206,7 @@ void sim_device_fault_begin(struct sim_device *d, int kind, int pjl_code, const 
 		/* A device that lost power forgets what it was doing. */
 		d->xbyte = -1;
 		d->ecp_reverse = false;
+		d->link_stopped = false;
 		g_byte_array_set_size(d->reverse, 0);
 	}
 	report_condition(d);
@@ -229,14 +231,82 @@ void sim_device_fault_end(struct sim_device *d, int kind)
 
 static void fault_start(struct fault *f);
 
+static bool is_link_fault(int kind)
+{
+	return kind == SIM_FAULT_REFUSE || kind == SIM_FAULT_LATE;
+}
+
+/* The mode bit of a negotiated extensibility byte (0: none this model knows). */
+static unsigned xbyte_mode(int xbyte)
+{
+	switch (xbyte & ~XB_DEVICEID) {
+	case 0x00: return SIM_MODE_NIBBLE;
+	case 0x01: return SIM_MODE_BYTE;
+	case 0x10: return SIM_MODE_ECP;
+	case 0x30: return SIM_MODE_ECPRLE;
+	case 0x40: return (xbyte & XB_DEVICEID) ? 0 : SIM_MODE_EPP;
+	}
+	return 0;   /* the extensibility link and unknown requests */
+}
+
+/* Modes the active refuse faults reject (refusing ECP refuses ECP with RLE too). */
+static unsigned refused_modes(const struct sim_device *d)
+{
+	unsigned m = 0;
+
+	for (guint i = 0; i < d->faults->len; i++) {
+		const struct fault *f = g_ptr_array_index(d->faults, i);
+
+		if (f->active && f->m->kind == SIM_FAULT_REFUSE)
+			m |= f->m->refuse;
+	}
+	return m & SIM_MODE_ECP ? m | SIM_MODE_ECPRLE : m;
+}
+
+int sim_device_negotiation_delay(const struct sim_device *d)
+{
+	int delay = d->m->negotiation_delay_ms;
+
+	for (guint i = 0; i < d->faults->len; i++) {
+		const struct fault *f = g_ptr_array_index(d->faults, i);
+
+		if (f->active && f->m->kind == SIM_FAULT_LATE)
+			delay = MAX(delay, f->m->negotiation_delay_ms);
+	}
+	return delay;
+}
+
+bool sim_device_link_stopped(const struct sim_device *d)
+{
+	return d->link_stopped;
+}
+
+/* A link fault begins or ends: the lines stay as they are, negotiation changes. */
+static void link_fault(struct fault *f, bool begin)
+{
+	struct sim_device *d = f->dev;
+
+	if (begin && f->m->kind == SIM_FAULT_REFUSE && d->xbyte >= 0 && (xbyte_mode(d->xbyte) & refused_modes(d)))
+		d->link_stopped = true;   /* until the host terminates the link */
+	notify(d);
+}
+
+static void fault_end(struct fault *f)
+{
+	f->active = false;
+	sim_event(f->dev->location, "fault %s end", f->m->name);
+	if (is_link_fault(f->m->kind))
+		link_fault(f, false);
+	else
+		sim_device_fault_end(f->dev, f->m->kind);
+}
+
 static gboolean fault_duration_over(gpointer data)
 {
 	struct fault *f = data;
 
 	f->timer = 0;
-	f->active = false;
-	sim_event(f->dev->location, "fault %s end", f->m->name);
-	sim_device_fault_end(f->dev, f->m->kind);
+	fault_end(f);
 	return G_SOURCE_REMOVE;
 }
 
@@ -258,7 +328,10 @@ static void fault_start(struct fault *f)
 	sim_event(f->dev->location, "fault %s begin %s", f->m->name, sim_condition_name(f->m->kind));
 	if (f->m->duration_ms >= 0)
 		f->timer = g_timeout_add((guint)f->m->duration_ms, fault_duration_over, f);
-	sim_device_fault_begin(f->dev, f->m->kind, f->m->pjl_code, f->m->display);
+	if (is_link_fault(f->m->kind))
+		link_fault(f, true);
+	else
+		sim_device_fault_begin(f->dev, f->m->kind, f->m->pjl_code, f->m->display);
 }
 
 void sim_device_add_fault(struct sim_device *d, const struct sim_fault_model *m)
@@ -282,9 +355,7 @@ void sim_device_signal(struct sim_device *d, bool start)
 		if (start && f->m->on_signal && !f->fired) {
 			fault_start(f);
 		} else if (!start && f->active && f->m->duration_ms < 0) {
-			f->active = false;
-			sim_event(d->location, "fault %s end", f->m->name);
-			sim_device_fault_end(d, f->m->kind);
+			fault_end(f);
 		}
 	}
 }
@@ -367,20 +438,13 @@ void sim_device_free(struct sim_device *d)
 
 enum sim_negot sim_device_negotiate(struct sim_device *d, uint8_t xbyte)
 {
-	unsigned need;
+	unsigned need = xbyte_mode(xbyte);
 
-	if (!sim_device_alive(d) || !(d->m->modes & ~SIM_MODE_COMPAT) || d->m->negotiation_delay_ms > 40)
+	/* Beyond 40 ms the kernel has stopped waiting for an answer. */
+	if (!sim_device_alive(d) || !(d->m->modes & ~SIM_MODE_COMPAT) || sim_device_negotiation_delay(d) > 40)
 		return SIM_NEGOT_NO_ANSWER;
-
-	switch (xbyte & ~XB_DEVICEID) {
-	case 0x00: need = SIM_MODE_NIBBLE; break;
-	case 0x01: need = SIM_MODE_BYTE; break;
-	case 0x10: need = SIM_MODE_ECP; break;
-	case 0x30: need = SIM_MODE_ECPRLE; break;
-	case 0x40: need = (xbyte & XB_DEVICEID) ? 0 : SIM_MODE_EPP; break;
-	default: need = 0; break;  /* extensibility link and unknown requests */
-	}
-	if (!need || !(d->m->modes & need) || ((xbyte & XB_DEVICEID) && !d->m->raw_id)) {
+	d->link_stopped = false;
+	if (!need || !(d->m->modes & need) || (need & refused_modes(d)) || ((xbyte & XB_DEVICEID) && !d->m->raw_id)) {
 		d->xbyte = -1;
 		return SIM_NEGOT_REJECTED;
 	}
@@ -394,6 +458,7 @@ void sim_device_terminate(struct sim_device *d)
 {
 	d->xbyte = -1;
 	d->ecp_reverse = false;
+	d->link_stopped = false;
 	d->id_pos = 0;
 }
 

@@ -27,7 +27,8 @@ void sim_device_free(struct sim_device *d);
 const char *sim_device_location(const struct sim_device *d);
 const struct sim_device_model *sim_device_model(const struct sim_device *d);
 
-/* Conditions: faults stack; the most severe one shows. */
+/* Conditions: faults stack; the most severe one shows. (Link faults - refuse,
+ * late - are no condition: the lines stay, negotiation changes.) */
 int sim_device_condition(const struct sim_device *d);
 void sim_device_fault_begin(struct sim_device *d, int kind, int pjl_code, const char *display);
 void sim_device_fault_end(struct sim_device *d, int kind);
@@ -53,6 +54,13 @@ void sim_device_terminate(struct sim_device *d);
 /* The extensibility byte of the mode the device is in; -1 in compatibility mode. */
 int sim_device_xbyte(const struct sim_device *d);
 bool sim_device_in_deviceid(const struct sim_device *d);
+
+/* How late the device answers negotiation now (model and active late faults). */
+int sim_device_negotiation_delay(const struct sim_device *d);
+/* A refuse fault hit the mode the link is in: the device no longer answers
+ * its handshake (data stalls, nothing comes back) until the link is
+ * terminated. */
+bool sim_device_link_stopped(const struct sim_device *d);
 
 /* ECP direction as the device sees it. */
 bool sim_device_ecp_reverse(const struct sim_device *d);

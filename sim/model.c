@@ -22,7 +22,7 @@ const char sim_default_model[] =
 	"modes=compat,nibble,byte,ecp\n"
 	"pjl=true\n";
 
-static const char *const condition_names[SIM_COND_COUNT + 1] = {
+static const char *const condition_names[SIM_FAULT_KIND_LAST + 1] = {
 	[SIM_COND_READY] = "ready",
 	[SIM_COND_TONER_LOW] = "toner-low",
 	[SIM_COND_BUSY] = "busy",
@@ -34,18 +34,20 @@ static const char *const condition_names[SIM_COND_COUNT + 1] = {
 	[SIM_COND_POWER_OFF] = "power-off",
 	[SIM_COND_VANISHED] = "vanish",
 	[SIM_FAULT_PORT_GONE] = "port-gone",
+	[SIM_FAULT_REFUSE] = "refuse",
+	[SIM_FAULT_LATE] = "late",
 };
 
 const char *sim_condition_name(int cond)
 {
-	if (cond < 0 || cond > SIM_FAULT_PORT_GONE)
+	if (cond < 0 || cond > SIM_FAULT_KIND_LAST)
 		return "?";
 	return condition_names[cond];
 }
 
 int sim_condition_from_name(const char *name)
 {
-	for (int i = 0; i <= SIM_FAULT_PORT_GONE; i++)
+	for (int i = 0; i <= SIM_FAULT_KIND_LAST; i++)
 		if (g_str_equal(name, condition_names[i]))
 			return i;
 	return -1;
@@ -621,7 +623,8 @@ err:
 static bool parse_fault(struct parser *ps, struct sim_port_model *m, const char *group)
 {
 	static const char *const allowed[] = {
-		"device", "kind", "after-bytes", "after-ms", "on-signal", "duration-ms", "code", "display", NULL
+		"device", "kind", "after-bytes", "after-ms", "on-signal", "duration-ms", "code", "display", "refuse",
+		"negotiation-delay-ms", NULL
 	};
 	struct sim_fault_model *f = g_new0(struct sim_fault_model, 1);
 	g_autofree char *target = NULL, *kind = NULL;
@@ -672,6 +675,25 @@ static bool parse_fault(struct parser *ps, struct sim_port_model *m, const char 
 	if (!get_u64(ps, group, "code", 0, 99999, &v))
 		return false;
 	f->pjl_code = (int)v;
+
+	/* The link faults' own keys, each only with its kind. */
+	if (g_key_file_has_key(ps->kf, group, "refuse", NULL) != (f->kind == SIM_FAULT_REFUSE))
+		return fail(ps->error, ps->source, "[%s]: kind=refuse needs refuse=, and only it takes it", group);
+	if (g_key_file_has_key(ps->kf, group, "negotiation-delay-ms", NULL) != (f->kind == SIM_FAULT_LATE))
+		return fail(ps->error, ps->source,
+			    "[%s]: kind=late needs negotiation-delay-ms=, and only it takes it", group);
+	if (f->kind == SIM_FAULT_REFUSE) {
+		if (!get_mode_list(ps, group, "refuse", "", false, &f->refuse))
+			return false;
+		if (!f->refuse || (f->refuse & SIM_MODE_COMPAT))
+			return fail(ps->error, ps->source, "[%s] refuse: list the IEEE 1284 modes to refuse "
+				    "(compatibility mode cannot be refused)", group);
+	}
+	if (f->kind == SIM_FAULT_LATE) {
+		if (!get_u64(ps, group, "negotiation-delay-ms", 0, 60000, &v))
+			return false;
+		f->negotiation_delay_ms = (int)v;
+	}
 	f->display = g_key_file_get_string(ps->kf, group, "display", NULL);
 	return true;
 }

@@ -51,11 +51,18 @@ enum sim_condition {
 
 /* A fault only affects the port itself: its node disappears. */
 #define SIM_FAULT_PORT_GONE SIM_COND_COUNT
+/* Faults of the IEEE 1284 link, not of the status lines: the device rejects
+ * modes in negotiation (and a link in one of them stops), or answers late. */
+#define SIM_FAULT_REFUSE (SIM_COND_COUNT + 1)
+#define SIM_FAULT_LATE (SIM_COND_COUNT + 2)
+#define SIM_FAULT_KIND_LAST SIM_FAULT_LATE
 
 struct sim_fault_model {
 	char *name;              /* group name suffix: [fault.NAME] */
 	int target;              /* -1 end-of-chain device, 0..3 chain position */
-	int kind;                /* enum sim_condition, or SIM_FAULT_PORT_GONE */
+	int kind;                /* enum sim_condition, or SIM_FAULT_PORT_GONE, _REFUSE, _LATE */
+	unsigned refuse;         /* SIM_FAULT_REFUSE: enum sim_mode_bit rejected while it lasts */
+	int negotiation_delay_ms; /* SIM_FAULT_LATE: how late negotiation is answered */
 	guint64 after_bytes;     /* trigger after this many forward bytes (0: no byte trigger) */
 	gint64 after_ms;         /* trigger this long after start (-1: no time trigger) */
 	bool on_signal;          /* trigger on SIGUSR2 */

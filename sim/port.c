@@ -129,13 +129,19 @@ static bool is_ecp(int xbyte)
 
 static uint8_t device_status(const struct sim_device *d)
 {
+	bool stopped;
 	int xb;
 
 	if (!d)
 		return STATUS_NOT_CONNECTED;
 	xb = sim_device_xbyte(d);
-	if (!sim_device_alive(d) || xb < 0 || xb == 0x40)
+	/* A stopped link (a refuse fault): the device answers no handshake and
+	 * offers no data. */
+	stopped = sim_device_link_stopped(d);
+	if (!sim_device_alive(d) || xb < 0)
 		return sim_device_compat_status(d);
+	if (xb == 0x40)
+		return stopped ? sim_device_compat_status(d) & ~ST_BUSY : sim_device_compat_status(d);
 
 	if (is_ecp(xb)) {
 		/* PeriphAck (Busy) low when taking data, nAckReverse (PError) high
@@ -144,9 +150,9 @@ static uint8_t device_status(const struct sim_device *d)
 
 		if (!sim_device_ecp_reverse(d))
 			s |= ST_PAPEROUT;
-		if (sim_device_ecp_reverse(d) || sim_device_compat_status(d) == 0xd8)
+		if (!stopped && (sim_device_ecp_reverse(d) || sim_device_compat_status(d) == 0xd8))
 			s |= ST_BUSY;
-		if (!sim_device_has_reverse(d))
+		if (stopped || !sim_device_has_reverse(d))
 			s |= ST_ERROR;
 		return s;
 	}
@@ -158,7 +164,7 @@ static uint8_t device_status(const struct sim_device *d)
 
 		if (xb != 0x00)
 			s |= ST_SELECT;
-		s |= sim_device_has_reverse(d) ? ST_PAPEROUT : ST_ERROR;
+		s |= !stopped && sim_device_has_reverse(d) ? ST_PAPEROUT : ST_ERROR;
 		return s;
 	}
 }
@@ -287,7 +293,8 @@ static void strobe(struct sim_port *p)
 	if (!d || !sim_device_alive(d) || p->data_reverse)
 		return;
 	xb = sim_device_xbyte(d);
-	if ((xb < 0 && sim_device_compat_status(d) == 0xd8) || (is_ecp(xb) && !sim_device_ecp_reverse(d)))
+	if ((xb < 0 && sim_device_compat_status(d) == 0xd8) ||
+	    (is_ecp(xb) && !sim_device_ecp_reverse(d) && !sim_device_link_stopped(d)))
 		sim_device_forward(d, &p->data, 1, is_ecp(xb) && (p->control & CTL_AUTOFD));
 }
 
@@ -303,7 +310,7 @@ static void control_changed(struct sim_port *p, uint8_t old)
 
 	if (!d || !sim_device_alive(d))
 		return;
-	if (is_ecp(sim_device_xbyte(d))) {
+	if (is_ecp(sim_device_xbyte(d)) && !sim_device_link_stopped(d)) {
 		/* Event 39 (nInit low with HostAck low) reverses the bus, event 47 (nInit high) ends it. */
 		if (!(now & CTL_INIT) && (old & CTL_INIT) && (now & CTL_AUTOFD) && !sim_device_ecp_reverse(d)) {
 			sim_device_set_ecp_reverse(d, true);
@@ -394,7 +401,7 @@ int sim_port_negotiate(struct sim_port *p, int mode, int *delay_ms)
 		sim_event(where, "negotiate %s no-answer", sim_kernel_mode_name(mode));
 		return -1;
 	}
-	*delay_ms = sim_device_model(d)->negotiation_delay_ms;
+	*delay_ms = sim_device_negotiation_delay(d);
 	if (r == SIM_NEGOT_REJECTED) {
 		sim_event(where, "negotiate %s rejected", sim_kernel_mode_name(mode));
 		terminate(p);

@@ -424,7 +424,7 @@ static bool device_can_send(const struct sim_port *p, const struct sim_device *d
 	int mode = p->ieee_mode & ~(IEEE1284_DEVICEID | IEEE1284_ADDR);
 	int xb;
 
-	if (!d || !sim_device_alive(d))
+	if (!d || !sim_device_alive(d) || sim_device_link_stopped(d))
 		return false;
 	xb = sim_device_xbyte(d);
 	switch (mode) {
@@ -1112,9 +1112,10 @@ static void port_gone(struct gone_fault *g)
 		return;
 	g->fired = true;
 	p->gone = true;
-	sim_event(p->name, "fault %s begin port-gone", g->m->name);
 	if (sim_ppdev_port_gone_hook)
 		sim_ppdev_port_gone_hook(p);
+	/* Logged once /proc no longer has it: a client that reads the log sees it gone. */
+	sim_event(p->name, "fault %s begin port-gone", g->m->name);
 	/* Sleepers wake to the dead port: claims fail, reads and writes see nothing. */
 	for (GList *l = files; l; l = l->next) {
 		struct pp_file *f = l->data;

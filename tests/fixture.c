@@ -191,6 +191,25 @@ char *sim_record_read(struct sim *s, const char *name, size_t *len)
 	return data;
 }
 
+GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions)
+{
+	GByteArray *all = g_byte_array_new();
+	unsigned n = 0;
+
+	for (;; n++) {
+		g_autofree char *file = g_strdup_printf("%s-%04u.prn", device, n + 1);
+		size_t len = 0;
+		g_autofree char *data = sim_record_read(s, file, &len);
+
+		if (!data)
+			break;
+		g_byte_array_append(all, (guint8 *)data, (guint)len);
+	}
+	if (sessions)
+		*sessions = n;
+	return all;
+}
+
 char *sim_events(struct sim *s)
 {
 	g_autofree char *raw = sim_record_read(s, "events.log", NULL);

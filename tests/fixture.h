@@ -48,6 +48,9 @@ void sim_kill(struct sim *s, int sig);
 
 /* Contents of a file in the record directory; NULL when missing. */
 char *sim_record_read(struct sim *s, const char *name, size_t *len);
+/* Everything @device ("parport0", "parport0.1") received, all its sessions
+ * in order; their number in @sessions (may be NULL). */
+GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions);
 /* events.log with "pid=<pid>" replaced by "pid=PID". */
 char *sim_events(struct sim *s);
 /* Does that text contain @text? */

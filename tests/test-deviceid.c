@@ -201,6 +201,17 @@ Test(deviceid, a_length_longer_than_the_data_takes_what_came)
 	parclass_device_id_free(id);
 }
 
+Test(deviceid, a_length_beyond_the_data_wins_over_a_reading_that_cuts_a_value)
+{
+	/* 0x1000 big-endian is beyond what came; read little-endian (16) it would
+	 * end the ID inside "Laser 9": the device ended its ID at the last ';'. */
+	static const char raw[] = "\x10\x00" "MFG:ACME;MDL:Laser 9;CMD:PJL;";
+	parclass_device_id *id = parse_raw(raw, sizeof raw - 1);
+
+	cr_assert_str_eq(parclass_device_id_text(id), "MFG:ACME;MDL:Laser 9;CMD:PJL;");
+	parclass_device_id_free(id);
+}
+
 Test(deviceid, trailing_garbage_after_the_stated_length_is_ignored)
 {
 	/* A device that goes on sending after its ID (a constant nibble). */

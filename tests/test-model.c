@@ -174,6 +174,41 @@ Test(model, faults_are_parsed)
 	sim_model_free(m);
 }
 
+Test(model, link_faults_are_parsed)
+{
+	struct sim_port_model *m = load("[device]\nmodes=compat,nibble,ecp\n"
+					"[fault.noecp]\nkind=refuse\nrefuse=ecp\nafter-bytes=10\n"
+					"[fault.slow]\nkind=late\nnegotiation-delay-ms=100\non-signal=true\n");
+	struct sim_fault_model *f0 = g_ptr_array_index(m->faults, 0), *f1 = g_ptr_array_index(m->faults, 1);
+
+	cr_assert_eq(f0->kind, SIM_FAULT_REFUSE);
+	cr_assert_eq(f0->refuse, SIM_MODE_ECP);
+	cr_assert_eq(f0->after_bytes, 10);
+	cr_assert_eq(f1->kind, SIM_FAULT_LATE);
+	cr_assert_eq(f1->negotiation_delay_ms, 100);
+	cr_assert(f1->on_signal);
+	/* The device keeps its modes: the fault takes them away only while it lasts. */
+	cr_assert_eq(m->end->modes, SIM_MODE_COMPAT | SIM_MODE_NIBBLE | SIM_MODE_ECP);
+	sim_model_free(m);
+}
+
+Test(model, link_fault_keys_go_with_their_kinds)
+{
+	g_autofree char *e1 = load_error("[device]\n[fault.x]\nkind=refuse\non-signal=true\n");
+	g_autofree char *e2 = load_error("[device]\n[fault.x]\nkind=jam\nrefuse=ecp\non-signal=true\n");
+	g_autofree char *e3 = load_error("[device]\n[fault.x]\nkind=late\non-signal=true\n");
+	g_autofree char *e4 = load_error("[device]\n[fault.x]\nkind=refuse\nrefuse=compat\non-signal=true\n");
+	g_autofree char *e5 = load_error("[device]\n[fault.x]\nkind=refuse\nrefuse=fast\non-signal=true\n");
+	g_autofree char *e6 = load_error("[device]\nstate=late\n");
+
+	cr_assert(strstr(e1, "kind=refuse needs refuse="), "%s", e1);
+	cr_assert(strstr(e2, "kind=refuse needs refuse="), "%s", e2);
+	cr_assert(strstr(e3, "kind=late needs negotiation-delay-ms="), "%s", e3);
+	cr_assert(strstr(e4, "compatibility mode cannot be refused"), "%s", e4);
+	cr_assert(strstr(e5, "unknown mode \"fast\""), "%s", e5);
+	cr_assert(strstr(e6, "unknown state \"late\""), "%s", e6);
+}
+
 Test(model, fault_without_trigger_is_rejected)
 {
 	g_autofree char *e = load_error("[device]\n[fault.x]\nkind=jam\n");
@@ -283,7 +318,9 @@ Test(model, autoprobe_gives_up_on_zero_and_huge_lengths)
 
 Test(model, condition_names_round_trip)
 {
-	for (int c = SIM_COND_READY; c <= SIM_FAULT_PORT_GONE; c++)
+	for (int c = SIM_COND_READY; c <= SIM_FAULT_KIND_LAST; c++)
 		cr_assert_eq(sim_condition_from_name(sim_condition_name(c)), c);
+	cr_assert_str_eq(sim_condition_name(SIM_FAULT_REFUSE), "refuse");
+	cr_assert_str_eq(sim_condition_name(SIM_FAULT_LATE), "late");
 	cr_assert_eq(sim_condition_from_name("melting"), -1);
 }

@@ -345,6 +345,60 @@ Test(sim, late_answers_fail_only_beyond_the_kernels_wait)
 	put_port(p);
 }
 
+Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,byte,ecp,ecprle\n"
+				    "[fault.noecp]\nkind=refuse\nrefuse=ecp\nafter-bytes=1000\n";
+	enum { N = 3000 };
+	static unsigned char data[N];
+	struct parport *p;
+
+	fill_pattern(data, N, 21);
+	sim = sim_start1(model);
+	p = claim_port(0, 0);   /* 200 ms inactivity timeout */
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
+	/* The printer stops answering the ECP handshake at byte 1000: PeriphAck stays high. */
+	cr_assert_eq(ieee1284_ecp_write_data(p, 0, (const char *)data, N), 1000);
+	cr_assert_eq(status_reg(p) & 0xa8, 0x28, "PeriphAck high, nAckReverse high, no reverse data");
+	ieee1284_terminate(p);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_REJECTED);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECPRLE), E1284_REJECTED);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_BYTE), E1284_OK, "other modes stay");
+	ieee1284_terminate(p);
+	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
+	sim_kill(sim, SIGUSR1);
+	sim_await_event(sim, "parport0 fault noecp end\n");
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK, "ECP is back when the fault ends");
+	put_port(p);
+	assert_record("parport0-0001.prn", data, N);
+	cr_assert(sim_events_contain(sim, "parport0 fault noecp begin refuse\n"));
+	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp rejected\n"));
+}
+
+Test(sim, a_late_fault_fails_negotiation_while_it_lasts)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\n"
+				    "[fault.slow]\nkind=late\nnegotiation-delay-ms=100\non-signal=true\n";
+	struct parport *p;
+
+	sim = sim_start1(model);
+	p = claim_port(0, 0);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
+	ieee1284_terminate(p);
+	sim_kill(sim, SIGUSR2);
+	sim_await_event(sim, "parport0 fault slow begin late\n");
+	/* Beyond the kernel's 40 ms: no IEEE 1284 answer at all; the status lines stay ready. */
+	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_NEGFAILED);
+	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED);
+	cr_assert_eq(status_reg(p), 0xd8);
+	sim_kill(sim, SIGUSR1);
+	sim_await_event(sim, "parport0 fault slow end\n");
+	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
+	put_port(p);
+	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp no-answer\n"));
+}
+
 /* ---- transfers ---- */
 
 Test(sim, compat_write_delivers_exact_bytes)
@@ -1276,6 +1330,21 @@ Test(sim, a_port_that_goes_away_fails_like_an_unregistered_port)
 	cr_assert_eq(ieee1284_find_ports(&ports, 0), E1284_OK);
 	have_ports = true;
 	cr_assert_eq(ports.portc, 0);
+}
+
+Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.unplug]\nkind=port-gone\non-signal=true\n";
+	g_autofree char *dir = NULL;
+
+	sim = sim_start1(model);
+	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
+	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
+	sim_kill(sim, SIGUSR2);
+	sim_await_event(sim, "parport0 fault unplug begin port-gone\n");
+	/* A client that starts once it read the log must find no port. */
+	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
 Test(sim, a_port_can_go_away_after_so_many_bytes_and_the_write_stops_there)
