@@ -666,7 +666,7 @@ static void periodic(struct bk_job *job)
 				job->stall_reported = true;
 			}
 			if (job->opt->stall_timeout_ms && quiet >= job->opt->stall_timeout_ms)
-				fail(job, CUPS_BACKEND_FAILED, "The printer on %s took no data for %d seconds",
+				fail(job, CUPS_BACKEND_FAILED, "The printer on %s took no data for %d s (stall-timeout)",
 				     job->location, (int)(quiet / 1000));
 		}
 	}
@@ -839,7 +839,9 @@ static int negotiate(struct bk_job *job)
 	int r = parclass_device_negotiate(job->dev, opt->write_mask, 0, &w, NULL);
 
 	if (r == -ENOTSUP) {
-		fail(job, CUPS_BACKEND_STOP, "%s cannot print in the mode the device URI asks for (mode=)", job->location);
+		/* Only a mode= that names one mode leaves nothing to fall back on. */
+		fail(job, CUPS_BACKEND_STOP, "%s cannot print in the mode the device URI asks for (mode=%s)",
+		     job->location, opt->write_mask & PARCLASS_MODE_CENTRONICS ? "compat" : "ecp");
 		return CUPS_BACKEND_STOP;
 	}
 	if (r < 0) {

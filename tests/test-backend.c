@@ -284,7 +284,7 @@ Test(backend, a_mode_the_printer_lacks_stops_the_queue_and_sends_nothing)
 
 	sim = sim_start1(centronics_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
-	assert_said(err, "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=)\n");
+	assert_said(err, "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=ecp)\n");
 	sim_stop(sim);
 	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL));
 }

@@ -150,85 +150,85 @@ struct not_applicable {
  * expectations are the documented behaviour (doc/parclass.8), not what the
  * code happened to do.
  */
-#define MATRIX(CELL, NA)                                                                                              \
-	/* Conditions that need a person: waited for, nothing lost or repeated; at the very end the data  */      \
-	/* has gone (exit 0) and the reason stays true until the next job clears it.                       */      \
-	CELL(offline_ecp_before, OFFLINE, ECP, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                    \
-	     "INFO: The printer is offline|" PRINTING_ECP)                                                              \
+#define MATRIX(CELL, NA)                                                                                       \
+	/* Conditions that need a person: waited for, nothing lost or repeated; at the very end the data  */          \
+	/* has gone (exit 0) and the reason stays true until the next job clears it.                       */         \
+	CELL(offline_ecp_before, OFFLINE, ECP, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                     \
+	     "INFO: The printer is offline|" PRINTING_ECP)                                                            \
 	CELL(offline_ecp_mid, OFFLINE, ECP, MID, WAITS, 0, ALL, "offline-report", "", NULL,                           \
-	     "INFO: The printer is offline|INFO: OFFLINE")                                                              \
+	     "INFO: The printer is offline|INFO: OFFLINE")                                                            \
 	CELL(offline_ecp_end, OFFLINE, ECP, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,              \
-	     "INFO: The printer is offline")                                                                            \
-	CELL(offline_compat_before, OFFLINE, COMPAT, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,              \
-	     "INFO: The printer is offline|" PRINTING_COMPAT)                                                           \
+	     "INFO: The printer is offline")                                                                          \
+	CELL(offline_compat_before, OFFLINE, COMPAT, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,               \
+	     "INFO: The printer is offline|" PRINTING_COMPAT)                                                         \
 	CELL(offline_compat_mid, OFFLINE, COMPAT, MID, WAITS, 0, ALL, "offline-report", "", NULL,                     \
-	     "INFO: The printer is offline|INFO: OFFLINE")                                                              \
+	     "INFO: The printer is offline|INFO: OFFLINE")                                                            \
 	CELL(offline_compat_end, OFFLINE, COMPAT, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,        \
-	     "INFO: The printer is offline")                                                                            \
+	     "INFO: The printer is offline")                                                                          \
 	CELL(paper_ecp_before, PAPER, ECP, BEFORE, WAITS, 0, ALL, "media-empty-error", "", NULL,                      \
-	     "INFO: The printer is out of paper")                                                                       \
+	     "INFO: The printer is out of paper")                                                                     \
 	CELL(paper_ecp_mid, PAPER, ECP, MID, WAITS, 0, ALL, "media-empty-error", "", NULL,                            \
-	     "INFO: The printer is out of paper|INFO: LOAD TRAY 1")                                                     \
-	CELL(paper_ecp_end, PAPER, ECP, END, ENDS, 0, ALL, "media-empty-error", "media-empty-error", NULL,             \
-	     "INFO: The printer is out of paper")                                                                       \
+	     "INFO: The printer is out of paper|INFO: LOAD TRAY 1")                                                   \
+	CELL(paper_ecp_end, PAPER, ECP, END, ENDS, 0, ALL, "media-empty-error", "media-empty-error", NULL,            \
+	     "INFO: The printer is out of paper")                                                                     \
 	CELL(paper_compat_before, PAPER, COMPAT, BEFORE, WAITS, 0, ALL, "media-empty-error", "", NULL,                \
-	     "INFO: The printer is out of paper")                                                                       \
+	     "INFO: The printer is out of paper")                                                                     \
 	CELL(paper_compat_mid, PAPER, COMPAT, MID, WAITS, 0, ALL, "media-empty-error", "", NULL,                      \
-	     "INFO: The printer is out of paper|INFO: LOAD TRAY 1")                                                     \
-	CELL(paper_compat_end, PAPER, COMPAT, END, ENDS, 0, ALL, "media-empty-error", "media-empty-error", NULL,       \
-	     "INFO: The printer is out of paper")                                                                       \
+	     "INFO: The printer is out of paper|INFO: LOAD TRAY 1")                                                   \
+	CELL(paper_compat_end, PAPER, COMPAT, END, ENDS, 0, ALL, "media-empty-error", "media-empty-error", NULL,      \
+	     "INFO: The printer is out of paper")                                                                     \
 	CELL(error_ecp_before, ERROR, ECP, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                            \
-	     "INFO: The printer reports an error")                                                                      \
+	     "INFO: The printer reports an error")                                                                    \
 	CELL(error_ecp_mid, ERROR, ECP, MID, WAITS, 0, ALL, "other-error", "", NULL,                                  \
-	     "INFO: The printer reports an error|INFO: 50 SERVICE")                                                     \
+	     "INFO: The printer reports an error|INFO: 50 SERVICE")                                                   \
 	CELL(error_ecp_end, ERROR, ECP, END, ENDS, 0, ALL, "other-error", "other-error", NULL,                        \
-	     "INFO: The printer reports an error")                                                                      \
+	     "INFO: The printer reports an error")                                                                    \
 	CELL(error_compat_before, ERROR, COMPAT, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                      \
-	     "INFO: The printer reports an error")                                                                      \
+	     "INFO: The printer reports an error")                                                                    \
 	CELL(error_compat_mid, ERROR, COMPAT, MID, WAITS, 0, ALL, "other-error", "", NULL,                            \
-	     "INFO: The printer reports an error|INFO: 50 SERVICE")                                                     \
+	     "INFO: The printer reports an error|INFO: 50 SERVICE")                                                   \
 	CELL(error_compat_end, ERROR, COMPAT, END, ENDS, 0, ALL, "other-error", "other-error", NULL,                  \
-	     "INFO: The printer reports an error")                                                                      \
-	/* Door and jam read as nFault on the lines (other-error); the PJL status names them once the */          \
-	/* job has turned USTATUS DEVICE on, which a printer that is stopped before the job never got. */          \
+	     "INFO: The printer reports an error")                                                                    \
+	/* Door and jam read as nFault on the lines (other-error); the PJL status names them once the */              \
+	/* job has turned USTATUS DEVICE on, which a printer that is stopped before the job never got. */             \
 	CELL(door_ecp_before, DOOR, ECP, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                              \
-	     "INFO: The printer reports an error|!door-open-error")                                                     \
+	     "INFO: The printer reports an error|!door-open-error")                                                   \
 	CELL(door_ecp_mid, DOOR, ECP, MID, WAITS, 0, ALL, "door-open-error,other-error", "", NULL,                    \
-	     "INFO: 12 PRINTER OPEN|ATTR: printer-alert=\"code=doorOpen;severity=critical\"")                          \
+	     "INFO: 12 PRINTER OPEN|ATTR: printer-alert=\"code=doorOpen;severity=critical\"")                         \
 	CELL(door_ecp_end, DOOR, ECP, END, ENDS, 0, ALL, "door-open-error,other-error",                               \
-	     "door-open-error,other-error", NULL, "INFO: 12 PRINTER OPEN")                                              \
+	     "door-open-error,other-error", NULL, "INFO: 12 PRINTER OPEN")                                            \
 	CELL(door_compat_before, DOOR, COMPAT, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                        \
-	     "INFO: The printer reports an error|!door-open-error")                                                     \
+	     "INFO: The printer reports an error|!door-open-error")                                                   \
 	CELL(door_compat_mid, DOOR, COMPAT, MID, WAITS, 0, ALL, "door-open-error,other-error", "", NULL,              \
-	     "INFO: 12 PRINTER OPEN")                                                                                   \
+	     "INFO: 12 PRINTER OPEN")                                                                                 \
 	CELL(door_compat_end, DOOR, COMPAT, END, ENDS, 0, ALL, "door-open-error,other-error",                         \
-	     "door-open-error,other-error", NULL, "INFO: 12 PRINTER OPEN")                                              \
+	     "door-open-error,other-error", NULL, "INFO: 12 PRINTER OPEN")                                            \
 	CELL(jam_ecp_before, JAM, ECP, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                                \
-	     "INFO: The printer reports an error|!media-jam-error")                                                     \
+	     "INFO: The printer reports an error|!media-jam-error")                                                   \
 	CELL(jam_ecp_mid, JAM, ECP, MID, WAITS, 0, ALL, "media-jam-error,other-error", "", NULL,                      \
-	     "INFO: 13 PAPER JAM")                                                                                      \
-	CELL(jam_ecp_end, JAM, ECP, END, ENDS, 0, ALL, "media-jam-error,other-error", "media-jam-error,other-error",   \
-	     NULL, "INFO: 13 PAPER JAM")                                                                                \
+	     "INFO: 13 PAPER JAM")                                                                                    \
+	CELL(jam_ecp_end, JAM, ECP, END, ENDS, 0, ALL, "media-jam-error,other-error", "media-jam-error,other-error",  \
+	     NULL, "INFO: 13 PAPER JAM")                                                                              \
 	CELL(jam_compat_before, JAM, COMPAT, BEFORE, WAITS, 0, ALL, "other-error", "", NULL,                          \
-	     "INFO: The printer reports an error|!media-jam-error")                                                     \
+	     "INFO: The printer reports an error|!media-jam-error")                                                   \
 	CELL(jam_compat_mid, JAM, COMPAT, MID, WAITS, 0, ALL, "media-jam-error,other-error", "", NULL,                \
-	     "INFO: 13 PAPER JAM")                                                                                      \
+	     "INFO: 13 PAPER JAM")                                                                                    \
 	CELL(jam_compat_end, JAM, COMPAT, END, ENDS, 0, ALL, "media-jam-error,other-error",                           \
-	     "media-jam-error,other-error", NULL, "INFO: 13 PAPER JAM")                                                 \
-	/* A printer switched off loses what it had: before the job it is waited for, after data went the */     \
-	/* job fails (the printer got a prefix, or all of it, and lost it).                                 */     \
+	     "media-jam-error,other-error", NULL, "INFO: 13 PAPER JAM")                                               \
+	/* A printer switched off loses what it had: before the job it is waited for, after data went the */          \
+	/* job fails (the printer got a prefix, or all of it, and lost it).                                 */        \
 	CELL(power_ecp_before, POWER, ECP, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                         \
-	     "INFO: The printer is off|" PRINTING_ECP)                                                                  \
+	     "INFO: The printer is off|" PRINTING_ECP)                                                                \
 	CELL(power_ecp_mid, POWER, ECP, MID, ENDS, 1, PREFIX_HALF, "offline-report", "offline-report", NULL,          \
-	     SWITCHED_OFF)                                                                                              \
+	     SWITCHED_OFF)                                                                                            \
 	CELL(power_ecp_end, POWER, ECP, END, ENDS, 1, ALL, "offline-report", "offline-report", NULL, SWITCHED_OFF)    \
 	CELL(power_compat_before, POWER, COMPAT, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                   \
-	     "INFO: The printer is off|" PRINTING_COMPAT)                                                               \
+	     "INFO: The printer is off|" PRINTING_COMPAT)                                                             \
 	CELL(power_compat_mid, POWER, COMPAT, MID, ENDS, 1, PREFIX_HALF, "offline-report", "offline-report", NULL,    \
-	     SWITCHED_OFF)                                                                                              \
+	     SWITCHED_OFF)                                                                                            \
 	CELL(power_compat_end, POWER, COMPAT, END, ENDS, 1, ALL, "offline-report", "offline-report", NULL,            \
-	     SWITCHED_OFF)                                                                                              \
-	/* Busy is no condition: nothing for a person to do, no reason; the stall time bounds it. */              \
+	     SWITCHED_OFF)                                                                                            \
+	/* Busy is no condition: nothing for a person to do, no reason; the stall time bounds it. */                  \
 	CELL(busy_ecp_before, BUSY, ECP, BEFORE, WAITS, 0, ALL, "", "", BUSY_SEEN, PRINTING_ECP)                      \
 	CELL(busy_ecp_mid, BUSY, ECP, MID, WAITS, 0, ALL, "", "", BUSY_SEEN, NULL)                                    \
 	CELL(busy_ecp_end, BUSY, ECP, END, ENDS, 0, ALL, "", "", NULL, BUSY_SEEN)                                     \
@@ -236,45 +236,45 @@ struct not_applicable {
 	CELL(busy_compat_mid, BUSY, COMPAT, MID, WAITS, 0, ALL, "", "", BUSY_SEEN, NULL)                              \
 	CELL(busy_compat_end, BUSY, COMPAT, END, ENDS, 0, ALL, "", "", NULL, BUSY_SEEN)                               \
 	CELL(busy_for_good_ecp_before, BUSY_FOR_GOOD, ECP, BEFORE, ENDS, 1, NOTHING, "", "", NULL,                    \
-	     "ERROR: The printer on LPT1 took no data for 1 seconds")                                                   \
+	     "ERROR: The printer on LPT1 took no data for 1 s (stall-timeout)")                                       \
 	CELL(busy_for_good_ecp_mid, BUSY_FOR_GOOD, ECP, MID, ENDS, 1, PREFIX_HALF, "", "", NULL,                      \
-	     "ERROR: The printer on LPT1 took no data for 1 seconds")                                                   \
+	     "ERROR: The printer on LPT1 took no data for 1 s (stall-timeout)")                                       \
 	CELL(busy_for_good_ecp_end, BUSY_FOR_GOOD, ECP, END, ENDS, 0, ALL, "", "", NULL, "!took no data")             \
 	CELL(busy_for_good_compat_before, BUSY_FOR_GOOD, COMPAT, BEFORE, ENDS, 1, NOTHING, "", "", NULL,              \
-	     "ERROR: The printer on LPT1 took no data for 1 seconds")                                                   \
+	     "ERROR: The printer on LPT1 took no data for 1 s (stall-timeout)")                                       \
 	CELL(busy_for_good_compat_mid, BUSY_FOR_GOOD, COMPAT, MID, ENDS, 1, PREFIX_HALF, "", "", NULL,                \
-	     "ERROR: The printer on LPT1 took no data for 1 seconds")                                                   \
+	     "ERROR: The printer on LPT1 took no data for 1 s (stall-timeout)")                                       \
 	CELL(busy_for_good_compat_end, BUSY_FOR_GOOD, COMPAT, END, ENDS, 0, ALL, "", "", NULL, "!took no data")       \
-	/* Unplugged (every status line high): waited for like a printer that is off, but it kept its data. */   \
+	/* Unplugged (every status line high): waited for like a printer that is off, but it kept its data. */        \
 	CELL(cable_ecp_before, CABLE, ECP, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                         \
-	     "INFO: No printer is connected|" PRINTING_ECP)                                                             \
+	     "INFO: No printer is connected|" PRINTING_ECP)                                                           \
 	CELL(cable_ecp_mid, CABLE, ECP, MID, WAITS, 0, ALL, "offline-report", "", NULL,                               \
-	     "INFO: No printer is connected")                                                                           \
+	     "INFO: No printer is connected")                                                                         \
 	CELL(cable_ecp_end, CABLE, ECP, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,                  \
-	     "INFO: No printer is connected")                                                                           \
+	     "INFO: No printer is connected")                                                                         \
 	CELL(cable_compat_before, CABLE, COMPAT, BEFORE, WAITS, 0, ALL, "offline-report", "", NULL,                   \
-	     "INFO: No printer is connected|" PRINTING_COMPAT)                                                          \
+	     "INFO: No printer is connected|" PRINTING_COMPAT)                                                        \
 	CELL(cable_compat_mid, CABLE, COMPAT, MID, WAITS, 0, ALL, "offline-report", "", NULL,                         \
-	     "INFO: No printer is connected")                                                                           \
+	     "INFO: No printer is connected")                                                                         \
 	CELL(cable_compat_end, CABLE, COMPAT, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,            \
-	     "INFO: No printer is connected")                                                                           \
-	/* The printer's ECP stops working (mid-job: its ECP link stalls and renegotiation is refused). */        \
+	     "INFO: No printer is connected")                                                                         \
+	/* The printer's ECP stops working (mid-job: its ECP link stalls and renegotiation is refused). */            \
 	CELL(refuse_ecp_before, REFUSE, ECP, BEFORE, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT_BYTE)                \
 	CELL(refuse_ecp_mid, REFUSE, ECP, MID, ENDS, 0, ALL, "", "", NULL, FALLBACK "|" PRINTING_ECP)                 \
 	CELL(refuse_ecp_end, REFUSE, ECP, END, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP "|!" FALLBACK)                \
 	CELL(refuse_compat_before, REFUSE, COMPAT, BEFORE, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT_BYTE)          \
-	CELL(refuse_compat_mid, REFUSE, COMPAT, MID, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                      \
-	CELL(refuse_compat_end, REFUSE, COMPAT, END, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                      \
+	CELL(refuse_compat_mid, REFUSE, COMPAT, MID, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                     \
+	CELL(refuse_compat_end, REFUSE, COMPAT, END, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                     \
 	CELL(refuse_forced_ecp_before, REFUSE_FORCED, ECP, BEFORE, ENDS, 4, NOTHING, "", "", NULL,                    \
-	     "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=)")                                   \
+	     "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=ecp)")                               \
 	CELL(refuse_forced_ecp_mid, REFUSE_FORCED, ECP, MID, ENDS, 1, PREFIX_HALF, "", "", NULL,                      \
-	     "ERROR: Unable to send print data to LPT1")                                                                \
+	     "ERROR: Unable to send print data to LPT1")                                                              \
 	CELL(refuse_forced_ecp_end, REFUSE_FORCED, ECP, END, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP)                \
-	NA(REFUSE_FORCED, COMPAT, BEFORE, "mode=ecp is the ECP column")                                                \
-	NA(REFUSE_FORCED, COMPAT, MID, "mode=ecp is the ECP column")                                                   \
-	NA(REFUSE_FORCED, COMPAT, END, "mode=ecp is the ECP column")                                                   \
-	/* No answer to negotiation within the kernel's 40 ms: not an IEEE 1284 printer (when it starts), */      \
-	/* or nothing that matters to a link that is up (later).                                           */      \
+	NA(REFUSE_FORCED, COMPAT, BEFORE, "mode=ecp is the ECP column")                                               \
+	NA(REFUSE_FORCED, COMPAT, MID, "mode=ecp is the ECP column")                                                  \
+	NA(REFUSE_FORCED, COMPAT, END, "mode=ecp is the ECP column")                                                  \
+	/* No answer to negotiation within the kernel's 40 ms: not an IEEE 1284 printer (when it starts), */          \
+	/* or nothing that matters to a link that is up (later).                                           */         \
 	CELL(late_ecp_before, LATE, ECP, BEFORE, ENDS, 0, ALL, "", "", NULL, PRINTING_CENTRONICS)                     \
 	CELL(late_ecp_mid, LATE, ECP, MID, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP)                                  \
 	CELL(late_ecp_end, LATE, ECP, END, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP)                                  \
@@ -282,13 +282,13 @@ struct not_applicable {
 	CELL(late_compat_mid, LATE, COMPAT, MID, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                         \
 	CELL(late_compat_end, LATE, COMPAT, END, ENDS, 0, ALL, "", "", NULL, PRINTING_COMPAT)                         \
 	CELL(late_forced_ecp_before, LATE_FORCED, ECP, BEFORE, ENDS, 4, NOTHING, "", "", NULL,                        \
-	     "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=)")                                   \
+	     "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=ecp)")                               \
 	CELL(late_forced_ecp_mid, LATE_FORCED, ECP, MID, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP)                    \
 	CELL(late_forced_ecp_end, LATE_FORCED, ECP, END, ENDS, 0, ALL, "", "", NULL, PRINTING_ECP)                    \
-	NA(LATE_FORCED, COMPAT, BEFORE, "mode=ecp is the ECP column")                                                  \
-	NA(LATE_FORCED, COMPAT, MID, "mode=ecp is the ECP column")                                                     \
-	NA(LATE_FORCED, COMPAT, END, "mode=ecp is the ECP column")                                                     \
-	/* Damaged answers: the job prints, the damage reaches the filters as it came, no reason is made up. */  \
+	NA(LATE_FORCED, COMPAT, BEFORE, "mode=ecp is the ECP column")                                                 \
+	NA(LATE_FORCED, COMPAT, MID, "mode=ecp is the ECP column")                                                    \
+	NA(LATE_FORCED, COMPAT, END, "mode=ecp is the ECP column")                                                    \
+	/* Damaged answers: the job prints, the damage reaches the filters as it came, no reason is made up. */       \
 	CELL(garble_ecp_before, GARBLE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL,                                    \
 	     "DEBUG: 1 status messages from the printer made no sense and were ignored|!DEBUG: PJL: fault matrix")    \
 	NA(GARBLE, ECP, MID, "a property of the printer's reverse channel, from power on")                            \
@@ -298,100 +298,100 @@ struct not_applicable {
 	NA(GARBLE, COMPAT, MID, "a property of the printer's reverse channel, from power on")                         \
 	NA(GARBLE, COMPAT, END, "a property of the printer's reverse channel, from power on")                         \
 	CELL(truncate_ecp_before, TRUNCATE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL,                                \
-	     "!DEBUG: PJL: fault matrix|!made no sense")                                                                \
+	     "!DEBUG: PJL: fault matrix|!made no sense")                                                              \
 	NA(TRUNCATE, ECP, MID, "a property of the printer's reverse channel, from power on")                          \
 	NA(TRUNCATE, ECP, END, "a property of the printer's reverse channel, from power on")                          \
 	CELL(truncate_compat_before, TRUNCATE, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL,                          \
-	     "!DEBUG: PJL: fault matrix|!made no sense")                                                                \
+	     "!DEBUG: PJL: fault matrix|!made no sense")                                                              \
 	NA(TRUNCATE, COMPAT, MID, "a property of the printer's reverse channel, from power on")                       \
 	NA(TRUNCATE, COMPAT, END, "a property of the printer's reverse channel, from power on")                       \
-	/* Malformed device IDs: read once, before the data; the job prints whatever the ID. */                  \
-	CELL(id_le_ecp_before, ID_LE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")               \
-	CELL(id_le_compat_before, ID_LE, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")         \
-	CELL(id_exclusive_ecp_before, ID_EXCLUSIVE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n") \
+	/* Malformed device IDs: read once, before the data; the job prints whatever the ID. */                       \
+	CELL(id_le_ecp_before, ID_LE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")                \
+	CELL(id_le_compat_before, ID_LE, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")          \
+	CELL(id_exclusive_ecp_before, ID_EXCLUSIVE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")  \
 	CELL(id_exclusive_compat_before, ID_EXCLUSIVE, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL,                  \
-	     SAID_ID ID_TEXT "\n")                                                                                      \
+	     SAID_ID ID_TEXT "\n")                                                                                    \
 	CELL(id_zero_ecp_before, ID_ZERO, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, "!" SAID_ID)                     \
 	CELL(id_zero_compat_before, ID_ZERO, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL, "!" SAID_ID)               \
 	CELL(id_huge_ecp_before, ID_HUGE, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")            \
 	CELL(id_huge_compat_before, ID_HUGE, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")      \
 	CELL(id_endless_ecp_before, ID_ENDLESS, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, SAID_ID ID_TEXT "\n")      \
 	CELL(id_endless_compat_before, ID_ENDLESS, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL,                      \
-	     SAID_ID ID_TEXT "\n")                                                                                      \
+	     SAID_ID ID_TEXT "\n")                                                                                    \
 	CELL(id_control_ecp_before, ID_CONTROL, ECP, BEFORE, STATIC, 0, ALL, "", "", NULL, "!" SAID_ID)               \
 	CELL(id_control_compat_before, ID_CONTROL, COMPAT, BEFORE, STATIC, 0, ALL, "", "", NULL, "!" SAID_ID)         \
 	NA(ID_LE, ECP, MID, "the ID is read once, before the data")                                                   \
 	NA(ID_LE, ECP, END, "the ID is read once, before the data")                                                   \
-	NA(ID_LE, COMPAT, MID, "the ID is read once, before the data")                                                 \
-	NA(ID_LE, COMPAT, END, "the ID is read once, before the data")                                                 \
-	NA(ID_EXCLUSIVE, ECP, MID, "the ID is read once, before the data")                                             \
-	NA(ID_EXCLUSIVE, ECP, END, "the ID is read once, before the data")                                             \
-	NA(ID_EXCLUSIVE, COMPAT, MID, "the ID is read once, before the data")                                          \
-	NA(ID_EXCLUSIVE, COMPAT, END, "the ID is read once, before the data")                                          \
-	NA(ID_ZERO, ECP, MID, "the ID is read once, before the data")                                                  \
-	NA(ID_ZERO, ECP, END, "the ID is read once, before the data")                                                  \
-	NA(ID_ZERO, COMPAT, MID, "the ID is read once, before the data")                                               \
-	NA(ID_ZERO, COMPAT, END, "the ID is read once, before the data")                                               \
-	NA(ID_HUGE, ECP, MID, "the ID is read once, before the data")                                                  \
-	NA(ID_HUGE, ECP, END, "the ID is read once, before the data")                                                  \
-	NA(ID_HUGE, COMPAT, MID, "the ID is read once, before the data")                                               \
-	NA(ID_HUGE, COMPAT, END, "the ID is read once, before the data")                                               \
-	NA(ID_ENDLESS, ECP, MID, "the ID is read once, before the data")                                               \
-	NA(ID_ENDLESS, ECP, END, "the ID is read once, before the data")                                               \
-	NA(ID_ENDLESS, COMPAT, MID, "the ID is read once, before the data")                                            \
-	NA(ID_ENDLESS, COMPAT, END, "the ID is read once, before the data")                                            \
-	NA(ID_CONTROL, ECP, MID, "the ID is read once, before the data")                                               \
-	NA(ID_CONTROL, ECP, END, "the ID is read once, before the data")                                               \
-	NA(ID_CONTROL, COMPAT, MID, "the ID is read once, before the data")                                            \
-	NA(ID_CONTROL, COMPAT, END, "the ID is read once, before the data")                                            \
-	/* Unplugged for good: the backend waits as long as it takes (a person must act); cancel ends it. */     \
+	NA(ID_LE, COMPAT, MID, "the ID is read once, before the data")                                                \
+	NA(ID_LE, COMPAT, END, "the ID is read once, before the data")                                                \
+	NA(ID_EXCLUSIVE, ECP, MID, "the ID is read once, before the data")                                            \
+	NA(ID_EXCLUSIVE, ECP, END, "the ID is read once, before the data")                                            \
+	NA(ID_EXCLUSIVE, COMPAT, MID, "the ID is read once, before the data")                                         \
+	NA(ID_EXCLUSIVE, COMPAT, END, "the ID is read once, before the data")                                         \
+	NA(ID_ZERO, ECP, MID, "the ID is read once, before the data")                                                 \
+	NA(ID_ZERO, ECP, END, "the ID is read once, before the data")                                                 \
+	NA(ID_ZERO, COMPAT, MID, "the ID is read once, before the data")                                              \
+	NA(ID_ZERO, COMPAT, END, "the ID is read once, before the data")                                              \
+	NA(ID_HUGE, ECP, MID, "the ID is read once, before the data")                                                 \
+	NA(ID_HUGE, ECP, END, "the ID is read once, before the data")                                                 \
+	NA(ID_HUGE, COMPAT, MID, "the ID is read once, before the data")                                              \
+	NA(ID_HUGE, COMPAT, END, "the ID is read once, before the data")                                              \
+	NA(ID_ENDLESS, ECP, MID, "the ID is read once, before the data")                                              \
+	NA(ID_ENDLESS, ECP, END, "the ID is read once, before the data")                                              \
+	NA(ID_ENDLESS, COMPAT, MID, "the ID is read once, before the data")                                           \
+	NA(ID_ENDLESS, COMPAT, END, "the ID is read once, before the data")                                           \
+	NA(ID_CONTROL, ECP, MID, "the ID is read once, before the data")                                              \
+	NA(ID_CONTROL, ECP, END, "the ID is read once, before the data")                                              \
+	NA(ID_CONTROL, COMPAT, MID, "the ID is read once, before the data")                                           \
+	NA(ID_CONTROL, COMPAT, END, "the ID is read once, before the data")                                           \
+	/* Unplugged for good: the backend waits as long as it takes (a person must act); cancel ends it. */          \
 	CELL(vanish_ecp_before, VANISH, ECP, BEFORE, CANCELLED, 5, NOTHING, "offline-report", "offline-report", NULL, \
-	     "INFO: No printer is connected|" CANCELLED_AT(0))                                                          \
+	     "INFO: No printer is connected|" CANCELLED_AT(0))                                                        \
 	CELL(vanish_ecp_mid, VANISH, ECP, MID, CANCELLED, 5, PREFIX_HALF, "offline-report", "offline-report", NULL,   \
-	     CANCELLED_AT(4096))                                                                                        \
+	     CANCELLED_AT(4096))                                                                                      \
 	CELL(vanish_ecp_end, VANISH, ECP, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,                \
-	     "INFO: No printer is connected")                                                                           \
+	     "INFO: No printer is connected")                                                                         \
 	CELL(vanish_compat_before, VANISH, COMPAT, BEFORE, CANCELLED, 5, NOTHING, "offline-report", "offline-report", \
-	     NULL, "INFO: No printer is connected|" CANCELLED_AT(0))                                                    \
+	     NULL, "INFO: No printer is connected|" CANCELLED_AT(0))                                                  \
 	CELL(vanish_compat_mid, VANISH, COMPAT, MID, CANCELLED, 5, PREFIX_HALF, "offline-report", "offline-report",   \
-	     NULL, CANCELLED_AT(4096))                                                                                  \
+	     NULL, CANCELLED_AT(4096))                                                                                \
 	CELL(vanish_compat_end, VANISH, COMPAT, END, ENDS, 0, ALL, "offline-report", "offline-report", NULL,          \
-	     "INFO: No printer is connected")                                                                           \
-	/* The port itself goes away (the kernel unregistered it): nothing to wait for. */                        \
+	     "INFO: No printer is connected")                                                                         \
+	/* The port itself goes away (the kernel unregistered it): nothing to wait for. */                            \
 	CELL(port_gone_ecp_before, PORT_GONE, ECP, BEFORE, ENDS, 4, NOTHING, "", "", NULL,                            \
-	     "ERROR: parclass:/dev/parport0: there is no such parallel port")                                           \
+	     "ERROR: parclass:/dev/parport0: there is no such parallel port")                                         \
 	CELL(port_gone_ecp_mid, PORT_GONE, ECP, MID, ENDS, 1, PREFIX_HALF, "", "", NULL, GONE)                        \
 	CELL(port_gone_ecp_end, PORT_GONE, ECP, END, ENDS, 1, ALL, "", "", NULL, GONE)                                \
 	CELL(port_gone_compat_before, PORT_GONE, COMPAT, BEFORE, ENDS, 4, NOTHING, "", "", NULL,                      \
-	     "ERROR: parclass:/dev/parport0: there is no such parallel port")                                           \
+	     "ERROR: parclass:/dev/parport0: there is no such parallel port")                                         \
 	CELL(port_gone_compat_mid, PORT_GONE, COMPAT, MID, ENDS, 1, PREFIX_HALF, "", "", NULL, GONE)                  \
 	CELL(port_gone_compat_end, PORT_GONE, COMPAT, END, ENDS, 1, ALL, "", "", NULL, GONE)                          \
-	/* cupsd cancels: before any data, after half of it, and once all of it went (waiting for the     */      \
-	/* printer's job END: done, exit 0).                                                             */      \
+	/* cupsd cancels: before any data, after half of it, and once all of it went (waiting for the     */          \
+	/* printer's job END: done, exit 0).                                                             */           \
 	CELL(sigterm_ecp_before, TERM, ECP, BEFORE, SIGTERM_AT, 5, NOTHING, "", "", NULL, CANCELLED_AT(0))            \
 	CELL(sigterm_ecp_mid, TERM, ECP, MID, SIGTERM_AT, 5, PREFIX_HALF, "", "", NULL, CANCELLED_AT(4096))           \
 	CELL(sigterm_ecp_end, TERM, ECP, END, SIGTERM_AT, 0, ALL, "cups-waiting-for-job-completed", "", NULL,         \
-	     CANCELLED_AT(8192))                                                                                        \
+	     CANCELLED_AT(8192))                                                                                      \
 	CELL(sigterm_compat_before, TERM, COMPAT, BEFORE, SIGTERM_AT, 5, NOTHING, "", "", NULL, CANCELLED_AT(0))      \
 	CELL(sigterm_compat_mid, TERM, COMPAT, MID, SIGTERM_AT, 5, PREFIX_HALF, "", "", NULL, CANCELLED_AT(4096))     \
 	CELL(sigterm_compat_end, TERM, COMPAT, END, SIGTERM_AT, 0, ALL, "cups-waiting-for-job-completed", "", NULL,   \
-	     CANCELLED_AT(8192))                                                                                        \
-	/* A neighbour holds the port (before the job; mid-job after the job let it in) and is killed. */        \
+	     CANCELLED_AT(8192))                                                                                      \
+	/* A neighbour holds the port (before the job; mid-job after the job let it in) and is killed. */             \
 	CELL(neighbour_ecp_before, NEIGHBOUR_KILL, ECP, BEFORE, NEIGHBOUR, 0, ALL, "connecting-to-device", "", NULL,  \
-	     PRINTING_ECP)                                                                                              \
+	     PRINTING_ECP)                                                                                            \
 	CELL(neighbour_ecp_mid, NEIGHBOUR_KILL, ECP, MID, NEIGHBOUR, 0, ALL_IN_TWO, "", "", NULL,                     \
-	     "INFO: Letting 1 other user of LPT1 go first")                                                             \
+	     "INFO: Letting 1 other user of LPT1 go first")                                                           \
 	NA(NEIGHBOUR_KILL, ECP, END, "after the last byte the backend never waits for the port again")                \
 	CELL(neighbour_compat_before, NEIGHBOUR_KILL, COMPAT, BEFORE, NEIGHBOUR, 0, ALL, "connecting-to-device", "",  \
-	     NULL, PRINTING_COMPAT)                                                                                     \
+	     NULL, PRINTING_COMPAT)                                                                                   \
 	CELL(neighbour_compat_mid, NEIGHBOUR_KILL, COMPAT, MID, NEIGHBOUR, 0, ALL_IN_TWO, "", "", NULL,               \
-	     "INFO: Letting 1 other user of LPT1 go first")                                                             \
+	     "INFO: Letting 1 other user of LPT1 go first")                                                           \
 	NA(NEIGHBOUR_KILL, COMPAT, END, "after the last byte the backend never waits for the port again")             \
-	/* The chain has devices 0 and 1: address 3 never answers the select. */                                 \
+	/* The chain has devices 0 and 1: address 3 never answers the select. */                                      \
 	CELL(daisy_absent_ecp_before, DAISY_ABSENT, ECP, BEFORE, STATIC, 6, NOTHING, "", "", NULL,                    \
-	     "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?")                             \
+	     "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?")                            \
 	CELL(daisy_absent_compat_before, DAISY_ABSENT, COMPAT, BEFORE, STATIC, 6, NOTHING, "", "", NULL,              \
-	     "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?")                             \
+	     "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?")                            \
 	NA(DAISY_ABSENT, ECP, MID, "the chain device is selected when the port is taken: absent means from the start") \
 	NA(DAISY_ABSENT, ECP, END, "the chain device is selected when the port is taken: absent means from the start") \
 	NA(DAISY_ABSENT, COMPAT, MID, "the chain device is selected when the port is taken: absent means from the start") \
@@ -401,7 +401,7 @@ struct not_applicable {
 #define NO_INDEX(...)
 enum { MATRIX(CELL_INDEX, NO_INDEX) N_CELLS };
 
-#define CELL_ENTRY(name, row, mode, point, drive, exit, received, during, left, observe, said) \
+#define CELL_ENTRY(name, row, mode, point, drive, exit, received, during, left, observe, said)                 \
 	[CELL_##name] = { #name, row, mode, point, drive, exit, received, during, left, observe, said },
 static const struct cell cells[N_CELLS] = { MATRIX(CELL_ENTRY, NO_INDEX) };
 
@@ -841,31 +841,31 @@ static void run_cell(const struct cell *c)
  * a time.
  */
 #define GROUPS(X)                                                                                              \
-	X(offline_ecp, OFFLINE, ECP) X(offline_compat, OFFLINE, COMPAT)                                         \
-	X(paper_out_ecp, PAPER, ECP) X(paper_out_compat, PAPER, COMPAT)                                         \
-	X(printer_error_ecp, ERROR, ECP) X(printer_error_compat, ERROR, COMPAT)                                 \
-	X(door_open_ecp, DOOR, ECP) X(door_open_compat, DOOR, COMPAT)                                           \
-	X(jam_ecp, JAM, ECP) X(jam_compat, JAM, COMPAT)                                                         \
-	X(power_off_ecp, POWER, ECP) X(power_off_compat, POWER, COMPAT)                                         \
-	X(busy_stuck_ecp, BUSY, ECP) X(busy_stuck_compat, BUSY, COMPAT)                                         \
-	X(busy_stuck_for_good_ecp, BUSY_FOR_GOOD, ECP) X(busy_stuck_for_good_compat, BUSY_FOR_GOOD, COMPAT)     \
-	X(cable_pulled_ecp, CABLE, ECP) X(cable_pulled_compat, CABLE, COMPAT)                                   \
-	X(ecp_refused_ecp, REFUSE, ECP) X(ecp_refused_compat, REFUSE, COMPAT)                                   \
-	X(ecp_refused_mode_ecp, REFUSE_FORCED, ECP)                                                              \
-	X(negotiation_late_ecp, LATE, ECP) X(negotiation_late_compat, LATE, COMPAT)                             \
-	X(negotiation_late_mode_ecp, LATE_FORCED, ECP)                                                           \
-	X(reverse_garbled_ecp, GARBLE, ECP) X(reverse_garbled_compat, GARBLE, COMPAT)                           \
-	X(reverse_truncated_ecp, TRUNCATE, ECP) X(reverse_truncated_compat, TRUNCATE, COMPAT)                   \
-	X(id_little_endian_ecp, ID_LE, ECP) X(id_little_endian_compat, ID_LE, COMPAT)                           \
-	X(id_exclusive_ecp, ID_EXCLUSIVE, ECP) X(id_exclusive_compat, ID_EXCLUSIVE, COMPAT)                     \
-	X(id_zero_ecp, ID_ZERO, ECP) X(id_zero_compat, ID_ZERO, COMPAT)                                         \
-	X(id_huge_ecp, ID_HUGE, ECP) X(id_huge_compat, ID_HUGE, COMPAT)                                         \
-	X(id_endless_ecp, ID_ENDLESS, ECP) X(id_endless_compat, ID_ENDLESS, COMPAT)                             \
-	X(id_control_ecp, ID_CONTROL, ECP) X(id_control_compat, ID_CONTROL, COMPAT)                             \
-	X(device_vanishes_ecp, VANISH, ECP) X(device_vanishes_compat, VANISH, COMPAT)                           \
-	X(port_vanishes_ecp, PORT_GONE, ECP) X(port_vanishes_compat, PORT_GONE, COMPAT)                         \
-	X(sigterm_ecp, TERM, ECP) X(sigterm_compat, TERM, COMPAT)                                               \
-	X(neighbour_killed_ecp, NEIGHBOUR_KILL, ECP) X(neighbour_killed_compat, NEIGHBOUR_KILL, COMPAT)         \
+	X(offline_ecp, OFFLINE, ECP) X(offline_compat, OFFLINE, COMPAT)                                               \
+	X(paper_out_ecp, PAPER, ECP) X(paper_out_compat, PAPER, COMPAT)                                               \
+	X(printer_error_ecp, ERROR, ECP) X(printer_error_compat, ERROR, COMPAT)                                       \
+	X(door_open_ecp, DOOR, ECP) X(door_open_compat, DOOR, COMPAT)                                                 \
+	X(jam_ecp, JAM, ECP) X(jam_compat, JAM, COMPAT)                                                               \
+	X(power_off_ecp, POWER, ECP) X(power_off_compat, POWER, COMPAT)                                               \
+	X(busy_stuck_ecp, BUSY, ECP) X(busy_stuck_compat, BUSY, COMPAT)                                               \
+	X(busy_stuck_for_good_ecp, BUSY_FOR_GOOD, ECP) X(busy_stuck_for_good_compat, BUSY_FOR_GOOD, COMPAT)           \
+	X(cable_pulled_ecp, CABLE, ECP) X(cable_pulled_compat, CABLE, COMPAT)                                         \
+	X(ecp_refused_ecp, REFUSE, ECP) X(ecp_refused_compat, REFUSE, COMPAT)                                         \
+	X(ecp_refused_mode_ecp, REFUSE_FORCED, ECP)                                                                   \
+	X(negotiation_late_ecp, LATE, ECP) X(negotiation_late_compat, LATE, COMPAT)                                   \
+	X(negotiation_late_mode_ecp, LATE_FORCED, ECP)                                                                \
+	X(reverse_garbled_ecp, GARBLE, ECP) X(reverse_garbled_compat, GARBLE, COMPAT)                                 \
+	X(reverse_truncated_ecp, TRUNCATE, ECP) X(reverse_truncated_compat, TRUNCATE, COMPAT)                         \
+	X(id_little_endian_ecp, ID_LE, ECP) X(id_little_endian_compat, ID_LE, COMPAT)                                 \
+	X(id_exclusive_ecp, ID_EXCLUSIVE, ECP) X(id_exclusive_compat, ID_EXCLUSIVE, COMPAT)                           \
+	X(id_zero_ecp, ID_ZERO, ECP) X(id_zero_compat, ID_ZERO, COMPAT)                                               \
+	X(id_huge_ecp, ID_HUGE, ECP) X(id_huge_compat, ID_HUGE, COMPAT)                                               \
+	X(id_endless_ecp, ID_ENDLESS, ECP) X(id_endless_compat, ID_ENDLESS, COMPAT)                                   \
+	X(id_control_ecp, ID_CONTROL, ECP) X(id_control_compat, ID_CONTROL, COMPAT)                                   \
+	X(device_vanishes_ecp, VANISH, ECP) X(device_vanishes_compat, VANISH, COMPAT)                                 \
+	X(port_vanishes_ecp, PORT_GONE, ECP) X(port_vanishes_compat, PORT_GONE, COMPAT)                               \
+	X(sigterm_ecp, TERM, ECP) X(sigterm_compat, TERM, COMPAT)                                                     \
+	X(neighbour_killed_ecp, NEIGHBOUR_KILL, ECP) X(neighbour_killed_compat, NEIGHBOUR_KILL, COMPAT)               \
 	X(daisy_absent_ecp, DAISY_ABSENT, ECP) X(daisy_absent_compat, DAISY_ABSENT, COMPAT)
 
 static void run_group(enum row_id row, enum mode mode)
@@ -879,7 +879,7 @@ static void run_group(enum row_id row, enum mode mode)
 	}
 }
 
-#define GROUP_TEST(name, row, mode) \
+#define GROUP_TEST(name, row, mode)                                                                            \
 	Test(faults, name) { run_group(row, mode); }
 GROUPS(GROUP_TEST)
 
