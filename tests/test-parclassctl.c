@@ -425,24 +425,25 @@ static void stop_while_queued(int sig, const char *const *args)
 	cr_assert_eq(wait_child(holder), 0);
 }
 
-Test(parclassctl, sigterm_to_a_queued_lock_leaves_the_queue_and_never_runs_the_command)
+/* @sig to "parclassctl lock LPT1 -- touch MARKER" while it queues. */
+static void stop_queued_lock(int sig)
 {
 	g_autofree char *marker = NULL;
 
 	sim = sim_start1(laser_model);
 	marker = g_build_filename(sim->dir, "ran", NULL);
-	stop_while_queued(SIGTERM, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
-	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGTERM");
+	stop_while_queued(sig, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after signal %d", sig);
+}
+
+Test(parclassctl, sigterm_to_a_queued_lock_leaves_the_queue_and_never_runs_the_command)
+{
+	stop_queued_lock(SIGTERM);
 }
 
 Test(parclassctl, sigint_to_a_queued_lock_leaves_the_queue_and_never_runs_the_command)
 {
-	g_autofree char *marker = NULL;
-
-	sim = sim_start1(laser_model);
-	marker = g_build_filename(sim->dir, "ran", NULL);
-	stop_while_queued(SIGINT, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
-	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after SIGINT");
+	stop_queued_lock(SIGINT);
 }
 
 Test(parclassctl, sigterm_ends_a_send_that_waits_for_the_port_and_nothing_is_sent)
