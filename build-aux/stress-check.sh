@@ -44,7 +44,13 @@ for round in $(seq 1 "$rounds"); do
 		total_fail=$((total_fail + f))
 		results+=("round $round make $target: $p passed, $f failed, $(($(date +%s) - start)) s")
 		echo "${results[-1]}"
-		rm -f "$log"
+		if [ "$f" -eq 0 ]; then
+			rm -f "$log"
+		else
+			# The test logs in BUILDDIR/tests are overwritten by the next run.
+			cp -r "$builddir/tests" "$log.tests" 2>/dev/null
+			echo "   its output: $log; its test logs: $log.tests"
+		fi
 	done
 done
 
