@@ -334,7 +334,7 @@ int sync_wait(struct sync_pipe *p, int timeout_ms)
 pid_t fork_child_ready(int (*fn)(void *), void *data, struct sync_pipe *up, char ready)
 {
 	pid_t pid = fork_child(fn, data);
-	int c = sync_wait(up, 20000);
+	int c = sync_wait(up, EVENTUALLY_MS);
 
 	cr_assert_eq(c, ready, "child %d did not get ready (it said %d)", (int)pid, c);
 	return pid;

@@ -911,7 +911,7 @@ static int claimer_main(void *data)
 	if (c->use_signal)
 		catch_signal(SIGUSR1);
 	sync_post(&c->to_parent, 'o');
-	if (sync_wait(&c->to_child, 30000) != 'g')
+	if (sync_wait(&c->to_child, EVENTUALLY_MS) != 'g')
 		return 11;
 	r = ieee1284_claim(pl.portv[0]);
 	if (r != E1284_OK) {
