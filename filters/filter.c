@@ -153,25 +153,59 @@ static bool out_failed(const struct filter_args *a)
 	return false;
 }
 
+/*
+ * A signal (cupsd's SIGTERM) that interrupts a write to a backend that takes
+ * its time is no failure: stdio keeps what it has not written, so go on.
+ */
 bool out_write(const struct filter_args *a, const void *data, size_t len)
 {
-	if (len && fwrite(data, 1, len, stdout) != len)
-		return out_failed(a);
+	const char *p = data;
+
+	while (len) {
+		size_t n = fwrite(p, 1, len, stdout);
+
+		p += n;
+		len -= n;
+		if (len && errno != EINTR)
+			return out_failed(a);
+		clearerr(stdout);
+	}
 	return true;
 }
 
 bool out_flush(const struct filter_args *a)
 {
-	return fflush(stdout) != EOF || out_failed(a);
+	while (fflush(stdout) == EOF) {
+		if (errno != EINTR)
+			return out_failed(a);
+		clearerr(stdout);
+	}
+	return true;
 }
 
 bool out_printf(const struct filter_args *a, const char *fmt, ...)
 {
+	char small[1024], *text = small;
 	va_list ap;
-	int r;
+	int n;
+	bool ok;
 
+	/* Formatted first, then written as out_write() writes. */
 	va_start(ap, fmt);
-	r = vprintf(fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	return r >= 0 || out_failed(a);
+	if (n < 0)
+		return out_failed(a);
+	if ((size_t)n >= sizeof small) {
+		text = malloc((size_t)n + 1);
+		if (!text)
+			return out_failed(a);
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	ok = out_write(a, text, (size_t)n);
+	if (text != small)
+		free(text);
+	return ok;
 }

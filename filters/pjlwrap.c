@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,30 @@
 #define SNIFF_MIN 16   /* enough for any signature sniff_language() knows */
 
 static volatile sig_atomic_t cancelled;
+/* Written by the SIGTERM handler: a wait for input sees a cancel that lands
+ * just before it began, which a read() interrupted by EINTR would not. */
+static int cancel_pipe[2] = { -1, -1 };
 
 static void on_term(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	cancelled = 1;
+	if (cancel_pipe[1] >= 0 && write(cancel_pipe[1], "x", 1) < 0) {
+		/* full: a cancel is pending already */
+	}
+	errno = saved;
+}
+
+/* Until @fd has data (or its end) or the job is cancelled; false when cancelled. */
+static bool wait_input(int fd)
+{
+	struct pollfd p[2] = { { fd, POLLIN, 0 }, { cancel_pipe[0], POLLIN, 0 } };
+
+	while (!cancelled && poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+	return !cancelled;
 }
 
 /* ---- the PJL header ---- */
@@ -224,7 +244,7 @@ static ssize_t read_some(int fd, unsigned char *buf, size_t min, size_t len)
 {
 	size_t got = 0;
 
-	while (got < min && !cancelled) {
+	while (got < min && wait_input(fd)) {
 		ssize_t r = read(fd, buf + got, len - got);
 
 		if (r < 0 && errno == EINTR)
@@ -270,6 +290,10 @@ int main(int argc, char *argv[])
 	bool ok;
 
 	/* No SA_RESTART: a cancel must interrupt a read that waits for data. */
+	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		fprintf(stderr, "ERROR: parclass-pjl: pipe: %s\n", strerror(errno));
+		return 1;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -310,6 +334,8 @@ int main(int argc, char *argv[])
 	ok = n >= 0 && write_header(&a, name, buf, n > 0 ? (size_t)n : 0) &&
 	     out_write(&a, buf, (size_t)(n > 0 ? n : 0)) && out_flush(&a);
 	while (ok && n > 0) {
+		if (!wait_input(fd))
+			break;
 		n = read(fd, buf, CHUNK);
 		if (n < 0 && errno == EINTR && !cancelled)
 			continue;
