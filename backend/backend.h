@@ -203,7 +203,8 @@ struct bk_job {
 
 	unsigned write_mode, read_mode; /* read_mode 0: no back channel */
 	size_t chunk;                  /* bytes per write call */
-	unsigned status;               /* the status lines, last read */
+	unsigned status;               /* the Windows status bits of the lines last read */
+	unsigned lines;                /* those lines (PARCLASS_LINE_*) */
 	unsigned condition;            /* the part of it that needs a person */
 	int64_t stalled_since;         /* the printer took nothing since (0: flowing) */
 	bool stall_reported;

@@ -55,6 +55,8 @@ parclass_device *volatile bk_cancel_device;
 #define ABSENT (PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED)
 #define CONDITIONS (PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_POWER_OFF | \
 		    PARCLASS_STATUS_NOT_CONNECTED | PARCLASS_STATUS_ERROR)
+/* Not a status bit: which of Windows's POWER_OFF it is, from the lines. */
+#define NO_CABLE 0x10000
 
 int64_t bk_now_ms(void)
 {
@@ -133,9 +135,15 @@ static const char *mode_text(unsigned mode)
 	return "compatibility";
 }
 
+/* The lines of a port with no cable: nothing drives them but the host's pull-ups. */
+static bool no_cable(unsigned lines)
+{
+	return (lines & PARCLASS_LINES_STATUS) == PARCLASS_LINES_STATUS;
+}
+
 static const char *condition_text(unsigned status)
 {
-	if (status & PARCLASS_STATUS_NOT_CONNECTED)
+	if (status & (PARCLASS_STATUS_NOT_CONNECTED | NO_CABLE))
 		return "No printer is connected";
 	if (status & PARCLASS_STATUS_POWER_OFF)
 		return "The printer is off";
@@ -192,14 +200,17 @@ static const char *state_text(struct bk_job *job)
 
 int bk_job_check_status(struct bk_job *job)
 {
-	unsigned st, cond;
-	int r = parclass_device_get_status(job->dev, &st);
+	unsigned lines, st, cond;
+	int r = parclass_device_get_lines(job->dev, &lines);
 
 	if (r == -ENODEV)
 		fail(job, CUPS_BACKEND_FAILED, "%s is gone: the port disappeared", job->location);
 	if (r < 0)
 		return r;
+	st = parclass_status_from_lines(lines);
 	cond = st & CONDITIONS;
+	if ((st & PARCLASS_STATUS_POWER_OFF) && no_cable(lines))
+		cond |= NO_CABLE;
 	if (st != job->status) {
 		char names[128] = "";
 
@@ -213,12 +224,14 @@ int bk_job_check_status(struct bk_job *job)
 		bk_say(job, "INFO: %s\n", cond ? condition_text(cond) : job->off < job->len || !job->in_eof
 			      ? "Printing" : "The printer is ready");
 	job->status = st;
+	job->lines = lines;
 	job->status_seen = true;
 	job->condition = cond;
 	bk_reasons_set(&job->reasons, BK_FROM_LINES, bk_reasons_from_status(st));
 	flush_reasons(job);
-	/* A printer switched off loses what it had: going on would print a torso. */
-	if ((cond & PARCLASS_STATUS_POWER_OFF) && job->sent && !job->all_sent)
+	/* A printer switched off loses what it had: going on would print a torso.
+	 * (A pulled cable loses nothing: the printer keeps what it has.) */
+	if ((cond & PARCLASS_STATUS_POWER_OFF) && !(cond & NO_CABLE) && job->sent && !job->all_sent)
 		fail(job, CUPS_BACKEND_FAILED, "The printer on %s was switched off during the job and lost what "
 		     "it had received: print the job again", job->location);
 	return 0;
@@ -682,7 +695,8 @@ static void periodic(struct bk_job *job)
 		}
 	}
 	if (job->drain_pending && job->off == job->len && !input_pending(job)) {
-		if (bk_job_check_status(job) == 0 && !(job->status & PARCLASS_STATUS_BUSY))
+		/* The Busy line itself: Windows's BUSY leaves it out while nFault is low. */
+		if (bk_job_check_status(job) == 0 && !(job->lines & PARCLASS_LINE_BUSY))
 			bk_side_drained(job, true);
 	}
 	maybe_share(job, now, false);

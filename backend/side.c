@@ -71,7 +71,9 @@ static char state_bits(struct bk_job *job)
 	if ((st & PARCLASS_STATUS_SELECTED) &&
 	    !(st & (PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED)))
 		bits |= CUPS_SC_STATE_ONLINE;
-	if (st & PARCLASS_STATUS_BUSY)
+	/* The Busy line: Windows's BUSY is not set while nFault is low, yet a
+	 * printer out of paper or in error that holds Busy high takes no data. */
+	if (job->lines & PARCLASS_LINE_BUSY)
 		bits |= CUPS_SC_STATE_BUSY;
 	if ((st & (PARCLASS_STATUS_ERROR | PARCLASS_STATUS_PAPER_EMPTY)) ||
 	    (reasons & (BK_MEDIA_EMPTY | BK_MEDIA_JAM | BK_DOOR_OPEN | BK_TONER_EMPTY | BK_OTHER_ERROR)))

@@ -655,13 +655,13 @@ _public_ int parclass_device_set_write_channel(parclass_device *dev, int channel
 	return 0;
 }
 
-_public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
+_public_ int parclass_device_get_lines(parclass_device *dev, unsigned *lines)
 {
 	struct pc_hw *hw;
 	uint8_t st, ctl;
 	int r;
 
-	assert_return(dev && status, -EINVAL);
+	assert_return(dev && lines, -EINVAL);
 	r = bus(dev, &hw);
 	if (r < 0)
 		return r;
@@ -671,7 +671,20 @@ _public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
 	/* Every line low with Busy high: what an unregistered port reads. */
 	if (st == 0 && !pc_proc_port_exists(dev->port->number))
 		return -ENODEV;
-	*status = parclass_status_decode(st, ctl);
+	*lines = pc_lines_from_registers(st, ctl);
+	return 0;
+}
+
+_public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
+{
+	unsigned lines;
+	int r;
+
+	assert_return(dev && status, -EINVAL);
+	r = parclass_device_get_lines(dev, &lines);
+	if (r < 0)
+		return r;
+	*status = parclass_status_from_lines(lines);
 	return 0;
 }
 

@@ -121,8 +121,8 @@ static bool probe_device(parclass_port *port, struct parclass_port_info *pi, int
 		free(raw);
 	}
 	if (!id && address == PARCLASS_ADDRESS_END && ops->read_status(port->hw, &st) == 0 &&
-	    (parclass_status_decode(st, PC_CTL_INIT) & PARCLASS_STATUS_NOT_CONNECTED))
-		return false;  /* nothing at the end of the cable */
+	    (pc_lines_from_registers(st, PC_CTL_INIT) & PARCLASS_LINES_STATUS) == PARCLASS_LINES_STATUS)
+		return false;  /* every status line high: nothing at the end of the cable */
 	modes = pc_probe_modes(ctx, ops, port->hw, deadline);
 	snprintf(text, sizeof text, "%#x\n", modes);
 	pc_cache_store(ctx, pi->number, address, "modes", text, strlen(text));

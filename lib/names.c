@@ -105,30 +105,66 @@ _public_ int parclass_location_parse(const char *location, int *port, int *addre
 
 /* ---- status ---- */
 
-_public_ unsigned parclass_status_decode(unsigned st, unsigned ctl)
+/* The register values of a PC port as line levels. */
+unsigned pc_lines_from_registers(unsigned st, unsigned ctl)
 {
-	bool busy = !(st & PC_ST_BUSY), fault_high = st & PC_ST_ERROR, ack_high = st & PC_ST_ACK;
+	unsigned lines = (st ^ PC_ST_BUSY) & PARCLASS_LINES_STATUS;
+
+	if (!(ctl & PC_CTL_STROBE))
+		lines |= PARCLASS_LINE_NSTROBE;
+	if (!(ctl & PC_CTL_AUTOFD))
+		lines |= PARCLASS_LINE_NAUTOFD;
+	if (ctl & PC_CTL_INIT)
+		lines |= PARCLASS_LINE_NINIT;
+	if (!(ctl & PC_CTL_SELECT))
+		lines |= PARCLASS_LINE_NSELECTIN;
+	return lines;
+}
+
+/* What the Windows class driver's status macros and its query handler do. */
+_public_ unsigned parclass_status_from_lines(unsigned lines)
+{
+	bool fault = !(lines & PARCLASS_LINE_NFAULT), busy = lines & PARCLASS_LINE_BUSY;
+	bool select = lines & PARCLASS_LINE_SELECT, ack_low = !(lines & PARCLASS_LINE_NACK);
+	bool powered_off = fault && ack_low && !busy;
+	bool no_cable = (lines & PARCLASS_LINES_STATUS) == PARCLASS_LINES_STATUS;
 	unsigned s = 0;
 
-	if (!(ctl & PC_CTL_INIT))
-		s |= PARCLASS_STATUS_INIT;
-	if (ctl & PC_CTL_AUTOFD)
-		s |= PARCLASS_STATUS_AUTOFEED;
-	if ((st & 0xf8) == 0x78)
-		return s | PARCLASS_STATUS_NOT_CONNECTED;
-	if (!fault_high && !ack_high && !busy)
-		return s | PARCLASS_STATUS_POWER_OFF;
-	if (st & PC_ST_PAPEROUT)
+	if (powered_off || no_cable)
+		s |= PARCLASS_STATUS_POWER_OFF;
+	else if (lines & PARCLASS_LINE_PERROR)
 		s |= PARCLASS_STATUS_PAPER_EMPTY;
-	if (fault_high && busy && !(st & PC_ST_SELECT))
+	else if (!fault && busy && !select)
 		s |= PARCLASS_STATUS_OFF_LINE;
-	if (busy)
+	else if (!fault && !busy && !select)
+		s |= PARCLASS_STATUS_NOT_CONNECTED;
+	if (busy && !fault)
 		s |= PARCLASS_STATUS_BUSY;
-	if (st & PC_ST_SELECT)
+	if (select)
 		s |= PARCLASS_STATUS_SELECTED;
-	if (!fault_high)
+	if (!(lines & PARCLASS_LINE_NINIT))
+		s |= PARCLASS_STATUS_INIT;
+	if (!(lines & PARCLASS_LINE_NAUTOFD))
+		s |= PARCLASS_STATUS_AUTOFEED;
+	if (fault && !(s & PARCLASS_STATUS_POWER_OFF))
 		s |= PARCLASS_STATUS_ERROR;
 	return s;
+}
+
+_public_ const char *parclass_line_name(unsigned bit)
+{
+	switch (bit) {
+	case PARCLASS_LINE_NFAULT: return "nFault";
+	case PARCLASS_LINE_SELECT: return "Select";
+	case PARCLASS_LINE_PERROR: return "PError";
+	case PARCLASS_LINE_NACK: return "nAck";
+	case PARCLASS_LINE_BUSY: return "Busy";
+	case PARCLASS_LINE_NSTROBE: return "nStrobe";
+	case PARCLASS_LINE_NAUTOFD: return "nAutoFd";
+	case PARCLASS_LINE_NINIT: return "nInit";
+	case PARCLASS_LINE_NSELECTIN: return "nSelectIn";
+	}
+	return NULL;
 }
 
 _public_ const char *parclass_status_name(unsigned bit)

@@ -141,6 +141,8 @@ char *pc_proc_autoprobe(int number, int address);
 bool pc_proc_port_busy(int number);
 /* Is the port still registered with the kernel? */
 bool pc_proc_port_exists(int number);
+/* PC port register values (status, control) as PARCLASS_LINE_* levels. */
+unsigned pc_lines_from_registers(unsigned st, unsigned ctl);
 /* Modes a port can do given its PPGETMODES-style capability names. */
 unsigned pc_port_modes_from_caps(bool spp, bool tristate, bool epp, bool ecp, bool irq);
 

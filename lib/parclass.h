@@ -97,22 +97,28 @@ extern "C" {
 				     PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_NIBBLE)
 
 /**
- * Status bits, as the Windows PAR_QUERY_INFORMATION status, derived from the
- * status and control lines in compatibility mode (register values are those
- * of a PC port; bit 7 is the inverted Busy line):
+ * Status bits: the Windows PAR_QUERY_INFORMATION status, computed from the
+ * lines as the Windows parallel class driver computes it. It reports at most
+ * one condition, the first that holds of:
  *
- *   INIT           nInit is low (the printer is being reset)
- *   AUTOFEED       nAutoFd is low
- *   PAPER_EMPTY    PError high                    (not with NOT_CONNECTED)
- *   OFF_LINE       Select low, nFault high, Busy high
- *   POWER_OFF      nFault low, nAck low, Busy low
- *   NOT_CONNECTED  all five status lines high: only the host's pull-ups
- *                  drive them (no cable, nothing at its end)
- *   BUSY           Busy high                      (not with NOT_CONNECTED)
- *   SELECTED       Select high                    (not with NOT_CONNECTED)
+ *   POWER_OFF      nFault, nAck and Busy low (powered off), or all five
+ *                  status lines high (no cable: only the host's pull-ups)
+ *   PAPER_EMPTY    PError high
+ *   OFF_LINE       nFault high, Busy high, Select low
+ *   NOT_CONNECTED  nFault high, Busy low, Select low
+ *
+ * and with it, each on its own:
+ *
+ *   BUSY           Busy high and nFault high
+ *   SELECTED       Select high
+ *   INIT           nInit low (the host is resetting the printer)
+ *   AUTOFEED       nAutoFd low
  *
  * A ready printer reads SELECTED alone. PARCLASS_STATUS_ERROR is not a
- * Windows bit: nFault low while powered (an error, a jam, an open door).
+ * Windows bit but this library's extension: nFault low without POWER_OFF
+ * (an error, a jam, an open door). Where the Windows bits are too coarse
+ * (no cable and powered off are both POWER_OFF), read the lines themselves:
+ * parclass_device_get_lines().
  */
 #define PARCLASS_STATUS_INIT          0x01
 #define PARCLASS_STATUS_AUTOFEED      0x02
@@ -123,6 +129,24 @@ extern "C" {
 #define PARCLASS_STATUS_BUSY          0x40
 #define PARCLASS_STATUS_SELECTED      0x80
 #define PARCLASS_STATUS_ERROR         0x100
+
+/**
+ * The port's lines as levels (1: the line is high), for
+ * parclass_device_get_lines(): the five status lines the printer drives,
+ * at their places in a PC port's status register (where Busy is inverted,
+ * it is not here), and the four control lines the host drives.
+ */
+#define PARCLASS_LINE_NFAULT    0x008
+#define PARCLASS_LINE_SELECT    0x010
+#define PARCLASS_LINE_PERROR    0x020
+#define PARCLASS_LINE_NACK      0x040
+#define PARCLASS_LINE_BUSY      0x080
+#define PARCLASS_LINE_NSTROBE   0x100
+#define PARCLASS_LINE_NAUTOFD   0x200
+#define PARCLASS_LINE_NINIT     0x400
+#define PARCLASS_LINE_NSELECTIN 0x800
+#define PARCLASS_LINES_STATUS (PARCLASS_LINE_NFAULT | PARCLASS_LINE_SELECT | PARCLASS_LINE_PERROR | \
+			       PARCLASS_LINE_NACK | PARCLASS_LINE_BUSY)
 
 /** Log levels. */
 enum parclass_log_level {
@@ -517,6 +541,14 @@ PARCLASS_EXPORT int parclass_device_set_write_channel(parclass_device *dev, int 
  *  @return 0, -ENOLCK, -EIO, -ENODEV (the port went away) */
 PARCLASS_EXPORT int parclass_device_get_status(parclass_device *dev, unsigned *status);
 
+/**
+ * The lines themselves (PARCLASS_LINE_* levels), read at one moment; the
+ * link returns to compatibility mode first. parclass_status_from_lines()
+ * gives the status bits of what this read.
+ * @return 0, -ENOLCK, -EIO, -ENODEV (the port went away)
+ */
+PARCLASS_EXPORT int parclass_device_get_lines(parclass_device *dev, unsigned *lines);
+
 /** Reset the printer: an nInit pulse in compatibility mode. @return 0, -ENOLCK, -EIO */
 PARCLASS_EXPORT int parclass_device_reset(parclass_device *dev);
 
@@ -530,8 +562,11 @@ PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *
  * Status and modes as text
  * ------------------------------------------------------------------------ */
 
-/** Decode a status register (and control register) into PARCLASS_STATUS_* bits. */
-PARCLASS_EXPORT unsigned parclass_status_decode(unsigned status_register, unsigned control_register);
+/** The PARCLASS_STATUS_* bits of PARCLASS_LINE_* levels, as Windows computes them. */
+PARCLASS_EXPORT unsigned parclass_status_from_lines(unsigned lines);
+
+/** The name of one line ("nFault", "Busy"), or NULL. */
+PARCLASS_EXPORT const char *parclass_line_name(unsigned bit);
 
 /** The name of one status bit ("PAPER_EMPTY"), or NULL. */
 PARCLASS_EXPORT const char *parclass_status_name(unsigned bit);

@@ -644,23 +644,33 @@ Test(device, status_bits_follow_the_printer)
 		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=jam\n",
 		NULL
 	};
-	static const unsigned expect[] = {
-		PARCLASS_STATUS_SELECTED,
-		PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY,
-		PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR,
-		PARCLASS_STATUS_POWER_OFF,
-		PARCLASS_STATUS_NOT_CONNECTED,
-		PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR,
+	/* The lines each state drives (with nStrobe, nAutoFd and nInit high,
+	 * nSelectIn low, as a port in compatibility mode rests), and the
+	 * Windows bits: a printer in error is not BUSY, no cable is POWER_OFF. */
+	enum { F = PARCLASS_LINE_NFAULT, S = PARCLASS_LINE_SELECT, P = PARCLASS_LINE_PERROR,
+	       A = PARCLASS_LINE_NACK, B = PARCLASS_LINE_BUSY,
+	       CTL = PARCLASS_LINE_NSTROBE | PARCLASS_LINE_NAUTOFD | PARCLASS_LINE_NINIT };
+	static const struct {
+		unsigned lines, status;
+	} expect[] = {
+		{ CTL | F | S | A, PARCLASS_STATUS_SELECTED },
+		{ CTL | F | A | B, PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY },
+		{ CTL | S | P | A | B, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+		{ CTL, PARCLASS_STATUS_POWER_OFF },
+		{ CTL | F | S | P | A | B, PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED },
+		{ CTL | S | A | B, PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
 	};
 
 	start_many(models);
 	for (int i = 0; i < 6; i++) {
 		g_autofree char *loc = g_strdup_printf("LPT%d", i + 1);
 		parclass_device *dev = open_locked(loc);
-		unsigned status = 0;
+		unsigned status = 0, lines = 0;
 
+		cr_assert_eq(parclass_device_get_lines(dev, &lines), 0);
+		cr_assert_eq(lines, expect[i].lines, "%s: lines %#x, expected %#x", loc, lines, expect[i].lines);
 		cr_assert_eq(parclass_device_get_status(dev, &status), 0);
-		cr_assert_eq(status, expect[i], "%s: %#x, expected %#x", loc, status, expect[i]);
+		cr_assert_eq(status, expect[i].status, "%s: %#x, expected %#x", loc, status, expect[i].status);
 		parclass_device_close(dev);
 	}
 }

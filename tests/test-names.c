@@ -45,30 +45,97 @@ Test(names, bad_locations_are_einval)
 		cr_assert_eq(parclass_location_parse(bad[i], &p, &a), -EINVAL, "\"%s\" accepted", bad[i]);
 }
 
-Test(names, status_lines_decode_to_windows_bits)
+/*
+ * Every combination of the five status lines against the Windows class
+ * driver's rules (its status macros and its query handler: one condition by
+ * priority, BUSY and SELECTED on their own), written out by hand, plus
+ * ERROR, this library's extension.
+ */
+Test(names, all_32_status_line_combinations_decode_as_windows_does)
 {
 	static const struct {
-		unsigned reg;
+		unsigned nfault, select, perror, nack, busy;
 		unsigned expect;
-		const char *what;
 	} cases[] = {
-		{ 0xd8, PARCLASS_STATUS_SELECTED, "ready" },
-		{ 0x58, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED, "busy" },
-		{ 0x48, PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY, "offline" },
-		{ 0x70, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED |
-				PARCLASS_STATUS_ERROR, "paper out" },
-		{ 0x50, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR, "error" },
-		{ 0x80, PARCLASS_STATUS_POWER_OFF, "power off" },
-		{ 0x78, PARCLASS_STATUS_NOT_CONNECTED, "nothing connected" },
-		{ 0x7f, PARCLASS_STATUS_NOT_CONNECTED, "nothing connected, low bits set" },
+	/* nFault Select PError nAck Busy: the bits */
+	{ 0, 0, 0, 0, 0, PARCLASS_STATUS_POWER_OFF },
+	{ 0, 0, 0, 0, 1, PARCLASS_STATUS_ERROR },
+	{ 0, 0, 0, 1, 0, PARCLASS_STATUS_ERROR },
+	{ 0, 0, 0, 1, 1, PARCLASS_STATUS_ERROR },
+	{ 0, 0, 1, 0, 0, PARCLASS_STATUS_POWER_OFF },
+	{ 0, 0, 1, 0, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_ERROR },
+	{ 0, 0, 1, 1, 0, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_ERROR },
+	{ 0, 0, 1, 1, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 0, 0, 0, PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_SELECTED },
+	{ 0, 1, 0, 0, 1, PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 0, 1, 0, PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 0, 1, 1, PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 1, 0, 0, PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_SELECTED },
+	{ 0, 1, 1, 0, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 1, 1, 0, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 0, 1, 1, 1, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR },
+	{ 1, 0, 0, 0, 0, PARCLASS_STATUS_NOT_CONNECTED },
+	{ 1, 0, 0, 0, 1, PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY },
+	{ 1, 0, 0, 1, 0, PARCLASS_STATUS_NOT_CONNECTED },
+	{ 1, 0, 0, 1, 1, PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_BUSY },
+	{ 1, 0, 1, 0, 0, PARCLASS_STATUS_PAPER_EMPTY },
+	{ 1, 0, 1, 0, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY },
+	{ 1, 0, 1, 1, 0, PARCLASS_STATUS_PAPER_EMPTY },
+	{ 1, 0, 1, 1, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY },
+	{ 1, 1, 0, 0, 0, PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 0, 0, 1, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 0, 1, 0, PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 0, 1, 1, PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 1, 0, 0, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 1, 0, 1, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 1, 1, 0, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED },
+	{ 1, 1, 1, 1, 1, PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_BUSY | PARCLASS_STATUS_SELECTED },
 	};
+	/* The control lines at rest: nInit high, nAutoFd high. */
+	const unsigned rest = PARCLASS_LINE_NINIT | PARCLASS_LINE_NAUTOFD | PARCLASS_LINE_NSTROBE;
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		cr_assert_eq(parclass_status_decode(cases[i].reg, 0x0c), cases[i].expect, "%s: %#x", cases[i].what,
-			     parclass_status_decode(cases[i].reg, 0x0c));
-	/* nInit low, nAutoFd low (control register 0x02 set, 0x04 clear) */
-	cr_assert_eq(parclass_status_decode(0xd8, 0x0a),
-		     PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_INIT | PARCLASS_STATUS_AUTOFEED);
+	cr_assert_eq((sizeof cases / sizeof cases[0]), 32);
+	for (size_t i = 0; i < (sizeof cases / sizeof cases[0]); i++) {
+		unsigned lines = rest | (cases[i].nfault ? PARCLASS_LINE_NFAULT : 0) |
+				 (cases[i].select ? PARCLASS_LINE_SELECT : 0) |
+				 (cases[i].perror ? PARCLASS_LINE_PERROR : 0) | (cases[i].nack ? PARCLASS_LINE_NACK : 0) |
+				 (cases[i].busy ? PARCLASS_LINE_BUSY : 0);
+		unsigned got = parclass_status_from_lines(lines);
+
+		cr_expect_eq(got, cases[i].expect, "nFault=%u Select=%u PError=%u nAck=%u Busy=%u: %#x, expected %#x",
+			     cases[i].nfault, cases[i].select, cases[i].perror, cases[i].nack, cases[i].busy, got,
+			     cases[i].expect);
+	}
+}
+
+Test(names, init_and_autofeed_come_from_the_control_lines)
+{
+	const unsigned ready = PARCLASS_LINE_NFAULT | PARCLASS_LINE_SELECT | PARCLASS_LINE_NACK;
+
+	cr_assert_eq(parclass_status_from_lines(ready | PARCLASS_LINE_NINIT | PARCLASS_LINE_NAUTOFD),
+		     PARCLASS_STATUS_SELECTED);
+	cr_assert_eq(parclass_status_from_lines(ready | PARCLASS_LINE_NAUTOFD),
+		     PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_INIT);
+	cr_assert_eq(parclass_status_from_lines(ready | PARCLASS_LINE_NINIT),
+		     PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_AUTOFEED);
+	/* nStrobe and nSelectIn change nothing. */
+	cr_assert_eq(parclass_status_from_lines(ready | PARCLASS_LINE_NINIT | PARCLASS_LINE_NAUTOFD |
+						PARCLASS_LINE_NSTROBE | PARCLASS_LINE_NSELECTIN),
+		     PARCLASS_STATUS_SELECTED);
+}
+
+Test(names, line_names)
+{
+	static const char *const expect[] = { "nFault", "Select", "PError", "nAck", "Busy",
+					      "nStrobe", "nAutoFd", "nInit", "nSelectIn" };
+	unsigned bit = PARCLASS_LINE_NFAULT;
+
+	for (size_t i = 0; i < (sizeof expect / sizeof expect[0]); i++, bit <<= 1)
+		cr_assert_str_eq(parclass_line_name(bit), expect[i]);
+	cr_assert_eq(bit, 0x1000);
+	cr_assert_null(parclass_line_name(0x1000));
+	cr_assert_null(parclass_line_name(0x004));
+	cr_assert_eq(PARCLASS_LINES_STATUS, 0xf8);
 }
 
 Test(names, status_and_mode_names)

@@ -159,7 +159,7 @@ Test(parclassctl, id_cached_fresh_and_raw)
 	run_free(&r);
 }
 
-Test(parclassctl, modes_status_and_waiters)
+Test(parclassctl, modes_status_lines_and_waiters)
 {
 	const char *models[] = { laser_model, "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n", NULL };
 	struct run r;
@@ -175,6 +175,14 @@ Test(parclassctl, modes_status_and_waiters)
 	r = CTL("status", "LPT2");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "OFF_LINE BUSY\n");
+	run_free(&r);
+	r = CTL("lines", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "nFault=1 Select=1 PError=0 nAck=1 Busy=0 nStrobe=1 nAutoFd=1 nInit=1 nSelectIn=0\n");
+	run_free(&r);
+	r = CTL("lines", "LPT2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "nFault=1 Select=0 PError=0 nAck=1 Busy=1 nStrobe=1 nAutoFd=1 nInit=1 nSelectIn=0\n");
 	run_free(&r);
 	r = CTL("waiters", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);

@@ -98,12 +98,17 @@ Test(reasons, every_keyword_is_a_cups_keyword)
 
 Test(reasons, status_lines_map_to_reasons)
 {
+	/* Lines as a printer drives them (F nFault, S Select, P PError, A nAck, B Busy). */
+	enum { F = PARCLASS_LINE_NFAULT, S = PARCLASS_LINE_SELECT, P = PARCLASS_LINE_PERROR,
+	       A = PARCLASS_LINE_NACK, B = PARCLASS_LINE_BUSY, CTL = PARCLASS_LINE_NINIT | PARCLASS_LINE_NAUTOFD };
+
 	cr_assert_eq(bk_reasons_from_status(PARCLASS_STATUS_SELECTED), 0);
 	cr_assert_eq(bk_reasons_from_status(PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_BUSY), 0);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0x70, 0x04)), BK_MEDIA_EMPTY);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0x48, 0x04)), BK_OFFLINE);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0x50, 0x04)), BK_OTHER_ERROR);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0x80, 0x04)), BK_OFFLINE);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0x78, 0x04)), BK_OFFLINE);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_decode(0xd8, 0x04)), 0);
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | S | P | A | B)), BK_MEDIA_EMPTY);
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | A | B)), BK_OFFLINE);
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | S | A | B)), BK_OTHER_ERROR);
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL)), BK_OFFLINE);          /* off */
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | S | P | A | B)), BK_OFFLINE);
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | A)), BK_OFFLINE);  /* not connected */
+	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | S | A)), 0);
 }

@@ -5,6 +5,7 @@
  *   parclassctl id LOCATION [--fresh] [--raw]
  *   parclassctl modes LOCATION
  *   parclassctl status LOCATION
+ *   parclassctl lines LOCATION
  *   parclassctl waiters LOCATION
  *   parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...
  *   parclassctl send LOCATION [--mode MODE] [FILE]
@@ -358,13 +359,9 @@ static int cmd_id(int argc, char **argv)
 	return 0;
 }
 
-/*
- * "modes" and "status": a bit mask the device reports, printed by name
- * (@none when no bit is set).
- */
-static int print_device_mask(int argc, char **argv, const char *summary,
-			     int (*get)(parclass_device *, unsigned *), const char *(*name)(unsigned),
-			     const char *none)
+/* "modes", "status" and "lines": a value the device reports, as text. */
+static int print_device_value(int argc, char **argv, const char *summary,
+			      int (*get)(parclass_device *, unsigned *), char *(*text)(unsigned))
 {
 	int timeout = DEFAULT_TIMEOUT_MS;
 	const GOptionEntry entries[] = {
@@ -373,8 +370,8 @@ static int print_device_mask(int argc, char **argv, const char *summary,
 	};
 	const char *location;
 	parclass_device *dev;
-	unsigned mask;
-	g_autofree char *names = NULL;
+	unsigned value;
+	g_autofree char *shown = NULL;
 	int r;
 
 	if (!parse_location(&argc, &argv, entries, summary, &location))
@@ -382,25 +379,60 @@ static int print_device_mask(int argc, char **argv, const char *summary,
 	r = open_locked(location, timeout, &dev);
 	if (r < 0)
 		return fail(location, r);
-	r = get(dev, &mask);
+	r = get(dev, &value);
 	close_device(dev);
 	if (r < 0)
 		return fail(location, r);
-	names = mask_names(mask, name, " ");
-	printf("%s\n", *names ? names : none);
+	shown = text(value);
+	printf("%s\n", shown);
 	return 0;
+}
+
+static char *modes_text(unsigned modes)
+{
+	return mask_names(modes, parclass_mode_name, " ");
+}
+
+static char *status_text(unsigned status)
+{
+	char *names = mask_names(status, parclass_status_name, " ");
+
+	if (*names)
+		return names;
+	g_free(names);
+	return g_strdup("(none)");
+}
+
+/* Every line with its level, status lines first: "nFault=1 Select=1 ...". */
+static char *lines_text(unsigned lines)
+{
+	static const unsigned order[] = {
+		PARCLASS_LINE_NFAULT, PARCLASS_LINE_SELECT, PARCLASS_LINE_PERROR, PARCLASS_LINE_NACK,
+		PARCLASS_LINE_BUSY, PARCLASS_LINE_NSTROBE, PARCLASS_LINE_NAUTOFD, PARCLASS_LINE_NINIT,
+		PARCLASS_LINE_NSELECTIN,
+	};
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(order); i++)
+		g_string_append_printf(s, "%s%s=%d", i ? " " : "", parclass_line_name(order[i]),
+				       (lines & order[i]) != 0);
+	return g_string_free(s, FALSE);
 }
 
 static int cmd_modes(int argc, char **argv)
 {
-	return print_device_mask(argc, argv, "modes port and device both do", parclass_device_get_modes,
-				 parclass_mode_name, "");
+	return print_device_value(argc, argv, "modes port and device both do", parclass_device_get_modes, modes_text);
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	return print_device_mask(argc, argv, "status bits", parclass_device_get_status, parclass_status_name,
-				 "(none)");
+	return print_device_value(argc, argv, "status bits", parclass_device_get_status, status_text);
+}
+
+static int cmd_lines(int argc, char **argv)
+{
+	return print_device_value(argc, argv, "the port's lines and their levels", parclass_device_get_lines,
+				  lines_text);
 }
 
 static int cmd_waiters(int argc, char **argv)
@@ -621,7 +653,8 @@ static void usage(FILE *f)
 	      "  list [--json]                         ports and devices: location, device ID, make and model, modes\n"
 	      "  id LOCATION [--fresh] [--raw]         the device ID\n"
 	      "  modes LOCATION                        modes both ends support\n"
-	      "  status LOCATION                       status bits, by name\n"
+	      "  status LOCATION                       status bits, by name (the Windows status)\n"
+	      "  lines LOCATION                        the port's lines and their levels\n"
 	      "  waiters LOCATION                      holder (pid) and number of waiters\n"
 	      "  lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...\n"
 	      "                                        hold the port (allocate + select) while COMMAND runs\n"
@@ -638,6 +671,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} commands[] = {
 		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "status", cmd_status },
+		{ "lines", cmd_lines },
 		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "send", cmd_send },
 	};
 	int first = 1, r;
