@@ -891,7 +891,7 @@ static int negotiate(struct bk_job *job)
 }
 
 /* The device ID, fresh or cached; a fresh one replaces a cached one. */
-static void read_id(struct bk_job *job, unsigned flags)
+static void read_id(struct bk_job *job, enum parclass_id_flags flags)
 {
 	parclass_device_id *parsed;
 	char *id;

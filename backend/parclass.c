@@ -29,7 +29,7 @@ static void on_cancel(int sig)
 		parclass_device_cancel(dev);   /* ends a wait or a transfer now */
 }
 
-static void on_log(parclass_context *ctx, int level, const char *message, void *userdata)
+static void on_log(parclass_context *ctx, enum parclass_log_level level, const char *message, void *userdata)
 {
 	(void)ctx;
 	(void)level;

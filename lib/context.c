@@ -11,7 +11,7 @@
 
 #include "parclass-private.h"
 
-static void log_stderr(parclass_context *ctx, int level, const char *message, void *userdata)
+static void log_stderr(parclass_context *ctx, enum parclass_log_level level, const char *message, void *userdata)
 {
 	static const char *const names[] = { "", "error", "warning", "info", "debug" };
 
@@ -60,7 +60,8 @@ _public_ parclass_context *parclass_context_unref(parclass_context *ctx)
 	return NULL;
 }
 
-_public_ int parclass_context_set_log(parclass_context *ctx, int level, parclass_log_fn fn, void *userdata)
+_public_ int parclass_context_set_log(parclass_context *ctx, enum parclass_log_level level, parclass_log_fn fn,
+				      void *userdata)
 {
 	assert_return(ctx, -EINVAL);
 	assert_return(level >= PARCLASS_LOG_ERROR && level <= PARCLASS_LOG_DEBUG, -EINVAL);
@@ -94,7 +95,7 @@ _public_ const char *parclass_version(void)
 	return PACKAGE_VERSION;
 }
 
-void pc_log(parclass_context *ctx, int level, const char *fmt, ...)
+void pc_log(parclass_context *ctx, enum parclass_log_level level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;

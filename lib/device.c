@@ -123,7 +123,7 @@ _public_ parclass_port *parclass_device_get_port(parclass_device *dev)
 	return dev ? dev->port : NULL;
 }
 
-_public_ int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned flags)
+_public_ int parclass_device_lock(parclass_device *dev, int timeout_ms, enum parclass_lock_flags flags)
 {
 	int r;
 
@@ -138,9 +138,10 @@ _public_ int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned
 	return r;
 }
 
-_public_ int parclass_device_unlock(parclass_device *dev, unsigned flags)
+_public_ int parclass_device_unlock(parclass_device *dev, enum parclass_unlock_flags flags)
 {
 	assert_return(dev, -EINVAL);
+	assert_return(!(flags & ~PARCLASS_UNLOCK_NO_DESELECT), -EINVAL);
 	if (!locked(dev))
 		return -ENOLCK;
 	parclass_device_terminate(dev);
@@ -388,7 +389,7 @@ _public_ int parclass_device_terminate(parclass_device *dev)
 /* ---- device ID ---- */
 
 /* The ID as raw bytes: fresh from the device, or what is known. */
-static int raw_id(parclass_device *dev, unsigned flags, char **raw, size_t *len)
+static int raw_id(parclass_device *dev, enum parclass_id_flags flags, char **raw, size_t *len)
 {
 	int number = dev->port->number, r;
 	char *text;
@@ -427,7 +428,8 @@ static int raw_id(parclass_device *dev, unsigned flags, char **raw, size_t *len)
 	return 0;
 }
 
-_public_ int parclass_device_get_id(parclass_device *dev, unsigned flags, void *buf, size_t len, size_t *size)
+_public_ int parclass_device_get_id(parclass_device *dev, enum parclass_id_flags flags, void *buf, size_t len,
+				    size_t *size)
 {
 	parclass_device_id *parsed;
 	size_t rawlen, need;
@@ -435,6 +437,7 @@ _public_ int parclass_device_get_id(parclass_device *dev, unsigned flags, void *
 	int r, text;
 
 	assert_return(dev && size && (buf || !len), -EINVAL);
+	assert_return(!(flags & ~(PARCLASS_ID_FRESH | PARCLASS_ID_RAW)), -EINVAL);
 	r = raw_id(dev, flags, &raw, &rawlen);
 	if (r < 0)
 		return r;
@@ -466,13 +469,15 @@ _public_ int parclass_device_get_id(parclass_device *dev, unsigned flags, void *
 	return 0;
 }
 
-_public_ int parclass_device_get_id_parsed(parclass_device *dev, unsigned flags, parclass_device_id **out)
+_public_ int parclass_device_get_id_parsed(parclass_device *dev, enum parclass_id_flags flags,
+					   parclass_device_id **out)
 {
 	size_t rawlen;
 	char *raw;
 	int r;
 
 	assert_return(dev && out, -EINVAL);
+	assert_return(!(flags & ~PARCLASS_ID_FRESH), -EINVAL);
 	r = raw_id(dev, flags, &raw, &rawlen);
 	if (r < 0)
 		return r;

@@ -57,7 +57,8 @@
 
 /* ---- logging ---- */
 
-void pc_log(parclass_context *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void pc_log(parclass_context *ctx, enum parclass_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 #define pc_err(ctx, ...) pc_log(ctx, PARCLASS_LOG_ERROR, __VA_ARGS__)
 #define pc_warn(ctx, ...) pc_log(ctx, PARCLASS_LOG_WARNING, __VA_ARGS__)
 #define pc_info(ctx, ...) pc_log(ctx, PARCLASS_LOG_INFO, __VA_ARGS__)
@@ -205,7 +206,7 @@ unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, st
 
 struct parclass_context {
 	int refs;
-	int log_level;
+	enum parclass_log_level log_level;
 	parclass_log_fn log_fn;
 	void *log_data;
 	char *runtime_dir;

@@ -159,11 +159,27 @@ enum parclass_log_level {
 /** Device addresses: IEEE 1284.3 chain devices are 0..3. */
 #define PARCLASS_ADDRESS_END   (-1)  /**< the end-of-chain device (LPTn, or LPTn.4 behind a chain) */
 
-/* Flags. */
-#define PARCLASS_ID_FRESH        0x01 /**< ask the device, do not use a cached ID */
-#define PARCLASS_ID_RAW          0x02 /**< with the two length bytes, as the device sent them */
-#define PARCLASS_LOCK_NO_SELECT  0x01 /**< lock: allocate only, no IEEE 1284.3 select */
-#define PARCLASS_UNLOCK_NO_DESELECT 0x01 /**< unlock: free only, no IEEE 1284.3 deselect */
+/*
+ * Flags: one enum type per call that takes them, and distinct bits across all
+ * of them, so that a flag of another call draws the compiler's
+ * -Wenum-conversion (-Wextra) and, passed anyway, -EINVAL. (In C++, a
+ * combination of flags needs a cast to its enum type.)
+ */
+/** For parclass_device_get_id() and parclass_device_get_id_parsed(). */
+enum parclass_id_flags {
+	PARCLASS_ID_FRESH = 1 << 0, /**< ask the device, do not use a cached ID */
+	PARCLASS_ID_RAW = 1 << 1    /**< with the two length bytes, as the device sent them */
+};
+
+/** For parclass_port_lock() and parclass_device_lock(). */
+enum parclass_lock_flags {
+	PARCLASS_LOCK_NO_SELECT = 1 << 2 /**< allocate only, no IEEE 1284.3 select */
+};
+
+/** For parclass_port_unlock() and parclass_device_unlock(). */
+enum parclass_unlock_flags {
+	PARCLASS_UNLOCK_NO_DESELECT = 1 << 3 /**< free only, no IEEE 1284.3 deselect */
+};
 
 /* ------------------------------------------------------------------------
  * Types (opaque)
@@ -177,11 +193,9 @@ typedef struct parclass_enumeration parclass_enumeration;
 typedef struct parclass_port_info parclass_port_info;
 typedef struct parclass_device_info parclass_device_info;
 
-/**
- * A log callback: @level is an enum parclass_log_level, @message one line
- * without a trailing newline.
- */
-typedef void (*parclass_log_fn)(parclass_context *ctx, int level, const char *message, void *userdata);
+/** A log callback: @message is one line without a trailing newline. */
+typedef void (*parclass_log_fn)(parclass_context *ctx, enum parclass_log_level level, const char *message,
+				void *userdata);
 
 /* ------------------------------------------------------------------------
  * Context, errors, logging
@@ -204,7 +218,8 @@ PARCLASS_EXPORT parclass_context *parclass_context_unref(parclass_context *ctx);
  * Route log messages of @level and more severe to @fn (NULL: silent).
  * @return 0, or -EINVAL for a bad level
  */
-PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, int level, parclass_log_fn fn, void *userdata);
+PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, enum parclass_log_level level, parclass_log_fn fn,
+					     void *userdata);
 
 /**
  * Where the cross-process port state lives. The default is
@@ -405,12 +420,14 @@ PARCLASS_EXPORT int parclass_port_is_held(const parclass_port *port);
  * (PARCLASS_ADDRESS_END deselects the chain so that the end-of-chain device
  * answers). PARCLASS_LOCK_NO_SELECT skips the select.
  * @return as parclass_port_allocate(), or -ENXIO when the device does not
- *         answer the select (the port is then freed again)
+ *         answer the select (the port is then freed again), -EINVAL for a
+ *         flag that is not a parclass_lock_flags
  */
-PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms, unsigned flags);
+PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms,
+				       enum parclass_lock_flags flags);
 
-/** Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port. @return 0, -ENOLCK */
-PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, unsigned flags);
+/** Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port. @return 0, -ENOLCK, -EINVAL */
+PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, enum parclass_unlock_flags flags);
 
 /**
  * Keep the allocation but let go of the kernel's claim, so that a program
@@ -444,9 +461,9 @@ PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev);
 PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);
 
 /** parclass_port_lock() for this device's address. */
-PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, unsigned flags);
+PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, enum parclass_lock_flags flags);
 /** parclass_port_unlock() after returning the link to compatibility mode. */
-PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, unsigned flags);
+PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, enum parclass_unlock_flags flags);
 /** parclass_port_cancel() for this device's port: ends a wait, a read or a
  *  write in another thread. Safe from any thread and from a signal handler. */
 PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
@@ -495,11 +512,13 @@ PARCLASS_EXPORT int parclass_device_terminate(parclass_device *dev);
  *         too small; @size is set); -EPROTO (what the device sent is not an
  *         ID); -ENOLCK (a fresh ID needs the port locked); -ETIMEDOUT
  */
-PARCLASS_EXPORT int parclass_device_get_id(parclass_device *dev, unsigned flags, void *buf, size_t len,
+PARCLASS_EXPORT int parclass_device_get_id(parclass_device *dev, enum parclass_id_flags flags, void *buf, size_t len,
 					   size_t *size);
 
-/** The device ID, parsed (free it with parclass_device_id_free()). @return as parclass_device_get_id() */
-PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, unsigned flags, parclass_device_id **out);
+/** The device ID, parsed (free it with parclass_device_id_free()); only PARCLASS_ID_FRESH applies.
+ *  @return as parclass_device_get_id() */
+PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, enum parclass_id_flags flags,
+						  parclass_device_id **out);
 
 /**
  * Write in the negotiated forward mode (compatibility mode unless

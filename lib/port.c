@@ -203,12 +203,13 @@ _public_ int parclass_port_is_held(const parclass_port *port)
 	return port && port->held;
 }
 
-_public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, unsigned flags)
+_public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags)
 {
 	int r;
 
 	assert_return(port, -EINVAL);
 	assert_return(address == PARCLASS_ADDRESS_END || (address >= 0 && address < PC_MAX_CHAIN), -EINVAL);
+	assert_return(!(flags & ~PARCLASS_LOCK_NO_SELECT), -EINVAL);
 	r = allocate(port, "lock", address, timeout_ms);
 	if (r < 0 || (flags & PARCLASS_LOCK_NO_SELECT))
 		return r;
@@ -228,9 +229,10 @@ _public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms
 	return 0;
 }
 
-_public_ int parclass_port_unlock(parclass_port *port, unsigned flags)
+_public_ int parclass_port_unlock(parclass_port *port, enum parclass_unlock_flags flags)
 {
 	assert_return(port, -EINVAL);
+	assert_return(!(flags & ~PARCLASS_UNLOCK_NO_DESELECT), -EINVAL);
 	if (!port->held)
 		return -ENOLCK;
 	if (!(flags & PARCLASS_UNLOCK_NO_DESELECT) && port->selected != PARCLASS_ADDRESS_END &&

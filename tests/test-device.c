@@ -675,6 +675,26 @@ Test(device, status_bits_follow_the_printer)
 	}
 }
 
+Test(device, a_flag_of_another_call_is_einval)
+{
+	parclass_device *dev;
+	parclass_device_id *id = NULL;
+	size_t size = 0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_id(dev, (enum parclass_id_flags)PARCLASS_LOCK_NO_SELECT, NULL, 0, &size),
+		     -EINVAL);
+	/* RAW means nothing to a parsed ID. */
+	cr_assert_eq(parclass_device_get_id_parsed(dev, PARCLASS_ID_RAW, &id), -EINVAL);
+	cr_assert_null(id);
+	cr_assert_eq(parclass_device_lock(dev, 0, (enum parclass_lock_flags)PARCLASS_UNLOCK_NO_DESELECT), -EINVAL);
+	cr_assert_eq(parclass_device_unlock(dev, (enum parclass_unlock_flags)PARCLASS_ID_RAW), -EINVAL);
+	cr_assert_eq(parclass_device_get_id_parsed(dev, 0, &id), 0);
+	parclass_device_id_free(id);
+	parclass_device_close(dev);
+}
+
 Test(device, reset_pulses_ninit)
 {
 	parclass_device *dev;

@@ -34,7 +34,7 @@ static struct sim *sim;
 static parclass_context *ctx;
 static GString *log_text;
 
-static void on_log(parclass_context *c, int level, const char *message, void *userdata)
+static void on_log(parclass_context *c, enum parclass_log_level level, const char *message, void *userdata)
 {
 	g_string_append_printf(log_text, "%d %s\n", level, message);
 }
@@ -273,6 +273,23 @@ Test(port, a_ticket_file_left_by_a_request_killed_while_queueing_is_removed)
 	cr_assert(g_file_test(live, G_FILE_TEST_EXISTS), "a live process's file was removed");
 	cr_assert_eq(waiters(port), 0);
 	cr_assert_eq(parclass_port_free(port), 0);
+	parclass_port_close(port);
+}
+
+/* The compiler stops another call's flag; one passed anyway (a cast) is refused. */
+Test(port, a_flag_of_another_call_is_einval_and_changes_nothing)
+{
+	parclass_port *port;
+
+	start(laser_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 0, (enum parclass_lock_flags)PARCLASS_ID_FRESH),
+		     -EINVAL);
+	cr_assert_not(parclass_port_is_held(port));
+	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 0, PARCLASS_LOCK_NO_SELECT), 0);
+	cr_assert_eq(parclass_port_unlock(port, (enum parclass_unlock_flags)PARCLASS_LOCK_NO_SELECT), -EINVAL);
+	cr_assert(parclass_port_is_held(port));
+	cr_assert_eq(parclass_port_unlock(port, PARCLASS_UNLOCK_NO_DESELECT), 0);
 	parclass_port_close(port);
 }
 

@@ -49,7 +49,7 @@ static bool log_broken;          /* a message with a line break in it */
 static pid_t children[32];
 static unsigned n_children;
 
-static void on_log(parclass_context *c, int level, const char *message, void *userdata)
+static void on_log(parclass_context *c, enum parclass_log_level level, const char *message, void *userdata)
 {
 	(void)c;
 	(void)userdata;

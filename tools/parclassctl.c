@@ -118,7 +118,7 @@ static int fail(const char *what, int err)
 	return exit_for(err);
 }
 
-static void on_log(parclass_context *c, int level, const char *message, void *userdata)
+static void on_log(parclass_context *c, enum parclass_log_level level, const char *message, void *userdata)
 {
 	fprintf(stderr, "parclassctl: %s\n", message);
 }
