@@ -194,7 +194,7 @@ static void probe_port(parclass_context *ctx, struct parclass_port_info *pi, int
 _public_ int parclass_enumerate(parclass_context *ctx, int deadline_ms, parclass_enumeration **out)
 {
 	int numbers[PC_MAX_PORTS], n;
-	int64_t deadline = pc_now_ms() + (deadline_ms < 0 ? PC_DEFAULT_DEADLINE_MS : deadline_ms);
+	int64_t deadline = pc_deadline(deadline_ms);
 	parclass_enumeration *e;
 	struct stat st;
 

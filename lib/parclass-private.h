@@ -28,7 +28,6 @@
 #define PC_MAX_CHAIN 4          /* IEEE 1284.3: addresses 0..3 */
 #define PC_ID_MAX 0xfff         /* longest device ID accepted */
 #define PC_ID_RAW_MAX (PC_ID_MAX + 4)  /* a raw ID as read: two length bytes, up to PC_ID_MAX + 2 after them */
-#define PC_DEFAULT_DEADLINE_MS 2000
 #define PC_DEFAULT_RUNTIME_DIR "/run/parclass"
 
 /* Kernel / libieee1284 mode numbers (linux/parport.h IEEE1284_MODE_*). */

@@ -314,11 +314,13 @@ PARCLASS_EXPORT const char *parclass_device_id_make_and_model(const parclass_dev
 /**
  * Enumerate every ppdev port and the devices on it: the end-of-chain device
  * and IEEE 1284.3 chain devices (the chain is numbered and each device asked
- * for its ID and modes). Returns within @deadline_ms (negative: the default,
- * 2000 ms) even when another process holds a port for a long job or a device
- * never answers: a held port, or one not probed in time, is described from
- * what is known about it (the IDs its holder read and the kernel's cache),
- * and marked so.
+ * for its ID and modes). Returns within @deadline_ms (negative: no limit, as
+ * for every timeout here; each device's ID still gets a bounded time) even
+ * when another process holds a port for a long job or a device never
+ * answers: a held port, or one not probed in time, is described from what
+ * is known about it (the IDs its holder read and the kernel's cache), and
+ * marked so. Without a limit, the probe of a port waits for the kernel's
+ * claim that a program outside parclass holds.
  * @return 0, -ENOMEM, or -ENODEV when there is no parallel port support at all
  */
 PARCLASS_EXPORT int parclass_enumerate(parclass_context *ctx, int deadline_ms, parclass_enumeration **out);
@@ -374,8 +376,13 @@ PARCLASS_EXPORT void parclass_port_close(parclass_port *port);
  * Wait for the port. Requests are granted in the order they were made, by
  * all processes; a holder or waiter that dies never blocks the others.
  * Takes the kernel's claim (PPCLAIM) once granted.
- * @param timeout_ms  how long to wait in the queue; 0 = try once; negative =
- *                    no limit (taking the bus once granted may add up to 0.5 s)
+ * @param timeout_ms  how long to wait in the queue; negative = no limit
+ *                    (taking the bus once granted may add up to 0.5 s); 0 =
+ *                    granted only when nobody holds or waits for the port,
+ *                    else -ETIMEDOUT. parclass_port_try_allocate() grants on
+ *                    the same condition but fails with -EBUSY, never counts
+ *                    as a waiter even for a moment, and does not wait for a
+ *                    claim that a program outside parclass holds.
  * @return 0; -ETIMEDOUT; -ECANCELED (parclass_port_cancel()); -EALREADY
  *         (this handle holds it); -EBUSY (a program outside parclass keeps
  *         the kernel's claim); -EIO

@@ -119,20 +119,31 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	cr_assert(sim_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
 }
 
-static int holder_main(void *data)
+struct holder_arg {
+	struct sync_pipe *sp;
+	const char *location;
+};
+
+/* A process that holds @location (having read its ID) until it is killed. */
+static int holder_main_on(void *data)
 {
-	struct sync_pipe *sp = data;
+	struct holder_arg *a = data;
 	parclass_context *c;
 	parclass_device *d;
 	char buf[256];
 	size_t size;
 
-	if (parclass_context_new(&c) || parclass_device_open(c, "LPT1", &d) || parclass_device_lock(d, 5000, 0) ||
-	    parclass_device_get_id(d, PARCLASS_ID_FRESH, buf, sizeof buf, &size))
+	if (parclass_context_new(&c) || parclass_device_open(c, a->location, &d) ||
+	    parclass_device_lock(d, EVENTUALLY_MS, 0) || parclass_device_get_id(d, PARCLASS_ID_FRESH, buf, sizeof buf, &size))
 		return 10;
-	sync_post(sp, 'h');
+	sync_post(a->sp, 'h');
 	pause();
 	return 0;
+}
+
+static int holder_main(void *data)
+{
+	return holder_main_on(&(struct holder_arg){ data, "LPT1" });
 }
 
 Test(enumerate, a_held_port_is_described_from_what_its_holder_knows_in_time)
@@ -178,6 +189,29 @@ Test(enumerate, a_port_held_outside_parclass_is_described_from_the_kernels_cache
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(0, 0)), "HP LaserJet 4");
 	/* libieee1284's probe waits for parport0, so parport1 is described from the cache too */
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(1, 1)), "ACME Laser 9");
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+/* A negative deadline is no limit, as every timeout of the library: every
+ * device is probed, and a port a parclass holder has is still not waited for. */
+Test(enumerate, a_negative_deadline_probes_everything_and_still_never_waits_for_a_holder)
+{
+	const char *models[] = { laser_model, "[device]\nid=MFG:ACME;MDL:Held;CLS:PRINTER;\nmodes=compat,nibble\n",
+				 NULL };
+	struct sync_pipe sp;
+	pid_t pid;
+
+	start(models);
+	sync_init(&sp);
+	/* LPT2 held by another process for as long as the test needs. */
+	pid = fork_child(holder_main_on, &(struct holder_arg){ &sp, "LPT2" });
+	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'h');
+	cr_assert_eq(parclass_enumerate(ctx, -1, &e), 0);
+	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 0)), 1);
+	cr_assert_str_eq(id_text(device(0, 0)), "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;");
+	cr_assert_eq(parclass_port_info_probed(parclass_enumeration_port(e, 1)), 0);
+	cr_assert_eq(parclass_port_info_holder(parclass_enumeration_port(e, 1)), pid);
 	kill(pid, SIGKILL);
 	wait_child(pid);
 }
