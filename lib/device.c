@@ -113,9 +113,11 @@ _public_ const char *parclass_device_get_name(const parclass_device *dev)
 	return dev ? dev->name : NULL;
 }
 
-_public_ int parclass_device_get_address(const parclass_device *dev)
+_public_ int parclass_device_get_address(const parclass_device *dev, int *address)
 {
-	return dev ? dev->address : PARCLASS_ADDRESS_END;
+	assert_return(dev && address, -EINVAL);
+	*address = dev->address;
+	return 0;
 }
 
 _public_ parclass_port *parclass_device_get_port(parclass_device *dev)

@@ -255,9 +255,11 @@ _public_ const char *parclass_port_info_location(const parclass_port_info *p)
 	return p ? p->location : NULL;
 }
 
-_public_ int parclass_port_info_number(const parclass_port_info *p)
+_public_ int parclass_port_info_get_number(const parclass_port_info *p, int *number)
 {
-	return p ? p->number : -1;
+	assert_return(p && number, -EINVAL);
+	*number = p->number;
+	return 0;
 }
 
 _public_ unsigned parclass_port_info_modes(const parclass_port_info *p)
@@ -290,9 +292,11 @@ _public_ const char *parclass_device_info_location(const parclass_device_info *d
 	return d ? d->location : NULL;
 }
 
-_public_ int parclass_device_info_address(const parclass_device_info *d)
+_public_ int parclass_device_info_get_address(const parclass_device_info *d, int *address)
 {
-	return d ? d->address : PARCLASS_ADDRESS_END;
+	assert_return(d && address, -EINVAL);
+	*address = d->address;
+	return 0;
 }
 
 _public_ const parclass_device_id *parclass_device_info_id(const parclass_device_info *d)

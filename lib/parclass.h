@@ -335,8 +335,8 @@ PARCLASS_EXPORT const parclass_port_info *parclass_enumeration_port(const parcla
 PARCLASS_EXPORT const char *parclass_port_info_name(const parclass_port_info *p);
 /** "LPT1" */
 PARCLASS_EXPORT const char *parclass_port_info_location(const parclass_port_info *p);
-/** The port number N of parportN. */
-PARCLASS_EXPORT int parclass_port_info_number(const parclass_port_info *p);
+/** The port number N of parportN. @return 0, -EINVAL (no @p) */
+PARCLASS_EXPORT int parclass_port_info_get_number(const parclass_port_info *p, int *number);
 /** Modes the port itself can do (a mode mask; the device may do fewer). */
 PARCLASS_EXPORT unsigned parclass_port_info_modes(const parclass_port_info *p);
 /** 1 when the port was probed now, 0 when it was held or out of time and is described from what is known. */
@@ -348,8 +348,8 @@ PARCLASS_EXPORT const parclass_device_info *parclass_port_info_device(const parc
 
 /** "LPT1", "LPT1.2" or "LPT1.4" */
 PARCLASS_EXPORT const char *parclass_device_info_location(const parclass_device_info *d);
-/** 0..3, or PARCLASS_ADDRESS_END */
-PARCLASS_EXPORT int parclass_device_info_address(const parclass_device_info *d);
+/** The address: 0..3, or PARCLASS_ADDRESS_END. @return 0, -EINVAL (no @d) */
+PARCLASS_EXPORT int parclass_device_info_get_address(const parclass_device_info *d, int *address);
 /** The parsed device ID, or NULL when the device has none (or it is unknown). */
 PARCLASS_EXPORT const parclass_device_id *parclass_device_info_id(const parclass_device_info *d);
 /** Make and model ("Unknown" without an ID). */
@@ -462,7 +462,8 @@ PARCLASS_EXPORT void parclass_device_close(parclass_device *dev);
 /** "LPT1.2" style location of the device, "parport0.2" style name. */
 PARCLASS_EXPORT const char *parclass_device_get_location(const parclass_device *dev);
 PARCLASS_EXPORT const char *parclass_device_get_name(const parclass_device *dev);
-PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev);
+/** The address: 0..3, or PARCLASS_ADDRESS_END. @return 0, -EINVAL (no @dev) */
+PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev, int *address);
 
 /** The device's port handle (owned by the device). */
 PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);

@@ -142,15 +142,20 @@ Test(device, a_dead_openers_device_can_be_opened)
 Test(device, names_and_locations)
 {
 	parclass_device *a, *b;
+	int address = -2;
 
 	start(chain_model);
 	a = open_dev("parclass:/dev/parport0?daisy=1");
 	b = open_dev("LPT1.4");
 	cr_assert_str_eq(parclass_device_get_location(a), "LPT1.1");
 	cr_assert_str_eq(parclass_device_get_name(a), "parport0.1");
-	cr_assert_eq(parclass_device_get_address(a), 1);
+	cr_assert_eq(parclass_device_get_address(a, &address), 0);
+	cr_assert_eq(address, 1);
 	cr_assert_str_eq(parclass_device_get_location(b), "LPT1.4");
-	cr_assert_eq(parclass_device_get_address(b), PARCLASS_ADDRESS_END);
+	cr_assert_eq(parclass_device_get_address(b, &address), 0);
+	cr_assert_eq(address, PARCLASS_ADDRESS_END);
+	cr_assert_eq(parclass_device_get_address(NULL, &address), -EINVAL);
+	cr_assert_eq(address, PARCLASS_ADDRESS_END, "untouched on failure");
 	cr_assert_not_null(parclass_device_get_port(a));
 	parclass_device_close(a);
 	parclass_device_close(b);

@@ -69,6 +69,7 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 {
 	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
 	const parclass_port_info *p;
+	int n = -1, a = 0;
 
 	start(models);
 	cr_assert_eq(parclass_enumerate(ctx, EVENTUALLY_MS, &e), 0);
@@ -77,12 +78,14 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	p = parclass_enumeration_port(e, 0);
 	cr_assert_str_eq(parclass_port_info_name(p), "parport0");
 	cr_assert_str_eq(parclass_port_info_location(p), "LPT1");
-	cr_assert_eq(parclass_port_info_number(p), 0);
+	cr_assert_eq(parclass_port_info_get_number(p, &n), 0);
+	cr_assert_eq(n, 0);
 	cr_assert_eq(parclass_port_info_probed(p), 1);
 	cr_assert_eq(parclass_port_info_holder(p), 0);
 	cr_assert_eq(parclass_port_info_device_count(p), 1);
 	cr_assert_str_eq(parclass_device_info_location(device(0, 0)), "LPT1");
-	cr_assert_eq(parclass_device_info_address(device(0, 0)), PARCLASS_ADDRESS_END);
+	cr_assert_eq(parclass_device_info_get_address(device(0, 0), &a), 0);
+	cr_assert_eq(a, PARCLASS_ADDRESS_END);
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(0, 0)), "HP LaserJet 4");
 	cr_assert_str_eq(id_text(device(0, 0)), "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;");
 	cr_assert_eq(parclass_device_info_modes(device(0, 0)),
@@ -99,7 +102,8 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	cr_assert_str_eq(parclass_device_info_location(device(1, 0)), "LPT2.0");
 	cr_assert_str_eq(id_text(device(1, 0)), "MFG:ACME;MDL:Scan;CLS:SCANNER;");
 	cr_assert_str_eq(parclass_device_info_location(device(1, 1)), "LPT2.1");
-	cr_assert_eq(parclass_device_info_address(device(1, 1)), 1);
+	cr_assert_eq(parclass_device_info_get_address(device(1, 1), &a), 0);
+	cr_assert_eq(a, 1);
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(1, 1)), "ACME Laser 9");
 	cr_assert_eq(parclass_device_info_modes(device(1, 1)),
 		     PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |

@@ -188,8 +188,9 @@ static void list_json(const parclass_enumeration *e)
 		for (unsigned k = 0; k < parclass_port_info_device_count(p); k++) {
 			const parclass_device_info *d = parclass_port_info_device(p, k);
 			const parclass_device_id *id = parclass_device_info_id(d);
-			int a = parclass_device_info_address(d);
+			int a = PARCLASS_ADDRESS_END;
 
+			parclass_device_info_get_address(d, &a);
 			g_string_append(out, k ? ",{" : "{");
 			g_string_append(out, "\"location\":");
 			json_string(out, parclass_device_info_location(d));
