@@ -155,6 +155,7 @@ struct pc_queue {
 	int seqfd;          /* <runtime>/parportN/seq, locked around queue changes */
 	int ticket_fd;      /* our ticket, -1 when not queued */
 	uint64_t ticket;
+	uint64_t newest_dead; /* the newest dead ticket a scan removed */
 	int inotify_fd;
 	int cancel_fd;      /* eventfd: parclass_port_cancel() */
 };

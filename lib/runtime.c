@@ -782,6 +782,8 @@ static int scan(struct pc_queue *q, bool tidy, struct ticket **out, size_t *coun
 		case TICKET_GONE:
 			continue;
 		case TICKET_DEAD:
+			if (one.seq > q->newest_dead)
+				q->newest_dead = one.seq;
 			if (tidy) {
 				pc_dbg(q->ctx, "parport%d: removing the ticket of a process that died: %s", q->number,
 				       de->d_name);
@@ -938,16 +940,24 @@ int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_
 		goto out;
 	}
 	/* After the newest live ticket, whatever the counter says: a counter
-	 * someone reset or filled with garbage must not let us overtake anyone. */
+	 * someone reset or filled with garbage must not let us overtake anyone.
+	 * And after the newest dead one: a name once in the queue is not used
+	 * again, so that whoever watches the queue never sees one twice. */
 	seq = read_counter(q, false);
 	if (n && t[n - 1].seq > seq)
 		seq = t[n - 1].seq;
+	if (q->newest_dead > seq)
+		seq = q->newest_dead;
 	len = snprintf(content, sizeof content, "pid=%d\nrequest=%s\naddress=%d\n", (int)getpid(), what, address);
 	/* A ticket appears locked (rename), so that nobody takes it for a dead
 	 * one, and never over another (something planted, or a process that got
 	 * in beside us while a stuck seq was replaced). */
 	for (int i = 0; fd == -EEXIST && i < TICKET_TRIES && seq < UINT64_MAX; i++) {
 		seq++;
+		/* The counter first: a process killed once its ticket is there
+		 * must not leave its number to the next, who would enter the
+		 * queue under a name that was already in it. */
+		write_counter(q, seq);
 		snprintf(name, sizeof name, "q.%016" PRIx64, seq);
 		fd = create_file(&pl, name, content, (size_t)len, false, true);
 	}
@@ -956,7 +966,6 @@ int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_
 		r = -EIO;
 		goto out;
 	}
-	write_counter(q, seq);
 	q->ticket_fd = fd;
 	q->ticket = seq;
 	r = 0;

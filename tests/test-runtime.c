@@ -552,6 +552,35 @@ static void *allocate_in_thread(void *data)
 	return (void *)(intptr_t)parclass_port_allocate(data, EVENTUALLY_MS);
 }
 
+/* What a process killed in the moment after its ticket appeared leaves: a
+ * ticket with the number after the counter's. That name is not used again. */
+Test(runtime, the_name_of_a_dead_ticket_is_never_used_again)
+{
+	g_autofree char *seq = NULL, *dead = NULL, *next = NULL;
+	parclass_port *port;
+	pid_t gone = fork();
+
+	if (gone == 0)
+		_exit(0);
+	cr_assert_eq(wait_child(gone), 0);
+	start_ports(1, NULL);
+	port = open_port(0);
+	seq = in_port(0, "seq");
+	overwrite(seq, "4\n", 2);
+	dead = in_port(0, "q.0000000000000005");
+	{
+		g_autofree char *text = g_strdup_printf("pid=%d\nrequest=allocate\naddress=-1\n", (int)gone);
+
+		cr_assert(g_file_set_contents(dead, text, -1, NULL));
+	}
+	cr_assert_eq(parclass_port_allocate(port, EVENTUALLY_MS), 0);
+	next = in_port(0, "q.0000000000000006");
+	cr_assert(g_file_test(next, G_FILE_TEST_EXISTS), "the request did not take the number after the dead one");
+	cr_assert_not(g_file_test(dead, G_FILE_TEST_EXISTS), "the dead ticket is still there");
+	cr_assert_eq(parclass_port_free(port), 0);
+	parclass_port_close(port);
+}
+
 Test(runtime, a_counter_reset_or_garbled_in_seq_never_lets_anyone_overtake)
 {
 	g_autofree char *seq = NULL;
