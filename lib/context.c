@@ -108,7 +108,8 @@ void pc_log(parclass_context *ctx, enum parclass_log_level level, const char *fm
 	ctx->log_fn(ctx, level, buf, ctx->log_data);
 }
 
-/* The library's own meanings first; everything else as strerror() says. */
+/* Text of its own only where the library gave a code a meaning of its own;
+ * everything else (ETIMEDOUT, ECANCELED, ENOMEM, ...) as strerror() says. */
 _public_ const char *parclass_strerror(int error)
 {
 	static const struct {
@@ -117,8 +118,6 @@ _public_ const char *parclass_strerror(int error)
 	} own[] = {
 		{ ENOLCK, "the port is not locked by this handle" },
 		{ EBUSY, "the device or port is in use" },
-		{ ETIMEDOUT, "timed out" },
-		{ ECANCELED, "cancelled" },
 		{ ENODEV, "no such port, or the port went away" },
 		{ ENXIO, "no such device on the port, or it does not answer" },
 		{ ENOTSUP, "not supported by the port or the device" },

@@ -181,6 +181,9 @@ Test(names, errors_have_texts)
 	cr_assert_str_eq(parclass_strerror(-ENOLCK), "the port is not locked by this handle");
 	cr_assert_str_eq(parclass_strerror(0), "success");
 	cr_assert_str_eq(parclass_strerror(-ENOMEM), strerror(ENOMEM));
+	/* Codes in their usual meaning get the usual text. */
+	cr_assert_str_eq(parclass_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
+	cr_assert_str_eq(parclass_strerror(-ECANCELED), strerror(ECANCELED));
 	cr_assert_not_null(parclass_strerror(-99999));
 	cr_assert_str_eq(parclass_version(), PACKAGE_VERSION);
 }
