@@ -4,6 +4,7 @@
 #   make check-valgrind     (fails on any valgrind error or definite leak)
 #   make check              in an AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make fuzz-smoke         in a clang libFuzzer build (seeds, regressions, a short fuzz)
+#   make lint               (cppcheck)
 #   make distcheck
 #   make bench              (must run; its figures are not judged here)
 # The output ends with the total "N passed, N failed" line, which counts
@@ -72,6 +73,7 @@ fi
 if step "fuzz build" "$srcdir/build-aux/setup.sh" "$fuzzdir" CC=clang --enable-fuzzing --enable-werror; then
 	phase "fuzz" "$fuzzdir" fuzz-smoke
 fi
+step "lint" sh -c 'cd "$1" && make -s lint' sh "$builddir" && summary+=("lint: cppcheck found nothing")
 phase "distcheck" "$builddir" distcheck
 
 # The benchmarks print figures, judged by people, not here; they must run.

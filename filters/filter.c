@@ -185,7 +185,8 @@ bool out_flush(const struct filter_args *a)
 
 bool out_printf(const struct filter_args *a, const char *fmt, ...)
 {
-	char small[1024], *text = small;
+	char small[1024], *heap = NULL;
+	const char *text = small;
 	va_list ap;
 	int n;
 	bool ok;
@@ -197,15 +198,15 @@ bool out_printf(const struct filter_args *a, const char *fmt, ...)
 	if (n < 0)
 		return out_failed(a);
 	if ((size_t)n >= sizeof small) {
-		text = malloc((size_t)n + 1);
-		if (!text)
+		heap = malloc((size_t)n + 1);
+		if (!heap)
 			return out_failed(a);
 		va_start(ap, fmt);
-		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		vsnprintf(heap, (size_t)n + 1, fmt, ap);
 		va_end(ap);
+		text = heap;
 	}
 	ok = out_write(a, text, (size_t)n);
-	if (text != small)
-		free(text);
+	free(heap);
 	return ok;
 }

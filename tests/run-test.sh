@@ -15,7 +15,8 @@ set -u
 prog=$1
 shift
 
-preload=libumockdev-preload.so.0
+# The preload configure found (UMOCKDEV_PRELOAD), as the simulator uses it.
+preload=${UMOCKDEV_PRELOAD:-libumockdev-preload.so.0}
 asan=$(ldd "$prog" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
 if [ -n "$asan" ]; then
 	preload="$asan:$preload"

@@ -106,7 +106,7 @@ Test(cli, the_command_sees_the_emulation)
 	const char *args[] = { "--", "sh", "-c",
 			       "test -e \"$UMOCKDEV_DIR/dev/parport0\" && "
 			       "test -e /dev/parport7 && "
-			       "case \"$LD_PRELOAD\" in *libumockdev-preload.so.0) ;; *) exit 4;; esac && "
+			       "case \"$LD_PRELOAD\" in *" UMOCKDEV_PRELOAD ") ;; *) exit 4;; esac && "
 			       "test \"$PARCLASS_SIM_PID\" = \"$PPID\" && "
 			       "cat /proc/sys/dev/parport/parport0/modes /proc/sys/dev/parport/parport0/irq "
 			       "/proc/sys/dev/parport/parport0/devices/active",
@@ -125,7 +125,7 @@ Test(cli, what_was_preloaded_already_stays_first)
 
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert(g_str_has_prefix(r.out, "libc.so.6:"), "LD_PRELOAD=%s", r.out);
-	cr_assert(g_str_has_suffix(g_strchomp(r.out), "libumockdev-preload.so.0"), "LD_PRELOAD=%s", r.out);
+	cr_assert(g_str_has_suffix(g_strchomp(r.out), UMOCKDEV_PRELOAD), "LD_PRELOAD=%s", r.out);
 	run_free(&r);
 }
 
