@@ -536,8 +536,7 @@ static int ready_to_send(parclass_device *dev, struct pc_hw *hw)
 	return 0;
 }
 
-_public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
-				   size_t *written)
+static int write_locked(parclass_device *dev, const void *buf, size_t len, int timeout_ms, size_t *written)
 {
 	const char *p = buf;
 	struct pc_hw *hw;
@@ -545,9 +544,6 @@ _public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t
 	int64_t deadline;
 	int r;
 
-	assert_return(dev && (buf || !len), -EINVAL);
-	if (written)
-		*written = 0;
 	r = bus(dev, &hw);
 	if (r < 0)
 		return r;
@@ -594,15 +590,36 @@ _public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t
 	return done == len ? 0 : r;
 }
 
-_public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
+/*
+ * "Reading and Writing a Parallel Device": a client need not lock the port.
+ * A transfer on a device whose port this handle does not hold waits for it
+ * in the queue like any request, within the call's timeout, and frees it
+ * again afterwards (deselecting a chain device); one that holds it keeps it.
+ */
+_public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
+				   size_t *written)
+{
+	int r;
+
+	assert_return(dev && (buf || !len), -EINVAL);
+	if (written)
+		*written = 0;
+	if (locked(dev))
+		return write_locked(dev, buf, len, timeout_ms, written);
+	r = parclass_device_lock(dev, timeout_ms, 0);
+	if (r < 0)
+		return r;
+	r = write_locked(dev, buf, len, timeout_ms, written);
+	parclass_device_unlock(dev, 0);
+	return r;
+}
+
+static int read_locked(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
 {
 	struct pc_hw *hw;
 	int64_t deadline = pc_deadline(timeout_ms);
 	int kmode, r;
 
-	assert_return(dev && (buf || !len), -EINVAL);
-	if (got)
-		*got = 0;
 	r = bus(dev, &hw);
 	if (r < 0)
 		return r;
@@ -633,6 +650,23 @@ _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, i
 			return 0;
 		pc_sleep_ms(READ_POLL_MS);
 	}
+}
+
+_public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
+{
+	int r;
+
+	assert_return(dev && (buf || !len), -EINVAL);
+	if (got)
+		*got = 0;
+	if (locked(dev))
+		return read_locked(dev, buf, len, timeout_ms, got);
+	r = parclass_device_lock(dev, timeout_ms, 0);
+	if (r < 0)
+		return r;
+	r = read_locked(dev, buf, len, timeout_ms, got);
+	parclass_device_unlock(dev, 0);
+	return r;
 }
 
 _public_ int parclass_device_reverse_pending(parclass_device *dev)

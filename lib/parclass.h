@@ -530,12 +530,18 @@ PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, enum par
 
 /**
  * Write in the negotiated forward mode (compatibility mode unless
- * parclass_device_negotiate() chose another).
- * @param timeout_ms  how long the printer may take nothing before the write
- *                    gives up (negative: no limit)
+ * parclass_device_negotiate() chose another). A handle that does not hold
+ * the port need not lock it: the write then waits for the port in the queue
+ * (within @timeout_ms, as parclass_device_lock()), writes, and unlocks it
+ * again; a handle that holds it keeps it.
+ * @param timeout_ms  how long to wait for the port, and how long the printer
+ *                    may take nothing before the write gives up (negative:
+ *                    no limit)
  * @param written     bytes the printer took, also on failure (may be NULL)
- * @return 0 when all @len bytes went; -ETIMEDOUT; -EINTR (a signal);
- *         -ENOLCK; -EIO; -ENODEV (the port went away)
+ * @return 0 when all @len bytes went; -ETIMEDOUT (also: the port did not
+ *         come in time); -ECANCELED (parclass_port_cancel()); -EINTR (a
+ *         signal); -EBUSY, -ENXIO (as parclass_device_lock()); -EIO;
+ *         -ENODEV (the port went away)
  */
 PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
 					  size_t *written);
@@ -543,9 +549,13 @@ PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf,
 /**
  * Read what the device has for the host, in the negotiated reverse mode
  * (nibble mode unless parclass_device_negotiate() chose another), waiting up
- * to @timeout_ms (0: only what is there now) for the first byte.
+ * to @timeout_ms (0: only what is there now) for the first byte. Without
+ * the port, the read waits for it first (within @timeout_ms; 0: only when
+ * nobody holds or waits for it) and unlocks it again, as a write does.
  * @param got  bytes read; 0 when the device has nothing (may be NULL)
- * @return 0 (also when nothing came); -ENOLCK; -EIO; -ENODEV; -EINTR
+ * @return 0 (also when nothing came); -ETIMEDOUT (the port did not come in
+ *         time); -ECANCELED; -EBUSY, -ENXIO (as parclass_device_lock());
+ *         -EIO; -ENODEV; -EINTR
  */
 PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms,
 					 size_t *got);

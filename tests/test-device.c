@@ -371,24 +371,93 @@ Test(device, a_cancel_that_comes_before_a_transfer_ends_it_at_once)
 	assert_record("parport0-0001.prn", data, sizeof data);
 }
 
-Test(device, io_needs_the_lock)
+Test(device, control_needs_the_lock)
 {
 	parclass_device *dev;
-	char buf[4];
 	size_t n = 7;
 	unsigned st;
 
 	start(laser_model);
 	dev = open_dev("LPT1");
-	cr_assert_eq(parclass_device_write(dev, "x", 1, 100, &n), -ENOLCK);
-	cr_assert_eq(n, 0);
-	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), -ENOLCK);
 	cr_assert_eq(parclass_device_get_status(dev, &st), -ENOLCK);
 	cr_assert_eq(parclass_device_reset(dev), -ENOLCK);
 	cr_assert_eq(parclass_device_set_write_channel(dev, 1), -ENOLCK);
 	cr_assert_eq(parclass_device_terminate(dev), -ENOLCK);
 	cr_assert_eq(parclass_device_unlock(dev, 0), -ENOLCK);
+	cr_assert_eq(parclass_device_get_id(dev, PARCLASS_ID_FRESH, NULL, 0, &n), -ENOLCK);
 	parclass_device_close(dev);
+}
+
+/* "Reading and Writing a Parallel Device": a client need not lock the port. */
+Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
+{
+	static const char data[] = "written without a lock\f";
+	parclass_device *dev;
+	char buf[16];
+	size_t n = 7;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_write(dev, data, sizeof data - 1, EVENTUALLY_MS, &n), 0);
+	cr_assert_eq(n, sizeof data - 1);
+	cr_assert_not(parclass_port_is_held(parclass_device_get_port(dev)), "the write kept the port");
+	n = 7;
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
+	cr_assert_eq(n, 0, "the printer had nothing to say");
+	cr_assert_not(parclass_port_is_held(parclass_device_get_port(dev)), "the read kept the port");
+	/* A handle that holds the port keeps it across transfers. */
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_write(dev, "x", 1, EVENTUALLY_MS, &n), 0);
+	cr_assert(parclass_port_is_held(parclass_device_get_port(dev)));
+	cr_assert_eq(parclass_device_unlock(dev, 0), 0);
+	parclass_device_close(dev);
+	sim_stop(sim);
+	cr_assert(sim_events_contain(sim, "parport0 claim"), "no kernel claim");
+	assert_record("parport0-0001.prn", data, sizeof data - 1);
+}
+
+struct unlocked_write {
+	parclass_device *dev;
+	const char *data;
+	size_t len, written;
+	int timeout_ms, result;
+};
+
+static void *write_unlocked(void *arg)
+{
+	struct unlocked_write *w = arg;
+
+	w->result = parclass_device_write(w->dev, w->data, w->len, w->timeout_ms, &w->written);
+	return NULL;
+}
+
+Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
+{
+	static const char data[] = "after the holder\f";
+	struct unlocked_write w = { .data = data, .len = sizeof data - 1, .timeout_ms = -1, .result = 1 };
+	pthread_t t;
+	pid_t holder;
+	int release;
+	size_t n = 7;
+
+	start(laser_model);
+	w.dev = open_dev("LPT1");
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	/* Try once: the port is not free, nothing is sent. */
+	cr_assert_eq(parclass_device_write(w.dev, "never", 5, 0, &n), -ETIMEDOUT);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(pthread_create(&t, NULL, write_unlocked, &w), 0);
+	ctl_await_waiters("LPT1", 1);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(w.result, 0, "%s", parclass_strerror(w.result));
+	cr_assert_eq(w.written, sizeof data - 1);
+	cr_assert_not(parclass_port_is_held(parclass_device_get_port(w.dev)));
+	parclass_device_close(w.dev);
+	sim_stop(sim);
+	assert_record("parport0-0001.prn", data, sizeof data - 1);
 }
 
 /* ---- reads ---- */
