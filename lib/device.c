@@ -130,7 +130,8 @@ _public_ int parclass_device_lock(parclass_device *dev, int timeout_ms, enum par
 	int r;
 
 	assert_return(dev, -EINVAL);
-	r = parclass_port_lock(dev->port, dev->address, timeout_ms, flags);
+	assert_return(!(flags & ~PARCLASS_LOCK_NO_SELECT), -EINVAL);
+	r = pc_port_lock(dev->port, dev->address, timeout_ms, flags, false);
 	if (r == 0) {
 		/* Whoever had the port before left the device in compatibility mode. */
 		dev->link = PC_M_COMPAT;

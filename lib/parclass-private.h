@@ -176,6 +176,9 @@ bool pc_queue_cancelled(struct pc_queue *q);
 
 /* Exclusive open of a device: an fd holding the lock, or -EBUSY. */
 int pc_open_lock(parclass_context *ctx, int number, int address);
+/* Has a device handle (of any process, this one's included) the device at
+ * @address of port @number open? */
+bool pc_open_elsewhere(parclass_context *ctx, int number, int address);
 
 /* What one process learnt about a device, for others (a held port's IDs). */
 int pc_cache_store(parclass_context *ctx, int number, int address, const char *what, const void *data, size_t len);
@@ -227,3 +230,6 @@ struct parclass_port {
 };
 
 int pc_port_ensure_bus(parclass_port *port, int64_t deadline);
+/* parclass_port_lock(); @exclusive: -EBUSY for a chain device a device handle
+ * has open (a device's own lock passes false). */
+int pc_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags, bool exclusive);

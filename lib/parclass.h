@@ -413,7 +413,8 @@ PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
  */
 PARCLASS_EXPORT int parclass_port_query_waiters(parclass_port *port, unsigned *waiters);
 
-/** Advisory: @return 1 when nobody holds the port, 0 when held, negative on error. */
+/** Advisory: @return 1 when nobody holds the port (a program outside parclass
+ *  with the kernel's claim included), 0 when held, negative on error. */
 PARCLASS_EXPORT int parclass_port_is_free(parclass_port *port);
 
 /** The process holding the port (0 when free). @return 0, -EIO */
@@ -427,8 +428,9 @@ PARCLASS_EXPORT int parclass_port_is_held(const parclass_port *port);
  * (PARCLASS_ADDRESS_END deselects the chain so that the end-of-chain device
  * answers). PARCLASS_LOCK_NO_SELECT skips the select.
  * @return as parclass_port_allocate(), or -ENXIO when the device does not
- *         answer the select (the port is then freed again), -EINVAL for a
- *         flag that is not a parclass_lock_flags
+ *         answer the select (the port is then freed again), -EBUSY when a
+ *         device handle (of any process) has the chain device at @address
+ *         open, -EINVAL for a flag that is not a parclass_lock_flags
  */
 PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms,
 				       enum parclass_lock_flags flags);

@@ -195,7 +195,10 @@ _public_ int parclass_port_is_free(parclass_port *port)
 
 	assert_return(port, -EINVAL);
 	r = parclass_port_get_holder(port, &holder);
-	return r < 0 ? r : holder == 0;
+	if (r < 0)
+		return r;
+	/* Free means free: also of a program outside parclass with the kernel's claim. */
+	return holder == 0 && !pc_proc_port_busy(port->number);
 }
 
 _public_ int parclass_port_is_held(const parclass_port *port)
@@ -203,14 +206,24 @@ _public_ int parclass_port_is_held(const parclass_port *port)
 	return port && port->held;
 }
 
-_public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags)
+/* A chain device some device handle has open is its alone: no port handle selects it. */
+static bool chain_device_taken(parclass_port *port, int address)
+{
+	return address != PARCLASS_ADDRESS_END && pc_open_elsewhere(port->ctx, port->number, address);
+}
+
+int pc_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags, bool exclusive)
 {
 	int r;
 
-	assert_return(port, -EINVAL);
-	assert_return(address == PARCLASS_ADDRESS_END || (address >= 0 && address < PC_MAX_CHAIN), -EINVAL);
-	assert_return(!(flags & ~PARCLASS_LOCK_NO_SELECT), -EINVAL);
+	if (exclusive && chain_device_taken(port, address))
+		return -EBUSY;
 	r = allocate(port, "lock", address, timeout_ms);
+	if (r == 0 && exclusive && chain_device_taken(port, address)) {
+		/* Opened while we waited. */
+		parclass_port_free(port);
+		return -EBUSY;
+	}
 	if (r < 0 || (flags & PARCLASS_LOCK_NO_SELECT))
 		return r;
 	r = pc_cpp_select(port->ctx->ops, port->hw, address, false);
@@ -227,6 +240,14 @@ _public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms
 	}
 	port->selected = address;
 	return 0;
+}
+
+_public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags)
+{
+	assert_return(port, -EINVAL);
+	assert_return(address == PARCLASS_ADDRESS_END || (address >= 0 && address < PC_MAX_CHAIN), -EINVAL);
+	assert_return(!(flags & ~PARCLASS_LOCK_NO_SELECT), -EINVAL);
+	return pc_port_lock(port, address, timeout_ms, flags, true);
 }
 
 _public_ int parclass_port_unlock(parclass_port *port, enum parclass_unlock_flags flags)

@@ -1152,6 +1152,29 @@ int pc_open_lock(parclass_context *ctx, int number, int address)
 	return r;
 }
 
+bool pc_open_elsewhere(parclass_context *ctx, int number, int address)
+{
+	struct place pl = { ctx, number, port_dir(ctx, number, false) };
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char name[32], key[8], why[96];
+	struct stat st;
+	int fd;
+
+	if (pl.dirfd < 0)
+		return false;
+	address_key(address, key, sizeof key);
+	snprintf(name, sizeof name, "open.%s", key);
+	fd = open_entry(&pl, name, O_RDONLY, true, &st, why, sizeof why);
+	close(pl.dirfd);
+	if (fd < 0)
+		return false;   /* none, or something planted, which opens nothing */
+	/* Only an OFD lock is the library's (l_pid -1); this handle has none on it. */
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		fl.l_type = F_UNLCK;
+	close(fd);
+	return fl.l_type != F_UNLCK && fl.l_pid == -1;
+}
+
 int pc_cache_store(parclass_context *ctx, int number, int address, const char *what, const void *data, size_t len)
 {
 	struct place pl = { ctx, number, port_dir(ctx, number, true) };

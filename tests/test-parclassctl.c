@@ -239,6 +239,33 @@ Test(parclassctl, parclass_debug_makes_the_library_talk)
 	run_free(&r);
 }
 
+/* A chain device another process has open is its alone: "lock LPT1.0" is busy. */
+Test(parclassctl, lock_of_a_chain_device_open_elsewhere_is_busy)
+{
+	g_autoptr(GSubprocessLauncher) l = NULL;
+	g_autoptr(GSubprocess) sender = NULL;
+	g_autoptr(GError) error = NULL;
+	struct run r;
+
+	sim = sim_start1(chain_model);
+	/* "send" has LPT1.0 open (and locked) until its input ends. (The
+	 * launcher after the simulator: it takes the environment as it is.) */
+	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	sender = g_subprocess_launcher_spawn(l, &error, getenv("PARCLASSCTL"), "send", "LPT1.0", NULL);
+	cr_assert(sender, "%s", error ? error->message : "?");
+	ctl_await_held("LPT1");
+	/* Not a wait in the queue behind the holder: busy at once. */
+	r = CTL("lock", "LPT1.0", "--", "true");
+	cr_assert_eq(r.status, 75, "%d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "in use"), "%s", r.err);
+	run_free(&r);
+	cr_assert(g_output_stream_close(g_subprocess_get_stdin_pipe(sender), NULL, NULL));
+	cr_assert(g_subprocess_wait_check(sender, NULL, &error), "%s", error ? error->message : "?");
+	r = CTL("lock", "LPT1.0", "--", "true");
+	cr_assert_eq(r.status, 0, "free once it is closed: %s", r.err);
+	run_free(&r);
+}
+
 Test(parclassctl, lock_holds_the_port_while_its_command_runs)
 {
 	struct run r;

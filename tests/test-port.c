@@ -402,11 +402,15 @@ Test(port, a_program_outside_parclass_keeps_the_port_busy)
 	pid = fork_child(ppclaim_holder_main, &sp);
 	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'c');
 	port = open_port("parport0");
+	cr_assert_eq(parclass_port_is_free(port), 0, "the outside claim was not seen");
 	cr_assert_eq(parclass_port_allocate(port, 300), -EBUSY);
 	cr_assert_eq(waiters(port), 0);
 	cr_assert_eq(parclass_port_is_held(port), 0);
 	kill(pid, SIGKILL);
 	wait_child(pid);
+	/* The kernel lets go of a dead process's claim in its own time. */
+	for (long long end = now_ms() + EVENTUALLY_MS; parclass_port_is_free(port) != 1; poll(NULL, 0, 5))
+		cr_assert_lt(now_ms(), end, "still not free after the program died");
 	cr_assert_eq(parclass_port_allocate(port, EVENTUALLY_MS), 0, "free once the program is gone");
 	parclass_port_close(port);
 }
@@ -437,6 +441,29 @@ Test(port, release_bus_lets_a_program_outside_parclass_in)
 	cr_assert_eq(parclass_port_is_held(port), 1, "the allocation stays");
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	cr_assert_eq(parclass_port_release_bus(port), -ENOLCK);
+	parclass_port_close(port);
+}
+
+/* A chain device some handle has open is that handle's: no port handle selects it. */
+Test(port, a_chain_device_open_elsewhere_cannot_be_locked_through_the_port)
+{
+	parclass_port *port;
+	parclass_device *dev;
+
+	start(chain_model);
+	port = open_port("parport0");
+	cr_assert_eq(parclass_device_open(ctx, "LPT1.1", &dev), 0);
+	cr_assert_eq(parclass_port_lock(port, 1, EVENTUALLY_MS, 0), -EBUSY);
+	cr_assert_eq(parclass_port_is_held(port), 0, "the refused lock kept the port");
+	cr_assert_eq(waiters(port), 0);
+	/* The other addresses, and the device's own lock, are as before. */
+	cr_assert_eq(parclass_port_lock(port, 0, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_unlock(dev, 0), 0);
+	parclass_device_close(dev);
+	cr_assert_eq(parclass_port_lock(port, 1, EVENTUALLY_MS, 0), 0, "free once the device is closed");
+	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
 }
 
