@@ -314,6 +314,13 @@ static int set_link(parclass_device *dev, struct pc_hw *hw, int kmode)
 	dev->sent_channel = -1;
 	if (kmode == PC_M_COMPAT)
 		return 0;
+	/* IEEE 1284.3: a chain device that will talk ECP is selected with the
+	 * ECP select command (in compatibility mode, before the negotiation). */
+	if (is_ecp(kmode) && dev->address != PARCLASS_ADDRESS_END && dev->port->chain) {
+		r = pc_cpp_select(ops_of(dev), hw, dev->address, true);
+		if (r < 0)
+			return gone_or(dev, r == -ENXIO ? -ENXIO : -EIO);
+	}
 	r = ops_of(dev)->negotiate(hw, kmode);
 	if (r < 0) {
 		pc_info(dev->ctx, "%s: negotiating %#x failed: %s", dev->location, (unsigned)kmode,

@@ -181,6 +181,11 @@ enum parclass_unlock_flags {
 	PARCLASS_UNLOCK_NO_DESELECT = 1 << 3 /**< free only, no IEEE 1284.3 deselect */
 };
 
+/** For parclass_port_select(). */
+enum parclass_select_flags {
+	PARCLASS_SELECT_ECP = 1 << 4 /**< the ECP select command: the device will talk ECP */
+};
+
 /* ------------------------------------------------------------------------
  * Types (opaque)
  * ------------------------------------------------------------------------ */
@@ -434,6 +439,27 @@ PARCLASS_EXPORT int parclass_port_is_held(const parclass_port *port);
  */
 PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms,
 				       enum parclass_lock_flags flags);
+
+/**
+ * Select chain device @address (0..3) on a port this handle holds, without
+ * freeing it (IEEE 1284.3 SELECT; with PARCLASS_SELECT_ECP the ECP select
+ * command, for a device that will talk ECP).
+ * @return 0; -ENOLCK (not held); -ENXIO (no device answers at @address);
+ *         -EBUSY (a device handle has it open); -EINVAL; -EIO
+ */
+PARCLASS_EXPORT int parclass_port_select(parclass_port *port, int address, enum parclass_select_flags flags);
+
+/** Deselect every chain device (the end-of-chain device answers); the port stays held.
+ *  @return 0; -ENOLCK; -ENXIO (no chain answers); -EIO */
+PARCLASS_EXPORT int parclass_port_deselect(parclass_port *port);
+
+/**
+ * (Re)initialise the IEEE 1284.3 chain on a port this handle holds: number
+ * its devices from 0 (INIT_1284_3_BUS, address assignment). Selections end.
+ * @param count  how many chain devices answered (0: no chain); may be NULL
+ * @return 0; -ENOLCK; -EIO
+ */
+PARCLASS_EXPORT int parclass_port_init_chain(parclass_port *port, unsigned *count);
 
 /** Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port. @return 0, -ENOLCK, -EINVAL */
 PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, enum parclass_unlock_flags flags);

@@ -242,6 +242,63 @@ int pc_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass
 	return 0;
 }
 
+_public_ int parclass_port_select(parclass_port *port, int address, enum parclass_select_flags flags)
+{
+	int r;
+
+	assert_return(port, -EINVAL);
+	assert_return(address >= 0 && address < PC_MAX_CHAIN, -EINVAL);
+	assert_return(!(flags & ~PARCLASS_SELECT_ECP), -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	if (chain_device_taken(port, address))
+		return -EBUSY;
+	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
+	if (r < 0)
+		return r;
+	r = pc_cpp_select(port->ctx->ops, port->hw, address, flags & PARCLASS_SELECT_ECP);
+	if (r < 0)
+		return r;
+	port->chain = true;
+	port->selected = address;
+	return 0;
+}
+
+_public_ int parclass_port_deselect(parclass_port *port)
+{
+	int r;
+
+	assert_return(port, -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
+	if (r < 0)
+		return r;
+	r = pc_cpp_select(port->ctx->ops, port->hw, PARCLASS_ADDRESS_END, false);
+	if (r < 0)
+		return r;
+	port->selected = PARCLASS_ADDRESS_END;
+	return 0;
+}
+
+_public_ int parclass_port_init_chain(parclass_port *port, unsigned *count)
+{
+	int r;
+
+	assert_return(port, -EINVAL);
+	if (!port->held)
+		return -ENOLCK;
+	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
+	if (r < 0)
+		return r;
+	r = pc_cpp_assign(port->ctx->ops, port->hw);
+	port->chain = r > 0;
+	port->selected = PARCLASS_ADDRESS_END;
+	if (count)
+		*count = (unsigned)r;
+	return 0;
+}
+
 _public_ int parclass_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass_lock_flags flags)
 {
 	assert_return(port, -EINVAL);

@@ -265,7 +265,7 @@ static void cpp_command(struct sim_port *p)
 		for (unsigned i = 0; i < p->n_chain; i++)
 			if (p->address[i] == addr) {
 				p->selected = (int)i;
-				sim_event(sim_device_location(p->chain[i]), "select");
+				sim_event(sim_device_location(p->chain[i]), (v & 0xf0) == 0xd0 ? "select ecp" : "select");
 				p->cpp_result = ok;
 			}
 		if (p->cpp_result == failed)

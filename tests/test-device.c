@@ -769,6 +769,30 @@ Test(device, a_flag_of_another_call_is_einval)
 	parclass_device_close(dev);
 }
 
+/* IEEE 1284.3: a chain device that will talk ECP is selected with the ECP command. */
+Test(device, a_chain_device_talking_ecp_gets_the_ecp_select)
+{
+	parclass_device *dev;
+	unsigned w = 0;
+	size_t n = 0;
+	g_autofree char *events = NULL;
+	const char *select;
+
+	start(chain_model);
+	dev = open_locked("LPT1.1");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, &w, NULL), 0);
+	cr_assert(w & (PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ), "not ECP: %#x", w);
+	cr_assert_eq(parclass_device_write(dev, "ecp data", 8, EVENTUALLY_MS, &n), 0);
+	parclass_device_close(dev);
+	sim_stop(sim);
+	events = sim_events(sim);
+	/* Right before the ECP negotiation of the transfer, in compatibility mode. */
+	select = strstr(events, "parport0.1 select ecp\n");
+	cr_assert(select, "no ECP select: %s", events);
+	cr_assert(g_str_has_prefix(select, "parport0.1 select ecp\nparport0.1 negotiate ecp accepted\n"), "%s", events);
+	assert_record("parport0.1-0001.prn", "ecp data", 8);
+}
+
 Test(device, reset_pulses_ninit)
 {
 	parclass_device *dev;

@@ -159,7 +159,7 @@ Test(parclassctl, id_cached_fresh_and_raw)
 	run_free(&r);
 }
 
-Test(parclassctl, modes_status_lines_and_waiters)
+Test(parclassctl, modes_status_lines_waiters_and_reset)
 {
 	const char *models[] = { laser_model, "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n", NULL };
 	struct run r;
@@ -188,6 +188,11 @@ Test(parclassctl, modes_status_lines_and_waiters)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
 	run_free(&r);
+	r = CTL("reset", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	run_free(&r);
+	cr_assert(sim_events_contain(sim, "parport0 reset\n"), "no nInit pulse");
 }
 
 Test(parclassctl, usage_and_missing_things_have_their_exit_status)

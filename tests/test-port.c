@@ -467,6 +467,38 @@ Test(port, a_chain_device_open_elsewhere_cannot_be_locked_through_the_port)
 	parclass_port_close(port);
 }
 
+/* IEEE 1284.3 control on a port the caller holds, seen on the chain's lines. */
+Test(port, select_deselect_and_init_chain_on_a_held_port)
+{
+	parclass_port *port;
+	unsigned n = 9;
+	g_autofree char *events = NULL;
+	const char *from;
+
+	start(chain_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_select(port, 1, 0), -ENOLCK);
+	cr_assert_eq(parclass_port_deselect(port), -ENOLCK);
+	cr_assert_eq(parclass_port_init_chain(port, &n), -ENOLCK);
+	cr_assert_eq(parclass_port_select(port, PARCLASS_ADDRESS_END, 0), -EINVAL, "deselect is its own call");
+	cr_assert_eq(parclass_port_allocate(port, EVENTUALLY_MS), 0);
+	cr_assert_eq(parclass_port_init_chain(port, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(parclass_port_select(port, 1, 0), 0);
+	cr_assert_eq(parclass_port_select(port, 0, PARCLASS_SELECT_ECP), 0);
+	cr_assert_eq(parclass_port_select(port, 3, 0), -ENXIO, "there is no address 3");
+	cr_assert_eq(parclass_port_deselect(port), 0);
+	cr_assert_eq(parclass_port_is_held(port), 1, "the port stays held");
+	cr_assert_eq(parclass_port_free(port), 0);
+	parclass_port_close(port);
+	events = sim_events(sim);
+	from = strstr(events, "parport0.0 assign 0\n");
+	cr_assert(from, "%s", events);
+	cr_assert(g_str_has_prefix(from, "parport0.0 assign 0\nparport0.1 assign 1\nparport0.1 select\n"
+				   "parport0.0 select ecp\nparport0 select 3 failed\nparport0 deselect-all\n"),
+		  "%s", from);
+}
+
 Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 {
 	parclass_port *port;

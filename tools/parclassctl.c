@@ -6,6 +6,7 @@
  *   parclassctl modes LOCATION
  *   parclassctl status LOCATION
  *   parclassctl lines LOCATION
+ *   parclassctl reset LOCATION
  *   parclassctl waiters LOCATION
  *   parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...
  *   parclassctl send LOCATION [--mode MODE] [FILE]
@@ -436,6 +437,28 @@ static int cmd_lines(int argc, char **argv)
 				  lines_text);
 }
 
+/* "reset": an nInit pulse, with the port held for it. */
+static int cmd_reset(int argc, char **argv)
+{
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	const char *location;
+	parclass_device *dev;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "reset the printer (an nInit pulse)", &location))
+		return EXIT_USAGE;
+	r = open_locked(location, timeout, &dev);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_device_reset(dev);
+	close_device(dev);
+	return r < 0 ? fail(location, r) : 0;
+}
+
 static int cmd_waiters(int argc, char **argv)
 {
 	const char *location;
@@ -656,6 +679,7 @@ static void usage(FILE *f)
 	      "  modes LOCATION                        modes both ends support\n"
 	      "  status LOCATION                       status bits, by name (the Windows status)\n"
 	      "  lines LOCATION                        the port's lines and their levels\n"
+	      "  reset LOCATION                        reset the printer (an nInit pulse)\n"
 	      "  waiters LOCATION                      holder (pid) and number of waiters\n"
 	      "  lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...\n"
 	      "                                        hold the port (allocate + select) while COMMAND runs\n"
@@ -672,7 +696,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} commands[] = {
 		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "status", cmd_status },
-		{ "lines", cmd_lines },
+		{ "lines", cmd_lines }, { "reset", cmd_reset },
 		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "send", cmd_send },
 	};
 	int first = 1, r;
