@@ -33,6 +33,7 @@ struct parclass_device {
 	unsigned modes;             /* port and device both do; 0 = not probed */
 	unsigned write_mode, read_mode;
 	int channel, sent_channel;  /* ECP write channel; the one the device last got */
+	int read_channel;           /* ECP read address (channel) for reverse transfers */
 };
 
 static const struct pc_port_ops *ops_of(parclass_device *dev)
@@ -63,7 +64,7 @@ _public_ int parclass_device_open(parclass_context *ctx, const char *location, p
 	dev->link = PC_M_COMPAT;
 	dev->write_mode = PARCLASS_MODE_CENTRONICS;
 	dev->read_mode = PARCLASS_MODE_NIBBLE;
-	dev->channel = dev->sent_channel = -1;
+	dev->channel = dev->sent_channel = dev->read_channel = -1;
 	if (address == PARCLASS_ADDRESS_END) {
 		bool chain = strstr(location, ".4") || strstr(location, "daisy=4");
 
@@ -522,6 +523,17 @@ static enum pc_xfer reverse_xfer(int kmode)
 }
 
 /* The link ready to send: the forward mode, ECP turned forward, its channel set. */
+/* An ECP channel address command, forward: the channel for what follows, both ways. */
+static int send_channel(parclass_device *dev, struct pc_hw *hw, int kmode, int channel)
+{
+	uint8_t addr = (uint8_t)(0x80 | channel);
+
+	if (ops_of(dev)->write(hw, forward_xfer(kmode, true), &addr, 1, WRITE_SLICE_MS) != 1)
+		return -EIO;
+	dev->sent_channel = channel;
+	return 0;
+}
+
 static int ready_to_send(parclass_device *dev, struct pc_hw *hw)
 {
 	int kmode = kernel_mode(dev->write_mode), r;
@@ -534,13 +546,8 @@ static int ready_to_send(parclass_device *dev, struct pc_hw *hw)
 		if (r < 0)
 			return r;
 	}
-	if (is_ecp(kmode) && dev->channel >= 0 && dev->channel != dev->sent_channel) {
-		uint8_t addr = (uint8_t)(0x80 | dev->channel);
-
-		if (ops_of(dev)->write(hw, forward_xfer(kmode, true), &addr, 1, WRITE_SLICE_MS) != 1)
-			return -EIO;
-		dev->sent_channel = dev->channel;
-	}
+	if (is_ecp(kmode) && dev->channel >= 0 && dev->channel != dev->sent_channel)
+		return send_channel(dev, hw, kmode, dev->channel);
 	return 0;
 }
 
@@ -635,6 +642,14 @@ static int read_locked(parclass_device *dev, void *buf, size_t len, int timeout_
 	r = set_link(dev, hw, kmode);
 	if (r < 0)
 		return r;
+	/* SET_READ_ADDRESS: the read channel goes forward before the turn. */
+	if (is_ecp(kmode) && dev->read_channel >= 0 && dev->read_channel != dev->sent_channel) {
+		r = turn(dev, hw, false);
+		if (r == 0)
+			r = send_channel(dev, hw, kmode, dev->read_channel);
+		if (r < 0)
+			return r;
+	}
 	if (is_ecp(kmode)) {
 		r = turn(dev, hw, true);
 		if (r < 0)
@@ -692,6 +707,25 @@ _public_ int parclass_device_reverse_pending(parclass_device *dev)
 	if (ops_of(dev)->read_status(hw, &st) < 0)
 		return -EIO;
 	return (st & PC_ST_ERROR) ? 0 : 1;
+}
+
+_public_ int parclass_device_set_read_channel(parclass_device *dev, int channel)
+{
+	assert_return(dev, -EINVAL);
+	assert_return(channel >= -1 && channel <= 127, -EINVAL);
+	if (!locked(dev))
+		return -ENOLCK;
+	dev->read_channel = channel;
+	return 0;
+}
+
+_public_ int parclass_device_get_default_modes(parclass_device *dev, unsigned *forward, unsigned *reverse)
+{
+	assert_return(dev && forward && reverse, -EINVAL);
+	/* What a transfer uses before any negotiation: IEEE 1284's defaults. */
+	*forward = PARCLASS_MODE_CENTRONICS;
+	*reverse = PARCLASS_MODE_NIBBLE;
+	return 0;
 }
 
 _public_ int parclass_device_set_write_channel(parclass_device *dev, int channel)

@@ -599,6 +599,14 @@ PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t
  */
 PARCLASS_EXPORT int parclass_device_reverse_pending(parclass_device *dev);
 
+/** ECP channel (0..127) for following reads, sent before the bus turns
+ *  (SET_READ_ADDRESS); -1: none. @return 0, -EINVAL, -ENOLCK */
+PARCLASS_EXPORT int parclass_device_set_read_channel(parclass_device *dev, int channel);
+
+/** The modes a transfer uses without parclass_device_negotiate()
+ *  (PAR_GET_DEFAULT_MODES): CENTRONICS forward, NIBBLE reverse. @return 0, -EINVAL */
+PARCLASS_EXPORT int parclass_device_get_default_modes(parclass_device *dev, unsigned *forward, unsigned *reverse);
+
 /** ECP channel (0..127) for following writes; -1: no channel address. @return 0, -EINVAL, -ENOLCK */
 PARCLASS_EXPORT int parclass_device_set_write_channel(parclass_device *dev, int channel);
 

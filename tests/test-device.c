@@ -276,6 +276,32 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 					  "parport0 release"), "unlock returns the link to compatibility mode");
 }
 
+/* SET_READ_ADDRESS: the read channel goes to the device before the bus turns. */
+Test(device, an_ecp_read_address_is_sent_before_the_turn_and_the_write_channel_after)
+{
+	parclass_device *dev;
+	unsigned w = 0, r = 0, fwd = 0, rev = 0;
+	char buf[64];
+	size_t n = 0;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_default_modes(dev, &fwd, &rev), 0);
+	cr_assert_eq(fwd, PARCLASS_MODE_CENTRONICS);
+	cr_assert_eq(rev, PARCLASS_MODE_NIBBLE);
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, &w, &r), 0);
+	cr_assert(r & (PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ), "not ECP reverse: %#x", r);
+	cr_assert_eq(parclass_device_set_read_channel(dev, 128), -EINVAL);
+	cr_assert_eq(parclass_device_set_read_channel(dev, 3), 0);
+	cr_assert_eq(parclass_device_set_write_channel(dev, 2), 0);
+	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
+	cr_assert_eq(parclass_device_write(dev, "x", 1, EVENTUALLY_MS, &n), 0);
+	parclass_device_close(dev);
+	sim_stop(sim);
+	cr_assert(sim_events_contain(sim, "parport0 ecp channel 3\nparport0 direction reverse\nparport0 direction forward\n"
+					  "parport0 ecp channel 2\n"));
+}
+
 Test(device, a_paper_out_write_times_out_with_an_exact_count_and_loses_nothing)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\n"
