@@ -1221,7 +1221,7 @@ Test(sim, cpp_selects_and_deselects_each_chain_address)
 	}
 	put_port(p);
 	cr_assert(sim_events_contain(sim, "parport0.0 select\n"));
-	cr_assert(sim_events_contain(sim, "parport0.1 select\n"));
+	cr_assert(sim_events_contain(sim, "parport0.1 select ecp\n"), "the ECP select (0xD1) is logged as such");
 	cr_assert(sim_events_contain(sim, "parport0 select 2 failed\n"));
 	cr_assert(sim_events_contain(sim, "parport0 deselect-all\n"));
 }
