@@ -242,43 +242,43 @@ int pc_port_lock(parclass_port *port, int address, int timeout_ms, enum parclass
 	return 0;
 }
 
-_public_ int parclass_port_select(parclass_port *port, int address, enum parclass_select_flags flags)
+/* The bus of a port this handle holds, for a CPP command. */
+static int held_bus(parclass_port *port)
 {
-	int r;
-
-	assert_return(port, -EINVAL);
-	assert_return(address >= 0 && address < PC_MAX_CHAIN, -EINVAL);
-	assert_return(!(flags & ~PARCLASS_SELECT_ECP), -EINVAL);
 	if (!port->held)
 		return -ENOLCK;
-	if (chain_device_taken(port, address))
-		return -EBUSY;
-	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
+	return pc_port_ensure_bus(port, pc_now_ms() + 1000);
+}
+
+/* Select @address, or deselect the chain (PARCLASS_ADDRESS_END); the port stays held. */
+static int chain_select(parclass_port *port, int address, bool ecp)
+{
+	int r = held_bus(port);
+
+	if (r == 0)
+		r = pc_cpp_select(port->ctx->ops, port->hw, address, ecp);
 	if (r < 0)
 		return r;
-	r = pc_cpp_select(port->ctx->ops, port->hw, address, flags & PARCLASS_SELECT_ECP);
-	if (r < 0)
-		return r;
-	port->chain = true;
+	if (address != PARCLASS_ADDRESS_END)
+		port->chain = true;
 	port->selected = address;
 	return 0;
 }
 
+_public_ int parclass_port_select(parclass_port *port, int address, enum parclass_select_flags flags)
+{
+	assert_return(port, -EINVAL);
+	assert_return(address >= 0 && address < PC_MAX_CHAIN, -EINVAL);
+	assert_return(!(flags & ~PARCLASS_SELECT_ECP), -EINVAL);
+	if (port->held && chain_device_taken(port, address))
+		return -EBUSY;
+	return chain_select(port, address, flags & PARCLASS_SELECT_ECP);
+}
+
 _public_ int parclass_port_deselect(parclass_port *port)
 {
-	int r;
-
 	assert_return(port, -EINVAL);
-	if (!port->held)
-		return -ENOLCK;
-	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
-	if (r < 0)
-		return r;
-	r = pc_cpp_select(port->ctx->ops, port->hw, PARCLASS_ADDRESS_END, false);
-	if (r < 0)
-		return r;
-	port->selected = PARCLASS_ADDRESS_END;
-	return 0;
+	return chain_select(port, PARCLASS_ADDRESS_END, false);
 }
 
 _public_ int parclass_port_init_chain(parclass_port *port, unsigned *count)
@@ -286,9 +286,7 @@ _public_ int parclass_port_init_chain(parclass_port *port, unsigned *count)
 	int r;
 
 	assert_return(port, -EINVAL);
-	if (!port->held)
-		return -ENOLCK;
-	r = pc_port_ensure_bus(port, pc_now_ms() + 1000);
+	r = held_bus(port);
 	if (r < 0)
 		return r;
 	r = pc_cpp_assign(port->ctx->ops, port->hw);

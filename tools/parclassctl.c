@@ -361,8 +361,9 @@ static int cmd_id(int argc, char **argv)
 	return 0;
 }
 
-/* "modes", "status" and "lines": a value the device reports, as text. */
-static int print_device_value(int argc, char **argv, const char *summary,
+/* "modes", "status", "lines" and "reset": what the device does with the port
+ * held, and the value it reports as @text gives it (none without @text). */
+static int on_locked_device(int argc, char **argv, const char *summary,
 			      int (*get)(parclass_device *, unsigned *), char *(*text)(unsigned))
 {
 	int timeout = DEFAULT_TIMEOUT_MS;
@@ -385,8 +386,10 @@ static int print_device_value(int argc, char **argv, const char *summary,
 	close_device(dev);
 	if (r < 0)
 		return fail(location, r);
-	shown = text(value);
-	printf("%s\n", shown);
+	if (text) {
+		shown = text(value);
+		printf("%s\n", shown);
+	}
 	return 0;
 }
 
@@ -423,40 +426,30 @@ static char *lines_text(unsigned lines)
 
 static int cmd_modes(int argc, char **argv)
 {
-	return print_device_value(argc, argv, "modes port and device both do", parclass_device_get_modes, modes_text);
+	return on_locked_device(argc, argv, "modes port and device both do", parclass_device_get_modes, modes_text);
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	return print_device_value(argc, argv, "status bits", parclass_device_get_status, status_text);
+	return on_locked_device(argc, argv, "status bits", parclass_device_get_status, status_text);
 }
 
 static int cmd_lines(int argc, char **argv)
 {
-	return print_device_value(argc, argv, "the port's lines and their levels", parclass_device_get_lines,
+	return on_locked_device(argc, argv, "the port's lines and their levels", parclass_device_get_lines,
 				  lines_text);
 }
 
-/* "reset": an nInit pulse, with the port held for it. */
+/* "reset": an nInit pulse, with the port held for it; nothing to print. */
+static int reset_device(parclass_device *dev, unsigned *unused)
+{
+	(void)unused;
+	return parclass_device_reset(dev);
+}
+
 static int cmd_reset(int argc, char **argv)
 {
-	int timeout = DEFAULT_TIMEOUT_MS;
-	const GOptionEntry entries[] = {
-		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
-		{ NULL }
-	};
-	const char *location;
-	parclass_device *dev;
-	int r;
-
-	if (!parse_location(&argc, &argv, entries, "reset the printer (an nInit pulse)", &location))
-		return EXIT_USAGE;
-	r = open_locked(location, timeout, &dev);
-	if (r < 0)
-		return fail(location, r);
-	r = parclass_device_reset(dev);
-	close_device(dev);
-	return r < 0 ? fail(location, r) : 0;
+	return on_locked_device(argc, argv, "reset the printer (an nInit pulse)", reset_device, NULL);
 }
 
 static int cmd_waiters(int argc, char **argv)
