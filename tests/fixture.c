@@ -281,6 +281,17 @@ pthread_t sim_end_faults_on(struct sim *s, const char *text)
 	return t;
 }
 
+pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(wait_child(pid), 0);
+	return pid;
+}
+
 pid_t fork_child(int (*fn)(void *), void *data)
 {
 	pid_t pid = fork();

@@ -67,6 +67,8 @@ long long now_ms(void);
 
 /* Run @fn in a forked child; returns its pid. The child exits with fn's return. */
 pid_t fork_child(int (*fn)(void *), void *data);
+/* The pid of a process that has just exited and been reaped: one that is gone. */
+pid_t gone_pid(void);
 /* Wait for a child and return its exit status (or 128 + signal). */
 int wait_child(pid_t pid);
 

@@ -254,11 +254,8 @@ Test(port, a_ticket_file_left_by_a_request_killed_while_queueing_is_removed)
 {
 	g_autofree char *dir = NULL, *left = NULL, *live = NULL;
 	parclass_port *port;
-	pid_t dead = fork();
+	pid_t dead = gone_pid();
 
-	if (dead == 0)
-		_exit(0);
-	cr_assert_eq(wait_child(dead), 0);
 	start(laser_model);
 	port = open_port("parport0");
 	dir = g_build_filename(sim->runtime, "parport0", NULL);

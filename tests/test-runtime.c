@@ -558,11 +558,8 @@ Test(runtime, the_name_of_a_dead_ticket_is_never_used_again)
 {
 	g_autofree char *seq = NULL, *dead = NULL, *next = NULL;
 	parclass_port *port;
-	pid_t gone = fork();
+	pid_t gone = gone_pid();
 
-	if (gone == 0)
-		_exit(0);
-	cr_assert_eq(wait_child(gone), 0);
 	start_ports(1, NULL);
 	port = open_port(0);
 	seq = in_port(0, "seq");
