@@ -234,7 +234,8 @@ PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, enum parclas
  */
 PARCLASS_EXPORT int parclass_context_set_runtime_dir(parclass_context *ctx, const char *dir);
 
-/** The runtime directory in use. */
+/** The runtime directory in use.
+ *  @return the path, owned by @ctx (valid until it is set again or @ctx is freed); NULL for no @ctx */
 PARCLASS_EXPORT const char *parclass_context_get_runtime_dir(const parclass_context *ctx);
 
 /**
@@ -245,7 +246,7 @@ PARCLASS_EXPORT const char *parclass_context_get_runtime_dir(const parclass_cont
  */
 PARCLASS_EXPORT const char *parclass_strerror(int error);
 
-/** The library version, "MAJOR.MINOR.MICRO". */
+/** The library version. @return "MAJOR.MINOR.MICRO", a static string */
 PARCLASS_EXPORT const char *parclass_version(void);
 
 /* ------------------------------------------------------------------------
@@ -301,7 +302,8 @@ PARCLASS_EXPORT void parclass_device_id_free(parclass_device_id *id);
  */
 PARCLASS_EXPORT const char *parclass_device_id_get(const parclass_device_id *id, const char *key);
 
-/** The normalised ID text: "KEY:value;" pairs in the order received. */
+/** The normalised ID text: "KEY:value;" pairs in the order received.
+ *  @return text owned by @id (valid until parclass_device_id_free()); NULL for no @id */
 PARCLASS_EXPORT const char *parclass_device_id_text(const parclass_device_id *id);
 
 /**
@@ -309,6 +311,8 @@ PARCLASS_EXPORT const char *parclass_device_id_text(const parclass_device_id *id
  * not repeated when the model already starts with it, "Hewlett-Packard"
  * shortened to "HP"; from DES when MFG or MDL are missing; "Unknown" when
  * nothing is known.
+ * @return text owned by @id (valid until parclass_device_id_free()), or the
+ *         static "Unknown" (also for no @id)
  */
 PARCLASS_EXPORT const char *parclass_device_id_make_and_model(const parclass_device_id *id);
 
@@ -333,7 +337,16 @@ PARCLASS_EXPORT int parclass_enumerate(parclass_context *ctx, int deadline_ms, p
 /** Free an enumeration. Accepts NULL. */
 PARCLASS_EXPORT void parclass_enumeration_free(parclass_enumeration *e);
 
+/*
+ * The ports of an enumeration and what is known of them. Everything these
+ * getters return is owned by the enumeration and valid until
+ * parclass_enumeration_free(); for no object (NULL) they return NULL, 0 or
+ * "Unknown" as each says.
+ */
+
+/** @return how many ports @e has (0 for no @e) */
 PARCLASS_EXPORT unsigned parclass_enumeration_port_count(const parclass_enumeration *e);
+/** @return port @i of @e, or NULL when there is none */
 PARCLASS_EXPORT const parclass_port_info *parclass_enumeration_port(const parclass_enumeration *e, unsigned i);
 
 /** "parport0" */
@@ -348,7 +361,9 @@ PARCLASS_EXPORT unsigned parclass_port_info_modes(const parclass_port_info *p);
 PARCLASS_EXPORT int parclass_port_info_probed(const parclass_port_info *p);
 /** The process holding the port when it was enumerated, 0 when none. */
 PARCLASS_EXPORT pid_t parclass_port_info_holder(const parclass_port_info *p);
+/** @return how many devices were found on the port (chain devices first, then the end device) */
 PARCLASS_EXPORT unsigned parclass_port_info_device_count(const parclass_port_info *p);
+/** @return device @i of @p, or NULL when there is none */
 PARCLASS_EXPORT const parclass_device_info *parclass_port_info_device(const parclass_port_info *p, unsigned i);
 
 /** "LPT1", "LPT1.2" or "LPT1.4" */
@@ -487,21 +502,25 @@ PARCLASS_EXPORT int parclass_device_open(parclass_context *ctx, const char *loca
 /** Close a device; unlocks the port first if this handle holds it. Accepts NULL. */
 PARCLASS_EXPORT void parclass_device_close(parclass_device *dev);
 
-/** "LPT1.2" style location of the device, "parport0.2" style name. */
+/** "LPT1.2" style location of the device, "parport0.2" style name.
+ *  @return text owned by @dev (valid until parclass_device_close()); NULL for no @dev */
 PARCLASS_EXPORT const char *parclass_device_get_location(const parclass_device *dev);
 PARCLASS_EXPORT const char *parclass_device_get_name(const parclass_device *dev);
 /** The address: 0..3, or PARCLASS_ADDRESS_END. @return 0, -EINVAL (no @dev) */
 PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev, int *address);
 
-/** The device's port handle (owned by the device). */
+/** The device's port handle. @return the handle, owned by @dev (do not close it); NULL for no @dev */
 PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);
 
-/** parclass_port_lock() for this device's address. */
+/** parclass_port_lock() for this device's address (its own open does not
+ *  count against it). @return as parclass_port_lock() */
 PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, enum parclass_lock_flags flags);
-/** parclass_port_unlock() after returning the link to compatibility mode. */
+/** parclass_port_unlock() after returning the link to compatibility mode.
+ *  @return 0, -ENOLCK, -EINVAL (a flag that is not a parclass_unlock_flags) */
 PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, enum parclass_unlock_flags flags);
 /** parclass_port_cancel() for this device's port: ends a wait, a read or a
- *  write in another thread. Safe from any thread and from a signal handler. */
+ *  write in another thread. Safe from any thread and from a signal handler.
+ *  @return 0, -EINVAL (no @dev) */
 PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
 
 /* The calls below need the port locked by this device (else -ENOLCK). */
@@ -527,7 +546,8 @@ PARCLASS_EXPORT int parclass_device_get_modes(parclass_device *dev, unsigned *mo
 PARCLASS_EXPORT int parclass_device_negotiate(parclass_device *dev, unsigned write_mask, unsigned read_mask,
 					      unsigned *write_mode, unsigned *read_mode);
 
-/** The mode the link is in now (PARCLASS_MODE_CENTRONICS in compatibility mode). */
+/** The mode the link is in now (PARCLASS_MODE_CENTRONICS in compatibility mode).
+ *  @return 0, -EINVAL */
 PARCLASS_EXPORT int parclass_device_get_current_mode(parclass_device *dev, unsigned *mode);
 
 /** Turn an ECP link to reverse or forward. @return 0, -ENOLCK, -ENOTSUP (not in ECP), -EIO */
@@ -635,16 +655,16 @@ PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *
  * Status and modes as text
  * ------------------------------------------------------------------------ */
 
-/** The PARCLASS_STATUS_* bits of PARCLASS_LINE_* levels, as Windows computes them. */
+/** @return the PARCLASS_STATUS_* bits of PARCLASS_LINE_* levels @lines, as Windows computes them */
 PARCLASS_EXPORT unsigned parclass_status_from_lines(unsigned lines);
 
-/** The name of one line ("nFault", "Busy"), or NULL. */
+/** @return the name of one PARCLASS_LINE_* bit ("nFault", "Busy"), a static string; NULL for another value */
 PARCLASS_EXPORT const char *parclass_line_name(unsigned bit);
 
-/** The name of one status bit ("PAPER_EMPTY"), or NULL. */
+/** @return the name of one status bit ("PAPER_EMPTY"), a static string; NULL for another value */
 PARCLASS_EXPORT const char *parclass_status_name(unsigned bit);
 
-/** The name of one mode bit ("ECP_HW_NOIRQ"), or NULL. */
+/** @return the name of one mode bit ("ECP_HW_NOIRQ"), a static string; NULL for another value */
 PARCLASS_EXPORT const char *parclass_mode_name(unsigned bit);
 
 /**
