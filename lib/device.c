@@ -771,6 +771,22 @@ _public_ int parclass_device_get_status(parclass_device *dev, unsigned *status)
 	return 0;
 }
 
+_public_ int parclass_device_set_autofeed(parclass_device *dev, int on)
+{
+	struct pc_hw *hw;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = bus(dev, &hw);
+	if (r < 0)
+		return r;
+	/* PAR_SET_INFORMATION's AUTOFEED: nAutoFd low while it is on. */
+	set_link(dev, hw, PC_M_COMPAT);
+	if (ops_of(dev)->frob_control(hw, PC_CTL_AUTOFD, on ? PC_CTL_AUTOFD : 0) < 0)
+		return gone_or(dev, -EIO);
+	return 0;
+}
+
 _public_ int parclass_device_reset(parclass_device *dev)
 {
 	struct pc_hw *hw;

@@ -139,6 +139,8 @@ unsigned pc_proc_port_modes(int number);
 char *pc_proc_autoprobe(int number, int address);
 /* Does a program hold the kernel's claim now (devices/active is not "none")? */
 bool pc_proc_port_busy(int number);
+/* /proc's base-addr, irq and dma of a port: 0, -ENODEV. */
+int pc_proc_port_resources(int number, unsigned long *base, unsigned long *base_hi, int *irq, int *dma);
 /* Is the port still registered with the kernel? */
 bool pc_proc_port_exists(int number);
 /* PC port register values (status, control) as PARCLASS_LINE_* levels. */

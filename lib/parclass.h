@@ -433,6 +433,17 @@ PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
  */
 PARCLASS_EXPORT int parclass_port_query_waiters(parclass_port *port, unsigned *waiters);
 
+/**
+ * What the kernel says of the port's hardware (/proc/sys/dev/parport/parportN):
+ * @param base     the I/O base address (0 when the port has none, as USB ones)
+ * @param base_hi  the ECP registers' base address (0: none)
+ * @param irq      its interrupt line, -1 when it has none
+ * @param dma      its DMA channel, -1 when it has none
+ * @return 0; -ENODEV (the port is gone); -EINVAL
+ */
+PARCLASS_EXPORT int parclass_port_get_resources(parclass_port *port, unsigned long *base, unsigned long *base_hi,
+						int *irq, int *dma);
+
 /** Advisory: @return 1 when nobody holds the port (a program outside parclass
  *  with the kernel's claim included), 0 when held, negative on error. */
 PARCLASS_EXPORT int parclass_port_is_free(parclass_port *port);
@@ -641,6 +652,11 @@ PARCLASS_EXPORT int parclass_device_get_status(parclass_device *dev, unsigned *s
  * @return 0, -ENOLCK, -EIO, -ENODEV (the port went away)
  */
 PARCLASS_EXPORT int parclass_device_get_lines(parclass_device *dev, unsigned *lines);
+
+/** PAR_SET_INFORMATION's AUTOFEED: nAutoFd low while @on is not 0 (the printer adds a
+ *  line feed to each carriage return), high when 0; in compatibility
+ *  mode. The status shows it as PARCLASS_STATUS_AUTOFEED. @return 0, -ENOLCK, -EIO, -ENODEV */
+PARCLASS_EXPORT int parclass_device_set_autofeed(parclass_device *dev, int on);
 
 /** Reset the printer: an nInit pulse in compatibility mode. @return 0, -ENOLCK, -EIO */
 PARCLASS_EXPORT int parclass_device_reset(parclass_device *dev);

@@ -188,6 +188,23 @@ _public_ int parclass_port_get_holder(parclass_port *port, pid_t *pid)
 	return pc_queue_state(&port->queue, pid, &waiters);
 }
 
+_public_ int parclass_port_get_resources(parclass_port *port, unsigned long *base, unsigned long *base_hi, int *irq,
+					 int *dma)
+{
+	unsigned long b, hi;
+	int i, d, r;
+
+	assert_return(port && base && base_hi && irq && dma, -EINVAL);
+	r = pc_proc_port_resources(port->number, &b, &hi, &i, &d);
+	if (r < 0)
+		return r;
+	*base = b;
+	*base_hi = hi;
+	*irq = i;
+	*dma = d;
+	return 0;
+}
+
 _public_ int parclass_port_is_free(parclass_port *port)
 {
 	pid_t holder;

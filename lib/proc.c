@@ -134,3 +134,27 @@ char *pc_proc_autoprobe(int number, int address)
 	}
 	return out;
 }
+
+int pc_proc_port_resources(int number, unsigned long *base, unsigned long *base_hi, int *irq, int *dma)
+{
+	char path[96], *text;
+	int n;
+
+	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/base-addr", number);
+	text = read_small(path);
+	n = text ? sscanf(text, "%lu %lu", base, base_hi) : 0;
+	free(text);
+	if (n != 2)
+		return -ENODEV;
+	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/irq", number);
+	text = read_small(path);
+	n = text ? sscanf(text, "%d", irq) : 0;
+	free(text);
+	if (n != 1)
+		return -ENODEV;
+	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/dma", number);
+	text = read_small(path);
+	n = text ? sscanf(text, "%d", dma) : 0;
+	free(text);
+	return n == 1 ? 0 : -ENODEV;
+}

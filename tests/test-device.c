@@ -819,6 +819,29 @@ Test(device, a_chain_device_talking_ecp_gets_the_ecp_select)
 	assert_record("parport0.1-0001.prn", "ecp data", 8);
 }
 
+/* PAR_SET_INFORMATION's AUTOFEED: the nAutoFd line, and the status bit that shows it. */
+Test(device, autofeed_drives_nautofd_and_shows_in_the_status)
+{
+	parclass_device *dev;
+	unsigned lines = 0, status = 0;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_set_autofeed(dev, 1), -ENOLCK);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_set_autofeed(dev, 1), 0);
+	cr_assert_eq(parclass_device_get_lines(dev, &lines), 0);
+	cr_assert_eq(lines & PARCLASS_LINE_NAUTOFD, 0, "nAutoFd is not low: %#x", lines);
+	cr_assert_eq(parclass_device_get_status(dev, &status), 0);
+	cr_assert_eq(status, PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_AUTOFEED);
+	cr_assert_eq(parclass_device_set_autofeed(dev, 0), 0);
+	cr_assert_eq(parclass_device_get_lines(dev, &lines), 0);
+	cr_assert(lines & PARCLASS_LINE_NAUTOFD, "nAutoFd is not high: %#x", lines);
+	cr_assert_eq(parclass_device_get_status(dev, &status), 0);
+	cr_assert_eq(status, PARCLASS_STATUS_SELECTED);
+	parclass_device_close(dev);
+}
+
 Test(device, reset_pulses_ninit)
 {
 	parclass_device *dev;

@@ -496,6 +496,32 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 		  "%s", from);
 }
 
+/* What /proc says of the ports' hardware (the simulator's: the PC's usual bases, no IRQ, no DMA). */
+Test(port, the_ports_resources_as_the_kernel_gives_them)
+{
+	const char *models[] = { laser_model, laser_model, NULL };
+	unsigned long base = 0, hi = 0;
+	int irq = 0, dma = 0;
+	parclass_port *p0, *p1;
+
+	sim = sim_start(models);
+	log_text = g_string_new(NULL);
+	cr_assert_eq(parclass_context_new(&ctx), 0);
+	p0 = open_port("parport0");
+	p1 = open_port("parport1");
+	cr_assert_eq(parclass_port_get_resources(p0, &base, &hi, &irq, &dma), 0);
+	cr_assert_eq(base, 0x378);
+	cr_assert_eq(hi, 0x778);
+	cr_assert_eq(irq, -1);
+	cr_assert_eq(dma, -1);
+	cr_assert_eq(parclass_port_get_resources(p1, &base, &hi, &irq, &dma), 0);
+	cr_assert_eq(base, 0x278);
+	cr_assert_eq(hi, 0x678);
+	cr_assert_eq(parclass_port_get_resources(p1, NULL, &hi, &irq, &dma), -EINVAL);
+	parclass_port_close(p0);
+	parclass_port_close(p1);
+}
+
 Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 {
 	parclass_port *port;
