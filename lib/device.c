@@ -610,22 +610,33 @@ static int write_locked(parclass_device *dev, const void *buf, size_t len, int t
  * A transfer on a device whose port this handle does not hold waits for it
  * in the queue like any request, within the call's timeout, and frees it
  * again afterwards (deselecting a chain device); one that holds it keeps it.
+ * @return 1 when the port was taken for the transfer (unlock after it), 0
+ * when the handle holds it already, or the lock's error.
  */
+static int lock_for_transfer(parclass_device *dev, int timeout_ms)
+{
+	int r;
+
+	if (locked(dev))
+		return 0;
+	r = parclass_device_lock(dev, timeout_ms, 0);
+	return r < 0 ? r : 1;
+}
+
 _public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
 				   size_t *written)
 {
-	int r;
+	int taken, r;
 
 	assert_return(dev && (buf || !len), -EINVAL);
 	if (written)
 		*written = 0;
-	if (locked(dev))
-		return write_locked(dev, buf, len, timeout_ms, written);
-	r = parclass_device_lock(dev, timeout_ms, 0);
-	if (r < 0)
-		return r;
+	taken = lock_for_transfer(dev, timeout_ms);
+	if (taken < 0)
+		return taken;
 	r = write_locked(dev, buf, len, timeout_ms, written);
-	parclass_device_unlock(dev, 0);
+	if (taken)
+		parclass_device_unlock(dev, 0);
 	return r;
 }
 
@@ -677,18 +688,17 @@ static int read_locked(parclass_device *dev, void *buf, size_t len, int timeout_
 
 _public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
 {
-	int r;
+	int taken, r;
 
 	assert_return(dev && (buf || !len), -EINVAL);
 	if (got)
 		*got = 0;
-	if (locked(dev))
-		return read_locked(dev, buf, len, timeout_ms, got);
-	r = parclass_device_lock(dev, timeout_ms, 0);
-	if (r < 0)
-		return r;
+	taken = lock_for_transfer(dev, timeout_ms);
+	if (taken < 0)
+		return taken;
 	r = read_locked(dev, buf, len, timeout_ms, got);
-	parclass_device_unlock(dev, 0);
+	if (taken)
+		parclass_device_unlock(dev, 0);
 	return r;
 }
 
