@@ -33,6 +33,15 @@ static char *read_small(const char *path)
 	return strdup(buf);
 }
 
+/* /proc/sys/dev/parport/parportN/@name, or NULL. */
+static char *read_port_file(int number, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/%s", number, name);
+	return read_small(path);
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -65,17 +74,14 @@ int pc_proc_ports(int *numbers, int max)
 
 unsigned pc_proc_port_modes(int number)
 {
-	char path[96];
 	char *text, *irq;
 	unsigned m;
 	bool has_irq;
 
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/modes", number);
-	text = read_small(path);
+	text = read_port_file(number, "modes");
 	if (!text)
 		return PARCLASS_MODE_CENTRONICS;
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/irq", number);
-	irq = read_small(path);
+	irq = read_port_file(number, "irq");
 	has_irq = irq && atoi(irq) >= 0;
 	m = pc_port_modes_from_caps(strstr(text, "PCSPP"), strstr(text, "TRISTATE"), strstr(text, "EPP"),
 				    strstr(text, "ECP"), has_irq);
@@ -97,12 +103,9 @@ bool pc_proc_port_exists(int number)
 
 bool pc_proc_port_busy(int number)
 {
-	char path[96];
-	char *text;
+	char *text = read_port_file(number, "devices/active");
 	bool busy;
 
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/devices/active", number);
-	text = read_small(path);
 	busy = text && strncmp(text, "none", 4) != 0;
 	free(text);
 	return busy;
@@ -111,14 +114,14 @@ bool pc_proc_port_busy(int number)
 /* The kernel's cached form, "CLASS:x;\nMODEL:y;\n", as one line of ID text. */
 char *pc_proc_autoprobe(int number, int address)
 {
-	char path[96];
+	char name[16];
 	char *text, *out, *o;
 
 	if (address == PARCLASS_ADDRESS_END)
-		snprintf(path, sizeof path, PROC_PARPORT "/parport%d/autoprobe", number);
+		snprintf(name, sizeof name, "autoprobe");
 	else
-		snprintf(path, sizeof path, PROC_PARPORT "/parport%d/autoprobe%d", number, address);
-	text = read_small(path);
+		snprintf(name, sizeof name, "autoprobe%d", address);
+	text = read_port_file(number, name);
 	if (!text || !*text) {
 		free(text);
 		return NULL;
@@ -137,24 +140,14 @@ char *pc_proc_autoprobe(int number, int address)
 
 int pc_proc_port_resources(int number, unsigned long *base, unsigned long *base_hi, int *irq, int *dma)
 {
-	char path[96], *text;
-	int n;
+	char *base_text = read_port_file(number, "base-addr");
+	char *irq_text = read_port_file(number, "irq");
+	char *dma_text = read_port_file(number, "dma");
+	bool ok = base_text && irq_text && dma_text && sscanf(base_text, "%lu %lu", base, base_hi) == 2 &&
+		  sscanf(irq_text, "%d", irq) == 1 && sscanf(dma_text, "%d", dma) == 1;
 
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/base-addr", number);
-	text = read_small(path);
-	n = text ? sscanf(text, "%lu %lu", base, base_hi) : 0;
-	free(text);
-	if (n != 2)
-		return -ENODEV;
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/irq", number);
-	text = read_small(path);
-	n = text ? sscanf(text, "%d", irq) : 0;
-	free(text);
-	if (n != 1)
-		return -ENODEV;
-	snprintf(path, sizeof path, PROC_PARPORT "/parport%d/dma", number);
-	text = read_small(path);
-	n = text ? sscanf(text, "%d", dma) : 0;
-	free(text);
-	return n == 1 ? 0 : -ENODEV;
+	free(base_text);
+	free(irq_text);
+	free(dma_text);
+	return ok ? 0 : -ENODEV;
 }
