@@ -42,7 +42,7 @@ finish() {
 	exit $status
 }
 
-step "build" "$srcdir/build-aux/setup.sh" "$builddir" --enable-werror || finish
+step "build" "$srcdir/build-aux/setup.sh" "$builddir" --enable-werror --enable-tests || finish
 
 # Runs "make TARGET" in DIR and adds what it passed and failed to the total
 # (build-aux/phase-count.sh: a phase that fails never adds "0 failed").
@@ -67,7 +67,7 @@ phase() {
 
 phase "tests" "$builddir" check
 phase "valgrind" "$builddir" check-valgrind
-if step "sanitizer build" "$srcdir/build-aux/setup.sh" "$sanitizedir" --enable-werror --enable-sanitizers; then
+if step "sanitizer build" "$srcdir/build-aux/setup.sh" "$sanitizedir" --enable-werror --enable-tests --enable-sanitizers; then
 	phase "sanitizers" "$sanitizedir" check
 fi
 if step "fuzz build" "$srcdir/build-aux/setup.sh" "$fuzzdir" CC=clang --enable-fuzzing --enable-werror; then

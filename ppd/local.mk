@@ -1,8 +1,8 @@
 # ppd/local.mk - the PPD files for the parclass filters, and their test
 #
-# Included from the top-level Makefile.am after its tests/ section (TESTS
-# must already be set there: automake refuses += before =):
-#   include $(srcdir)/ppd/local.mk
+# Included from the top-level Makefile.am, anywhere: it appends to no
+# variable of the top level, which lists $(ppd_tests) in TESTS and
+# $(ppd_dist) in EXTRA_DIST.
 
 # cups-driverd lists the PPDs under /usr/share/ppd and /usr/local/share/ppd
 # (lpinfo -m), so $(datadir)/ppd/parclass with either usual prefix.
@@ -14,5 +14,4 @@ dist_parclassppd_DATA = \
 # cupstestppd and the facts the filters rely on (a TAP script, run with
 # $(SH_LOG_COMPILER) through the TAP driver, like tests/test-cups.sh).
 ppd_tests = tests/test-ppd.sh
-TESTS += $(ppd_tests)
-EXTRA_DIST += $(ppd_tests) ppd/local.mk
+ppd_dist = $(ppd_tests) ppd/local.mk
