@@ -623,23 +623,6 @@ static int lock_for_transfer(parclass_device *dev, int timeout_ms)
 	return r < 0 ? r : 1;
 }
 
-_public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
-				   size_t *written)
-{
-	int taken, r;
-
-	assert_return(dev && (buf || !len), -EINVAL);
-	if (written)
-		*written = 0;
-	taken = lock_for_transfer(dev, timeout_ms);
-	if (taken < 0)
-		return taken;
-	r = write_locked(dev, buf, len, timeout_ms, written);
-	if (taken)
-		parclass_device_unlock(dev, 0);
-	return r;
-}
-
 static int read_locked(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
 {
 	struct pc_hw *hw;
@@ -686,20 +669,36 @@ static int read_locked(parclass_device *dev, void *buf, size_t len, int timeout_
 	}
 }
 
-_public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
+/*
+ * One read (@reverse, into @in) or write (from @out) on the port the caller
+ * holds, or on one taken for this call only and freed after it.
+ */
+static int transfer(parclass_device *dev, bool reverse, const void *out, void *in, size_t len, int timeout_ms,
+		    size_t *done)
 {
 	int taken, r;
 
-	assert_return(dev && (buf || !len), -EINVAL);
-	if (got)
-		*got = 0;
+	assert_return(dev && (len == 0 || (reverse ? in != NULL : out != NULL)), -EINVAL);
+	if (done)
+		*done = 0;
 	taken = lock_for_transfer(dev, timeout_ms);
 	if (taken < 0)
 		return taken;
-	r = read_locked(dev, buf, len, timeout_ms, got);
+	r = reverse ? read_locked(dev, in, len, timeout_ms, done) : write_locked(dev, out, len, timeout_ms, done);
 	if (taken)
 		parclass_device_unlock(dev, 0);
 	return r;
+}
+
+_public_ int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
+				   size_t *written)
+{
+	return transfer(dev, false, buf, NULL, len, timeout_ms, written);
+}
+
+_public_ int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms, size_t *got)
+{
+	return transfer(dev, true, NULL, buf, len, timeout_ms, got);
 }
 
 _public_ int parclass_device_reverse_pending(parclass_device *dev)

@@ -151,44 +151,57 @@ _public_ unsigned parclass_status_from_lines(unsigned lines)
 	return s;
 }
 
+/* A name for each bit of a set: the line, status and mode names. */
+struct bit_name {
+	unsigned bit;
+	const char *name;
+};
+
+static const char *bit_name(const struct bit_name *names, size_t n, unsigned bit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i].bit == bit)
+			return names[i].name;
+	return NULL;
+}
+
+static const struct bit_name line_names[] = {
+	{ PARCLASS_LINE_NFAULT, "nFault" },
+	{ PARCLASS_LINE_SELECT, "Select" },
+	{ PARCLASS_LINE_PERROR, "PError" },
+	{ PARCLASS_LINE_NACK, "nAck" },
+	{ PARCLASS_LINE_BUSY, "Busy" },
+	{ PARCLASS_LINE_NSTROBE, "nStrobe" },
+	{ PARCLASS_LINE_NAUTOFD, "nAutoFd" },
+	{ PARCLASS_LINE_NINIT, "nInit" },
+	{ PARCLASS_LINE_NSELECTIN, "nSelectIn" },
+};
+
+static const struct bit_name status_names[] = {
+	{ PARCLASS_STATUS_INIT, "INIT" },
+	{ PARCLASS_STATUS_AUTOFEED, "AUTOFEED" },
+	{ PARCLASS_STATUS_PAPER_EMPTY, "PAPER_EMPTY" },
+	{ PARCLASS_STATUS_OFF_LINE, "OFF_LINE" },
+	{ PARCLASS_STATUS_POWER_OFF, "POWER_OFF" },
+	{ PARCLASS_STATUS_NOT_CONNECTED, "NOT_CONNECTED" },
+	{ PARCLASS_STATUS_BUSY, "BUSY" },
+	{ PARCLASS_STATUS_SELECTED, "SELECTED" },
+	{ PARCLASS_STATUS_ERROR, "ERROR" },
+};
+
 _public_ const char *parclass_line_name(unsigned bit)
 {
-	switch (bit) {
-	case PARCLASS_LINE_NFAULT: return "nFault";
-	case PARCLASS_LINE_SELECT: return "Select";
-	case PARCLASS_LINE_PERROR: return "PError";
-	case PARCLASS_LINE_NACK: return "nAck";
-	case PARCLASS_LINE_BUSY: return "Busy";
-	case PARCLASS_LINE_NSTROBE: return "nStrobe";
-	case PARCLASS_LINE_NAUTOFD: return "nAutoFd";
-	case PARCLASS_LINE_NINIT: return "nInit";
-	case PARCLASS_LINE_NSELECTIN: return "nSelectIn";
-	}
-	return NULL;
+	return bit_name(line_names, sizeof line_names / sizeof line_names[0], bit);
 }
 
 _public_ const char *parclass_status_name(unsigned bit)
 {
-	switch (bit) {
-	case PARCLASS_STATUS_INIT: return "INIT";
-	case PARCLASS_STATUS_AUTOFEED: return "AUTOFEED";
-	case PARCLASS_STATUS_PAPER_EMPTY: return "PAPER_EMPTY";
-	case PARCLASS_STATUS_OFF_LINE: return "OFF_LINE";
-	case PARCLASS_STATUS_POWER_OFF: return "POWER_OFF";
-	case PARCLASS_STATUS_NOT_CONNECTED: return "NOT_CONNECTED";
-	case PARCLASS_STATUS_BUSY: return "BUSY";
-	case PARCLASS_STATUS_SELECTED: return "SELECTED";
-	case PARCLASS_STATUS_ERROR: return "ERROR";
-	}
-	return NULL;
+	return bit_name(status_names, sizeof status_names / sizeof status_names[0], bit);
 }
 
 /* ---- modes ---- */
 
-static const struct {
-	unsigned bit;
-	const char *name;
-} mode_names[] = {
+static const struct bit_name mode_names[] = {
 	{ PARCLASS_MODE_CENTRONICS, "CENTRONICS" },
 	{ PARCLASS_MODE_IEEE_COMPATIBILITY, "IEEE_COMPATIBILITY" },
 	{ PARCLASS_MODE_NIBBLE, "NIBBLE" },
@@ -217,10 +230,7 @@ static const struct {
 
 _public_ const char *parclass_mode_name(unsigned bit)
 {
-	for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
-		if (mode_names[i].bit == bit)
-			return mode_names[i].name;
-	return NULL;
+	return bit_name(mode_names, sizeof mode_names / sizeof mode_names[0], bit);
 }
 
 _public_ unsigned parclass_mode_from_name(const char *name)
