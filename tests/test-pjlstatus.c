@@ -1,5 +1,5 @@
 /*
- * test-pjlstatus.c - the backend's PJL status reader and forward scanner,
+ * test-pjlstatus.c - the host's PJL status reader and forward scanner (common/),
  * with well-formed, split, garbled, joined and overlong messages
  */
 #include "config.h"
@@ -7,7 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "backend.h"
+#include "common/pjl.h"
+#include "common/reasons.h"
 
 #define MAX_SEEN 16
 
@@ -173,21 +174,21 @@ Test(pjlstatus, an_endless_message_is_dropped_and_the_next_one_read)
 Test(pjlstatus, codes_map_to_printer_state_reasons)
 {
 	cr_assert_eq(pjl_code_reasons(10001), 0);
-	cr_assert_eq(pjl_code_reasons(10002), BK_OFFLINE);
-	cr_assert_eq(pjl_code_reasons(10006), BK_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(10002), REASON_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(10006), REASON_TONER_LOW);
 	cr_assert_eq(pjl_code_reasons(10023), 0);
-	cr_assert_eq(pjl_code_reasons(30016), BK_OTHER_WARNING);
+	cr_assert_eq(pjl_code_reasons(30016), REASON_OTHER_WARNING);
 	cr_assert_eq(pjl_code_reasons(40000), 0);
-	cr_assert_eq(pjl_code_reasons(40021), BK_DOOR_OPEN);
-	cr_assert_eq(pjl_code_reasons(40022), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(40038), BK_TONER_LOW);
-	cr_assert_eq(pjl_code_reasons(40079), BK_OFFLINE);
-	cr_assert_eq(pjl_code_reasons(41100), BK_MEDIA_EMPTY);
-	cr_assert_eq(pjl_code_reasons(41302), BK_MEDIA_EMPTY);
-	cr_assert_eq(pjl_code_reasons(42108), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(44000), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(40010), BK_OTHER_ERROR);
-	cr_assert_eq(pjl_code_reasons(50000), BK_OTHER_ERROR);
+	cr_assert_eq(pjl_code_reasons(40021), REASON_DOOR_OPEN);
+	cr_assert_eq(pjl_code_reasons(40022), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40038), REASON_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(40079), REASON_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(41100), REASON_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(41302), REASON_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(42108), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(44000), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40010), REASON_OTHER_ERROR);
+	cr_assert_eq(pjl_code_reasons(50000), REASON_OTHER_ERROR);
 	cr_assert_str_eq(pjl_code_alert(10001), "code=printerReadyToPrint;severity=other");
 	cr_assert_str_eq(pjl_code_alert(40021), "code=doorOpen;severity=critical");
 	cr_assert_str_eq(pjl_code_alert(41302), "code=inputMediaSupplyEmpty;severity=critical");
