@@ -2,16 +2,23 @@
  * pjl.h - PJL as the host speaks it, shared by the backend, the filters
  * and the device service
  *
- * Internal (common/ is not installed): the reader of the status the
- * printer sends back, HP's status code tables, and the scanner of what a
- * job asks of the printer (pjlstatus.c). The simulator has a PJL responder
- * of its own (sim/pjl.c) and never uses this: the simulated printer must
- * not share the host's parser.
+ * Internal (common/ is not installed): the UEL; the reader of the status
+ * the printer sends back, HP's status code tables and the scanner of what
+ * a job asks of the printer (pjlstatus.c); the sanitiser for text that
+ * goes into a PJL string (pjlstring.c). The simulator has a PJL responder
+ * and a UEL of its own (sim/pjl.c) and never uses this: the simulated
+ * printer must not share the host's parser.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Universal Exit Language: ends whatever language the printer is in. Its
+ * text is written once, here, for the string and the printf format alike. */
+#define PJL_UEL_TAIL "-12345X"
+#define PJL_UEL "\033%" PJL_UEL_TAIL
+#define PJL_UEL_FMT "\033%%" PJL_UEL_TAIL   /* the same in a printf format */
 
 /* ---- pjlstatus.c: PJL status messages from the printer ---------------- */
 
@@ -72,3 +79,14 @@ struct pjl_scan {
 
 void pjl_scan_init(struct pjl_scan *s);
 void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len);
+
+/* ---- pjlstring.c: text that goes to the printer ------------------------ */
+
+/*
+ * @in as the contents of a PJL string ("..."): printable ASCII only, at
+ * most @max bytes. A double quote becomes an apostrophe (it would end the
+ * string), control characters become spaces (a line end would start a new
+ * PJL command, an ESC a UEL), and each UTF-8 sequence or other byte above
+ * 0x7E becomes one '?'. @out must hold @max + 1 bytes.
+ */
+void pjl_string(char *out, size_t max, const char *in);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/pjl.h"
@@ -203,6 +204,17 @@ Test(pjlstatus, codes_map_to_printer_state_reasons)
 
 /* ---- the forward scanner ---- */
 
+Test(pjlstatus, the_uel_is_the_escape_sequence_that_leaves_any_language)
+{
+	/* Spelled out here on purpose: everything else takes PJL_UEL from pjl.h. */
+	char formatted[16];
+
+	cr_assert_eq(sizeof PJL_UEL, 10);
+	cr_assert_eq(memcmp(PJL_UEL, "\033%-12345X", 10), 0);
+	cr_assert_eq(snprintf(formatted, sizeof formatted, PJL_UEL_FMT), 9);
+	cr_assert_str_eq(formatted, PJL_UEL);
+}
+
 static struct pjl_scan scan;
 
 static void scan_str(const char *s)
@@ -213,10 +225,10 @@ static void scan_str(const char *s)
 Test(pjlstatus, the_scanner_counts_job_ends_while_job_status_is_on)
 {
 	pjl_scan_init(&scan);
-	scan_str("\033%-12345X@PJL JOB NAME=\"a\"\r\n@PJL EOJ\r\n");
+	scan_str(PJL_UEL "@PJL JOB NAME=\"a\"\r\n@PJL EOJ\r\n");
 	cr_assert_not(scan.job_status_on);
 	cr_assert_eq(scan.ends_expected, 0, "no job status asked for: no END to wait for");
-	scan_str("\033%-12345X@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"b\"\r\ndata\f\033%-12345X@PJL EOJ NAME=\"b\"\r\n");
+	scan_str(PJL_UEL "@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"b\"\r\ndata\f" PJL_UEL "@PJL EOJ NAME=\"b\"\r\n");
 	cr_assert(scan.job_status_on);
 	cr_assert_eq(scan.ends_expected, 1);
 	scan_str("@pjl   ustatus  job = off\n@PJL EOJ\n");
@@ -251,7 +263,7 @@ Test(pjlstatus, the_scanner_finds_a_command_after_an_at_sign_at_the_end_of_a_wri
 
 Test(pjlstatus, the_scanner_finds_commands_split_across_writes)
 {
-	static const char data[] = "binary\x00@P@PJ\x1b%-12345X@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
+	static const char data[] = "binary\x00@P@PJ" PJL_UEL "@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
 
 	for (size_t cut = 1; cut < sizeof data - 1; cut++) {
 		pjl_scan_init(&scan);
