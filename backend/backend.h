@@ -2,10 +2,11 @@
  * backend.h - the modules of the CUPS backend "parclass"
  *
  * The backend is CUPS protocol around libparclass: the device URI and its
- * options (options.c), printer-state-reasons bookkeeping (reasons.c), the
- * PJL status the printer sends back (pjlstatus.c), discovery (discover.c),
- * the print loop with its back and side channels (job.c, side.c) and
- * main() (parclass.c). Everything about ports lives in the library.
+ * options (options.c), whole lines for CUPS (lines.c), discovery
+ * (discover.c), the print loop with its back and side channels (job.c,
+ * side.c) and main() (parclass.c). Everything about ports lives in the
+ * library; printer-state-reasons and PJL, which the filters and the
+ * service share, live in common/.
  */
 #pragma once
 
@@ -16,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/pjl.h"
+#include "common/reasons.h"
 #include "parclass.h"
 
 /* ---- options.c: the device URI ---------------------------------------- */
@@ -56,101 +59,6 @@ int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t 
 /* The URI discovery reports for a device of port @port at @address. */
 void bk_device_uri(char *buf, size_t len, int port, int address, bool behind_chain);
 
-/* ---- reasons.c: printer-state-reasons --------------------------------- */
-
-enum bk_reason {
-	BK_MEDIA_EMPTY = 1u << 0,   /* media-empty-error */
-	BK_MEDIA_JAM = 1u << 1,     /* media-jam-error */
-	BK_DOOR_OPEN = 1u << 2,     /* door-open-error */
-	BK_OFFLINE = 1u << 3,       /* offline-report */
-	BK_TONER_LOW = 1u << 4,     /* toner-low-warning */
-	BK_TONER_EMPTY = 1u << 5,   /* toner-empty-error */
-	BK_OTHER_ERROR = 1u << 6,   /* other-error */
-	BK_OTHER_WARNING = 1u << 7, /* other-warning */
-	BK_CONNECTING = 1u << 8,    /* connecting-to-device */
-	BK_WAITING_JOB = 1u << 9,   /* cups-waiting-for-job-completed */
-	BK_REASON_ALL = (1u << 10) - 1,
-};
-
-/* Who says so: the status lines, the printer's PJL status, the backend. */
-enum bk_source { BK_FROM_LINES, BK_FROM_PJL, BK_FROM_BACKEND, BK_SOURCES };
-
-struct bk_reasons {
-	unsigned from[BK_SOURCES];
-	unsigned shown;          /* what cupsd has from us */
-	FILE *out;
-};
-
-/* Start from what cupsd shows now (PRINTER_STATE_REASONS), so that stale
- * reasons of ours are cleared by the first bk_reasons_flush(). */
-void bk_reasons_init(struct bk_reasons *r, const char *printer_state_reasons, FILE *out);
-void bk_reasons_set(struct bk_reasons *r, enum bk_source source, unsigned mask);
-/* Tell cupsd what changed: "STATE: -a,b" and "STATE: +c". */
-void bk_reasons_flush(struct bk_reasons *r);
-unsigned bk_reasons_now(const struct bk_reasons *r);
-const char *bk_reason_keyword(unsigned bit);
-/* Reasons the status lines (PARCLASS_STATUS_*) give. */
-unsigned bk_reasons_from_status(unsigned status);
-
-/* ---- pjlstatus.c: PJL status messages from the printer ---------------- */
-
-#define PJL_MESSAGE_MAX 4096
-#define PJL_TEXT_MAX 80
-
-enum pjl_kind {
-	PJL_DEVICE,     /* USTATUS DEVICE, USTATUS TIMED or INFO STATUS: code, display, online */
-	PJL_JOB_START,  /* USTATUS JOB START: name */
-	PJL_JOB_END,    /* USTATUS JOB END: name, pages */
-	PJL_PAGE,       /* USTATUS PAGE: page */
-	PJL_ECHO,       /* ECHO: text */
-	PJL_OTHER,      /* any other PJL answer (INFO ID ...) */
-};
-
-struct pjl_message {
-	enum pjl_kind kind;
-	int code;                     /* 10000..69999, 0 when missing */
-	int online;                   /* 1, 0, -1 unknown */
-	int pages;                    /* JOB END PAGES=, PAGE number; -1 unknown */
-	char text[PJL_TEXT_MAX + 1];  /* DISPLAY=, NAME=, ECHO text (printable ASCII) */
-};
-
-typedef void (*pjl_message_fn)(const struct pjl_message *m, void *userdata);
-
-struct pjl_reader {
-	char buf[PJL_MESSAGE_MAX];
-	size_t len;
-	bool skipping;           /* an overlong message: drop until its form feed */
-	unsigned garbled;        /* messages that made no sense */
-};
-
-void pjl_reader_init(struct pjl_reader *r);
-/* Feed what the printer sent; @fn gets every complete message. */
-void pjl_reader_feed(struct pjl_reader *r, const void *data, size_t len, pjl_message_fn fn, void *userdata);
-
-/* printer-state-reasons for a PJL status code (HP's code table). */
-unsigned pjl_code_reasons(int code);
-/* A short English description of a status code, for printer-state-message. */
-const char *pjl_code_text(int code);
-/* The printer-alert value for a status code ("code=doorOpen;severity=critical"). */
-const char *pjl_code_alert(int code);
-
-/*
- * Watches forward data for what the job asks of the printer: whether it
- * turns PJL job status on, and how many PJL jobs it ends (@PJL EOJ), so
- * that the backend knows how many job END messages to wait for.
- */
-struct pjl_scan {
-	char line[96];           /* the "@PJL ..." line being read (truncated) */
-	size_t line_len;
-	bool in_line;
-	size_t partial;          /* a piece of "@PJL" ended the last data */
-	bool job_status_on;      /* USTATUS JOB=ON is in force */
-	unsigned ends_expected;  /* EOJs sent while it was: job END messages to come */
-};
-
-void pjl_scan_init(struct pjl_scan *s);
-void pjl_scan_feed(struct pjl_scan *s, const void *data, size_t len);
-
 /* ---- lines.c: what CUPS reads ------------------------------------------- */
 
 /* The longest line cupsd (stderr) and cups-deviced (stdout) read whole, newline included. */
@@ -190,7 +98,7 @@ struct bk_job {
 	const struct bk_options *opt;
 	const char *location;          /* "LPT1" */
 	char *id;                      /* the device ID text, NULL when none */
-	struct bk_reasons reasons;
+	struct reasons reasons;
 	struct pjl_reader reader;
 	struct pjl_scan scan;
 

@@ -97,7 +97,7 @@ void bk_say(struct bk_job *job, const char *fmt, ...)
 static void flush_reasons(struct bk_job *job)
 {
 	progress_clear(job);
-	bk_reasons_flush(&job->reasons);
+	reasons_flush(&job->reasons);
 }
 
 /* The job cannot go on: say why, once. */
@@ -227,7 +227,7 @@ int bk_job_check_status(struct bk_job *job)
 	job->lines = lines;
 	job->status_seen = true;
 	job->condition = cond;
-	bk_reasons_set(&job->reasons, BK_FROM_LINES, bk_reasons_from_status(st));
+	reasons_set(&job->reasons, REASON_FROM_LINES, reasons_from_status(st));
 	flush_reasons(job);
 	/* A printer switched off loses what it had: going on would print a torso.
 	 * (A pulled cable loses nothing: the printer keeps what it has.) */
@@ -259,7 +259,7 @@ static void on_pjl(const struct pjl_message *m, void *userdata)
 			break;
 		job->pjl_code = m->code;
 		bk_say(job, "DEBUG: PJL status %d (%s)\n", m->code, pjl_code_text(m->code));
-		bk_reasons_set(&job->reasons, BK_FROM_PJL, pjl_code_reasons(m->code));
+		reasons_set(&job->reasons, REASON_FROM_PJL, pjl_code_reasons(m->code));
 		flush_reasons(job);
 		bk_say(job, "ATTR: printer-alert=\"%s\" printer-alert-description=\"%s\"\n", pjl_code_alert(m->code),
 		       *m->text ? m->text : pjl_code_text(m->code));
@@ -431,7 +431,7 @@ static int open_wait(struct bk_job *job)
 		if (job->opt->lock_timeout_ms && bk_now_ms() - start >= job->opt->lock_timeout_ms)
 			return -ETIMEDOUT;
 		if (!told) {
-			bk_reasons_set(&job->reasons, BK_FROM_BACKEND, BK_CONNECTING);
+			reasons_set(&job->reasons, REASON_FROM_PROGRAM, REASON_CONNECTING);
 			flush_reasons(job);
 			bk_say(job, "INFO: Waiting for the printer: another program has it open\n");
 			told = true;
@@ -496,7 +496,7 @@ static int lock_wait(struct bk_job *job, bool first)
 	if (r != -ETIMEDOUT && r != -EBUSY)
 		return r;
 	if (first) {
-		bk_reasons_set(&job->reasons, BK_FROM_BACKEND, BK_CONNECTING);
+		reasons_set(&job->reasons, REASON_FROM_PROGRAM, REASON_CONNECTING);
 		flush_reasons(job);
 	}
 	if (parclass_context_new(&w.ctx) == 0 && parclass_port_open(w.ctx, job->opt->location, &w.port) < 0)
@@ -761,7 +761,7 @@ static void wait_for_job_end(struct bk_job *job)
 	bk_job_read_back(job);
 	if (job->ends_seen >= expect)
 		return;
-	bk_reasons_set(&job->reasons, BK_FROM_BACKEND, BK_WAITING_JOB);
+	reasons_set(&job->reasons, REASON_FROM_PROGRAM, REASON_WAITING_JOB);
 	flush_reasons(job);
 	bk_say(job, "INFO: Waiting for the printer to finish the job\n");
 	job->last_reverse = bk_now_ms();
@@ -782,7 +782,7 @@ static void wait_for_job_end(struct bk_job *job)
 		if (bk_job_read_back(job) == -ENODEV)
 			break;
 	}
-	bk_reasons_set(&job->reasons, BK_FROM_BACKEND, 0);
+	reasons_set(&job->reasons, REASON_FROM_PROGRAM, 0);
 	flush_reasons(job);
 }
 
@@ -946,7 +946,7 @@ static int run(struct bk_job *job, int copies)
 	if (r < 0)
 		return lock_error(job, r);
 	job->held_since = bk_now_ms();
-	bk_reasons_set(&job->reasons, BK_FROM_BACKEND, 0);
+	reasons_set(&job->reasons, REASON_FROM_PROGRAM, 0);
 	if (!wait_for_printer(job))
 		return bk_cancel_signal ? cancelled(job) : job->fatal;
 	read_id(job, PARCLASS_ID_FRESH);
@@ -1044,7 +1044,7 @@ int bk_print(parclass_context *ctx, const struct bk_options *opt, const struct b
 	job->chunk = BK_BUFFER;
 	job->tty = isatty(2);
 	job->started = bk_now_ms();
-	bk_reasons_init(&job->reasons, getenv("PRINTER_STATE_REASONS"), stderr);
+	reasons_init(&job->reasons, getenv("PRINTER_STATE_REASONS"), stderr);
 	pjl_reader_init(&job->reader);
 	pjl_scan_init(&job->scan);
 

@@ -65,7 +65,7 @@ static bool fresh_status(struct bk_job *job)
 
 static char state_bits(struct bk_job *job)
 {
-	unsigned st = job->status, reasons = bk_reasons_now(&job->reasons);
+	unsigned st = job->status, reasons = reasons_now(&job->reasons);
 	int bits = CUPS_SC_STATE_OFFLINE;
 
 	if ((st & PARCLASS_STATUS_SELECTED) &&
@@ -76,13 +76,13 @@ static char state_bits(struct bk_job *job)
 	if (job->lines & PARCLASS_LINE_BUSY)
 		bits |= CUPS_SC_STATE_BUSY;
 	if ((st & (PARCLASS_STATUS_ERROR | PARCLASS_STATUS_PAPER_EMPTY)) ||
-	    (reasons & (BK_MEDIA_EMPTY | BK_MEDIA_JAM | BK_DOOR_OPEN | BK_TONER_EMPTY | BK_OTHER_ERROR)))
+	    (reasons & (REASON_MEDIA_EMPTY | REASON_MEDIA_JAM | REASON_DOOR_OPEN | REASON_TONER_EMPTY | REASON_OTHER_ERROR)))
 		bits |= CUPS_SC_STATE_ERROR;
-	if ((st & PARCLASS_STATUS_PAPER_EMPTY) || (reasons & BK_MEDIA_EMPTY))
+	if ((st & PARCLASS_STATUS_PAPER_EMPTY) || (reasons & REASON_MEDIA_EMPTY))
 		bits |= CUPS_SC_STATE_MEDIA_EMPTY;
-	if (reasons & BK_TONER_LOW)
+	if (reasons & REASON_TONER_LOW)
 		bits |= CUPS_SC_STATE_MARKER_LOW;
-	if (reasons & BK_TONER_EMPTY)
+	if (reasons & REASON_TONER_EMPTY)
 		bits |= CUPS_SC_STATE_MARKER_EMPTY;
 	return (char)bits;
 }

@@ -38,7 +38,8 @@
 
 #include <cups/sidechannel.h>
 
-#include "backend.h"
+#include "common/pjl.h"
+#include "common/reasons.h"
 #include "filter.h"
 
 #define LINE_MAX_LEN 1024
@@ -46,8 +47,8 @@
 #define COMMAND_MAX 4096
 
 /* The printer-state-reasons PJL status can give; the rest are not ours to clear. */
-#define PJL_REASONS (BK_MEDIA_EMPTY | BK_MEDIA_JAM | BK_DOOR_OPEN | BK_OFFLINE | BK_TONER_LOW | \
-		     BK_OTHER_ERROR | BK_OTHER_WARNING)
+#define PJL_REASONS (REASON_MEDIA_EMPTY | REASON_MEDIA_JAM | REASON_DOOR_OPEN | REASON_OFFLINE | REASON_TONER_LOW | \
+		     REASON_OTHER_ERROR | REASON_OTHER_WARNING)
 
 static volatile sig_atomic_t cancelled;
 
@@ -148,13 +149,13 @@ static int ask_status(const struct filter_args *a, struct query *q)
 /* printer-state-reasons, printer-alert and printer-state-message from a status answer. */
 static void report_status(const struct pjl_message *m)
 {
-	struct bk_reasons r;
+	struct reasons r;
 	const char *text = *m->text ? m->text : pjl_code_text(m->code);
 
-	bk_reasons_init(&r, getenv("PRINTER_STATE_REASONS"), stderr);
-	bk_reasons_set(&r, BK_FROM_BACKEND, r.shown & ~PJL_REASONS);
-	bk_reasons_set(&r, BK_FROM_PJL, pjl_code_reasons(m->code) | (m->online == 0 ? BK_OFFLINE : 0));
-	bk_reasons_flush(&r);
+	reasons_init(&r, getenv("PRINTER_STATE_REASONS"), stderr);
+	reasons_set(&r, REASON_FROM_PROGRAM, r.shown & ~PJL_REASONS);
+	reasons_set(&r, REASON_FROM_PJL, pjl_code_reasons(m->code) | (m->online == 0 ? REASON_OFFLINE : 0));
+	reasons_flush(&r);
 	fprintf(stderr, "ATTR: printer-alert=\"%s\" printer-alert-description=\"%s\"\n", pjl_code_alert(m->code), text);
 	fprintf(stderr, "INFO: %s\n", text);
 }
@@ -192,7 +193,7 @@ static bool report_levels_command(const struct filter_args *a)
 		return no_answer(r, "ReportLevels", answer_timeout(a));
 	/* PJL tells "toner low" (10006, 40038) and nothing finer: no level to report. */
 	report_status(&q.status);
-	if (pjl_code_reasons(q.status.code) & BK_TONER_LOW)
+	if (pjl_code_reasons(q.status.code) & REASON_TONER_LOW)
 		fprintf(stderr, "INFO: Toner low (the printer reports no supply levels over PJL)\n");
 	else
 		fprintf(stderr, "INFO: The printer reports no supply levels over PJL; it reports no low toner\n");

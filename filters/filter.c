@@ -1,5 +1,5 @@
 /*
- * filter.c - the command line, the PPD and safe PJL text for the filters
+ * filter.c - the command line, the PPD, the job's name and the output for the filters
  */
 #include "config.h"
 
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "filter.h"
 
 bool filter_args_parse(struct filter_args *a, const char *program, int argc, char *argv[])
@@ -62,30 +63,6 @@ void filter_args_free(struct filter_args *a)
 	if (a->ppd)
 		ppdClose(a->ppd);
 	a->ppd = NULL;
-}
-
-void pjl_string(char *out, size_t max, const char *in)
-{
-	const unsigned char *p = (const unsigned char *)(in ? in : "");
-	size_t n = 0;
-
-	while (*p && n < max) {
-		unsigned char c = *p++;
-
-		if (c == '"')
-			out[n++] = '\'';
-		else if (c < 0x20 || c == 0x7f)
-			out[n++] = ' ';
-		else if (c < 0x7f)
-			out[n++] = (char)c;
-		else {
-			/* One '?' for a whole UTF-8 sequence: skip its continuation bytes. */
-			out[n++] = '?';
-			while ((*p & 0xc0) == 0x80)
-				p++;
-		}
-	}
-	out[n] = '\0';
 }
 
 void pjl_job_name(char *out, size_t size, const struct filter_args *a)

@@ -4,9 +4,10 @@
  * The filters speak PJL to the printer through the parclass backend: the
  * job wrapper (pjlwrap.c, "parclass-pjl") and the maintenance-command
  * filter (command.c, "parclass-command"). This module holds what both need:
- * the command line CUPS gives a filter, the queue's PPD, making untrusted
- * text safe inside a PJL string, the bytes that open and close a PJL job,
- * and (jcl.c) the lines of a PPD's JCL code that may reach the printer.
+ * the command line CUPS gives a filter, the queue's PPD, the job's name on
+ * the printer, writing to the backend, and (jcl.c) the lines of a PPD's
+ * JCL code that may reach the printer. The PJL itself (the UEL, the string
+ * sanitiser, the status reader) is common/pjl.h's.
  */
 #pragma once
 
@@ -16,10 +17,6 @@
 
 #include <cups/cups.h>
 #include <cups/ppd.h>
-
-/* Universal Exit Language: ends whatever language the printer is in. */
-#define PJL_UEL "\033%-12345X"
-#define PJL_UEL_FMT "\033%%-12345X"   /* the same in a printf format */
 
 /* HP's printers keep 80 characters of a job name; longer is cut. */
 #define PJL_NAME_MAX 80
@@ -45,16 +42,7 @@ struct filter_args {
 bool filter_args_parse(struct filter_args *a, const char *program, int argc, char *argv[]);
 void filter_args_free(struct filter_args *a);
 
-/*
- * @in as the contents of a PJL string ("..."): printable ASCII only, at
- * most @max bytes. A double quote becomes an apostrophe (it would end the
- * string), control characters become spaces (a line end would start a new
- * PJL command, an ESC a UEL), and each UTF-8 sequence or other byte above
- * 0x7E becomes one '?'. @out must hold @max + 1 bytes.
- */
-void pjl_string(char *out, size_t max, const char *in);
-
-/* The job's name on the printer: "JOBID TITLE", made safe with pjl_string(). */
+/* The job's name on the printer: "JOBID TITLE", made safe with pjl_string() (common/pjl.h). */
 void pjl_job_name(char *out, size_t size, const struct filter_args *a);
 
 /*

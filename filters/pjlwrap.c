@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "filter.h"
 
 #define CHUNK 65536

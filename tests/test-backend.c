@@ -29,10 +29,9 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "common/pjl.h"
 #include "fixture.h"
 #include "job.h"
-
-#define UEL "\033%-12345X"
 
 static const char laser_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
@@ -320,7 +319,7 @@ Test(backend, the_ecp_channel_option_addresses_the_data)
 
 Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_mode)
 {
-	static const char ask[] = UEL "@PJL ECHO parclass\r\n" UEL;
+	static const char ask[] = PJL_UEL "@PJL ECHO parclass\r\n" PJL_UEL;
 	static const char *const uris[] = { "parclass:/dev/parport0", "parclass:/dev/parport0?reverse=byte",
 					    "parclass:/dev/parport0?mode=compat&reverse=nibble" };
 
@@ -340,7 +339,7 @@ Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_m
 
 Test(backend, without_a_back_channel_from_a_shell_the_answers_are_still_read)
 {
-	static const char ask[] = UEL "@PJL INFO STATUS\r\n" UEL;
+	static const char ask[] = PJL_UEL "@PJL INFO STATUS\r\n" PJL_UEL;
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = ask, .input_len = sizeof ask - 1 };
 
@@ -350,9 +349,9 @@ Test(backend, without_a_back_channel_from_a_shell_the_answers_are_still_read)
 	assert_said(err, "INFO: 00 READY\n");
 }
 
-static const char pjl_job[] = UEL "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
+static const char pjl_job[] = PJL_UEL "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
 			      "@PJL JOB NAME=\"7 report\"\r\n@PJL ENTER LANGUAGE=PCL\r\n"
-			      "page one\fpage two\fpage three\f" UEL "@PJL EOJ NAME=\"7 report\"\r\n" UEL;
+			      "page one\fpage two\fpage three\f" PJL_UEL "@PJL EOJ NAME=\"7 report\"\r\n" PJL_UEL;
 
 Test(backend, pjl_job_and_page_status_become_page_counts_and_the_job_waits_for_its_end)
 {
@@ -420,7 +419,7 @@ static char *run_until_fault_shows(const struct spec *s, const char *shown)
 /* A job long enough for a fault to strike in the middle, with device status on. */
 static unsigned char *status_job(size_t n, unsigned seed)
 {
-	static const char head[] = UEL "@PJL USTATUS DEVICE=ON\r\n@PJL ENTER LANGUAGE=PCL\r\n";
+	static const char head[] = PJL_UEL "@PJL USTATUS DEVICE=ON\r\n@PJL ENTER LANGUAGE=PCL\r\n";
 	unsigned char *data = pattern(n, seed);
 
 	memcpy(data, head, sizeof head - 1);
@@ -721,7 +720,7 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 {
 	static const char model[] = "[device]\nid=MFG:HP;MDL:Slow;CMD:PJL;\nmodes=compat,nibble,ecp\npjl=true\n"
 				    "[fault.busy]\nkind=busy\nafter-bytes=1\n";
-	static const char data[] = UEL "@PJL ECHO before the drain\r\n" UEL;
+	static const char data[] = PJL_UEL "@PJL ECHO before the drain\r\n" PJL_UEL;
 	const char bidi = CUPS_SC_BIDI_SUPPORTED;
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .keep_stdin = true };
 	char answer[16];

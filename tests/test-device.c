@@ -11,10 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "fixture.h"
 #include "parclass.h"
-
-#define UEL "\033%-12345X"
 
 static const char laser_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
@@ -503,7 +502,7 @@ static size_t read_all(parclass_device *dev, char *buf, size_t len, size_t want)
 
 Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 {
-	static const char ask[] = UEL "@PJL ECHO hello\r\n";
+	static const char ask[] = PJL_UEL "@PJL ECHO hello\r\n";
 	static const char answer[] = "@PJL ECHO hello\r\n\f";
 	static const unsigned read_modes[] = { PARCLASS_MODE_ECP_HW_NOIRQ, PARCLASS_MODE_BYTE_BIDIR,
 					       PARCLASS_MODE_NIBBLE };
@@ -528,7 +527,7 @@ Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 
 Test(device, pending_reverse_data_is_seen_without_turning_the_link)
 {
-	static const char ask[] = UEL "@PJL ECHO hi\r\n";
+	static const char ask[] = PJL_UEL "@PJL ECHO hi\r\n";
 	parclass_device *dev;
 	unsigned mode = 0;
 	char buf[64];
@@ -572,7 +571,7 @@ Test(device, a_read_waits_no_longer_than_its_timeout)
 
 Test(device, an_ecp_link_turns_around_and_back)
 {
-	static const char ask[] = UEL "@PJL ECHO turn\r\n";
+	static const char ask[] = PJL_UEL "@PJL ECHO turn\r\n";
 	parclass_device *dev;
 	unsigned mode = 0;
 	char buf[64];

@@ -36,11 +36,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "fixture.h"
 #include "job.h"
 #include "parclass.h"
 
-#define UEL "\033%-12345X"
 #define JOB_LEN 8192
 #define HALF (JOB_LEN / 2)
 
@@ -536,7 +536,7 @@ static char *cell_uri(void)
 /* The job: PJL that turns device status on and asks for an echo, then PCL. */
 static unsigned char *job_data(void)
 {
-	static const char head[] = UEL "@PJL USTATUS DEVICE=ON\r\n@PJL ECHO fault matrix\r\n@PJL ENTER LANGUAGE=PCL\r\n";
+	static const char head[] = PJL_UEL "@PJL USTATUS DEVICE=ON\r\n@PJL ECHO fault matrix\r\n@PJL ENTER LANGUAGE=PCL\r\n";
 	unsigned char *data = g_malloc(JOB_LEN);
 
 	fill_pattern(data, JOB_LEN, 1284);

@@ -28,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "fixture.h"
 
-#define UEL "\033%-12345X"
 #define PS_PPD "ppd/parclass-pjl-ps.ppd"
 #define PCL_PPD "ppd/parclass-pjl-pcl.ppd"
 
@@ -318,7 +318,7 @@ static void assert_not_said(const struct proc *p, const char *text)
 #define PS_JOB "%!PS-Adobe-3.0\n%%Pages: 1\n%%Page: 1 1\nshowpage\n%%EOF\n"
 #define ALL_STATUS "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=ON\r\n"
 #define JOB_42(title) "@PJL JOB NAME=\"42 " title "\"\r\n@PJL SET USERNAME=\"alice\"\r\n"
-#define EOJ_42(title) UEL "@PJL EOJ NAME=\"42 " title "\"\r\n" UEL
+#define EOJ_42(title) PJL_UEL "@PJL EOJ NAME=\"42 " title "\"\r\n" PJL_UEL
 
 static const char ps_job[] = PS_JOB;
 
@@ -329,7 +329,7 @@ Test(filters, without_a_ppd_the_wrapper_turns_all_status_on_and_names_the_langua
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  JOB_42("report")
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
@@ -347,7 +347,7 @@ Test(filters, the_wrapper_reads_a_file_and_knows_pcl)
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  JOB_42("memo")
 			  "@PJL ENTER LANGUAGE=PCL\r\n"
@@ -361,19 +361,20 @@ Test(filters, hostile_titles_and_user_names_cannot_end_the_string_or_inject_pjl)
 {
 	/* A quote to end the string, CR LF and a PJL command, a UEL, a NUL-free
 	 * control character, UTF-8 and a lone high byte. */
-	static const char title[] = "a\"b\r\n@PJL SET COPIES=99\r\n" UEL "@PJL RDYMSG DISPLAY=\"x\"\x07" "caf\xc3\xa9\xff!";
+	static const char title[] = "a\"b\r\n@PJL SET COPIES=99\r\n" PJL_UEL "@PJL RDYMSG DISPLAY=\"x\"\x07" "caf\xc3\xa9\xff!";
 	struct run r = { .filter = "parclass-pjl", .title = title, .user = "eve\"\n@PJL INITIALIZE\n\x1b",
 			 .input = "text\f", .input_len = 5 };
 	struct proc p;
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  "@PJL JOB NAME=\"42 a'b  @PJL SET COPIES=99   %-12345X@PJL RDYMSG DISPLAY='x' caf??" "!\"\r\n"
 			  "@PJL SET USERNAME=\"eve' @PJL INITIALIZE  \"\r\n"
 			  "text\f"
-			  UEL "@PJL EOJ NAME=\"42 a'b  @PJL SET COPIES=99   %-12345X@PJL RDYMSG DISPLAY='x' caf??" "!\"\r\n" UEL);
+			  PJL_UEL "@PJL EOJ NAME=\"42 a'b  @PJL SET COPIES=99   %-12345X@PJL RDYMSG DISPLAY='x' caf??" "!\"\r\n"
+			  PJL_UEL);
 	proc_free(&p);
 }
 
@@ -407,7 +408,7 @@ Test(filters, the_ps_ppds_options_become_pjl_settings)
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS JOB=ON\r\n@PJL USTATUS PAGE=OFF\r\n"
 			  JOB_42("report")
 			  "@PJL SET DUPLEX=ON\r\n@PJL SET BINDING=SHORTEDGE\r\n"
@@ -425,7 +426,7 @@ Test(filters, the_ps_ppds_defaults)
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  JOB_42("report")
 			  "@PJL SET DUPLEX=OFF\r\n@PJL SET RESOLUTION=600\r\n@PJL SET ECONOMODE=OFF\r\n"
@@ -444,7 +445,7 @@ Test(filters, ipp_sides_reaches_the_printer_as_pjl_duplex)
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  JOB_42("report")
 			  "@PJL SET DUPLEX=ON\r\n@PJL SET BINDING=SHORTEDGE\r\n"
@@ -503,7 +504,7 @@ Test(filters, the_pcl_ppd_wraps_what_cups_rastertohp_makes_of_the_raster)
 	/* cupsd always sets CUPS_SERVERBIN; the built-in default is the configured one. */
 	struct run r = { .filter = "parclass-pjl", .ppd = PCL_PPD, .file = ras, .options = "Resolution=300dpi",
 			 .serverbin = "/usr/lib/cups" };
-	static const char head[] = UEL "@PJL\r\n"
+	static const char head[] = PJL_UEL "@PJL\r\n"
 				   ALL_STATUS JOB_42("report");
 	static const char lang[] = "@PJL SET RESOLUTION=300\r\n@PJL ENTER LANGUAGE=PCL\r\n\033E";
 	static const char tail[] = "\033E" EOJ_42("report");
@@ -568,7 +569,7 @@ Test(filters, the_driver_gets_the_jobs_arguments_only_pjl_lines_of_the_ppd_pass_
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  JOB_42("report")
 			  "@PJL SET GOOD=1\r\n"
 			  "@PJL SET COPIES=2\r\n"
@@ -590,7 +591,7 @@ Test(filters, a_failing_driver_fails_the_job_and_the_printer_still_gets_the_end_
 
 	start(&p, &r);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 1, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  JOB_42("report")
 			  "@PJL SET GOOD=1\r\n"
 			  "@PJL ENTER LANGUAGE=PCL\r\n"
@@ -628,7 +629,7 @@ Test(filters, sigterm_mid_job_still_ends_the_job_on_the_printer)
 	wait_output(&p, "showpage", EVENTUALLY_MS);
 	kill(p.pid, SIGTERM);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
 			  ALL_STATUS
 			  JOB_42("report")
 			  "@PJL ENTER LANGUAGE=POSTSCRIPT\r\n"
@@ -741,7 +742,7 @@ static char *query_token(struct proc *p)
 {
 	const char *out, *echo, *end;
 
-	wait_output(p, "@PJL INFO STATUS\r\n" UEL, EVENTUALLY_MS);
+	wait_output(p, "@PJL INFO STATUS\r\n" PJL_UEL, EVENTUALLY_MS);
 	out = (const char *)p->outdata->data;
 	echo = g_strstr_len(out, (gssize)p->outdata->len, "@PJL ECHO ");
 	cr_assert(echo);
@@ -777,7 +778,7 @@ Test(filters, report_status_reads_the_answer_after_its_echo_and_reports_it)
 				 "@PJL INFO STATUS\r\nCODE=41213\r\nDISPLAY=\"LOAD TRAY 2\"\r\nONLINE=FALSE\r\n\f", token);
 	printer_says(&p, answer);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	expected = g_strdup_printf("%s@PJL\r\n@PJL ECHO %s\r\n@PJL INFO STATUS\r\n%s", UEL, token, UEL);
+	expected = g_strdup_printf("%s@PJL\r\n@PJL ECHO %s\r\n@PJL INFO STATUS\r\n%s", PJL_UEL, token, PJL_UEL);
 	assert_output(&p, expected, strlen(expected));
 	/* The door is shut now: cleared; paper and offline from the answer; the rest left alone. */
 	assert_said(&p, "STATE: -door-open-error,toner-low-warning\nSTATE: +media-empty-error,offline-report\n");
@@ -853,7 +854,7 @@ Test(filters, the_self_test_page_is_the_ppds_command_in_a_pjl_job)
 
 	start(&p, &ps);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL SET TESTPAGE=SELFTEST\r\n"
 			  EOJ_42("PrintSelfTestPage"));
 	assert_said(&p, "INFO: Print Self-Test Page sent to the printer\n");
@@ -861,7 +862,7 @@ Test(filters, the_self_test_page_is_the_ppds_command_in_a_pjl_job)
 
 	start(&p, &pcl);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL ENTER LANGUAGE=PCL\r\n\033E\033z\033E"
 			  EOJ_42("PrintSelfTestPage"));
 	proc_free(&p);
@@ -877,7 +878,7 @@ Test(filters, unsupported_and_unknown_commands_are_errors_and_the_others_still_r
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 1, "%s", p.errtext->str);
 	assert_said(&p, "ERROR: Clean is not supported by this printer\n");
 	assert_said(&p, "ERROR: Unknown printer command \"Frobnicate\"\n");
-	ASSERT_OUTPUT(&p, UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
+	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n@PJL JOB NAME=\"42 PrintSelfTestPage\"\r\n"
 			  "@PJL SET TESTPAGE=SELFTEST\r\n"
 			  EOJ_42("PrintSelfTestPage"));
 	proc_free(&p);

@@ -15,10 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/pjl.h"
 #include "fixture.h"
 #include "parclass.h"
-
-#define UEL "\033%-12345X"
 
 static const char laser_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
@@ -355,7 +354,7 @@ Test(parclassctl, lock_selects_a_chain_device)
 
 Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_bytes)
 {
-	static const char job[] = UEL "@PJL ECHO one\r\n@PJL ECHO two\r\n" UEL;
+	static const char job[] = PJL_UEL "@PJL ECHO one\r\n@PJL ECHO two\r\n" PJL_UEL;
 	struct run r;
 
 	sim = sim_start1(laser_model);

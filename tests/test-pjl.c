@@ -8,6 +8,7 @@
 
 #include "pjl.h"
 
+/* Spelled here, not taken from common/pjl.h: the simulator and its tests share nothing with the host. */
 #define UEL "\033%-12345X"
 
 static GString *replies;

@@ -1,13 +1,15 @@
 /*
- * test-pjlstatus.c - the backend's PJL status reader and forward scanner,
+ * test-pjlstatus.c - the host's PJL status reader and forward scanner (common/),
  * with well-formed, split, garbled, joined and overlong messages
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "common/pjl.h"
+#include "common/reasons.h"
 
 #define MAX_SEEN 16
 
@@ -173,21 +175,21 @@ Test(pjlstatus, an_endless_message_is_dropped_and_the_next_one_read)
 Test(pjlstatus, codes_map_to_printer_state_reasons)
 {
 	cr_assert_eq(pjl_code_reasons(10001), 0);
-	cr_assert_eq(pjl_code_reasons(10002), BK_OFFLINE);
-	cr_assert_eq(pjl_code_reasons(10006), BK_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(10002), REASON_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(10006), REASON_TONER_LOW);
 	cr_assert_eq(pjl_code_reasons(10023), 0);
-	cr_assert_eq(pjl_code_reasons(30016), BK_OTHER_WARNING);
+	cr_assert_eq(pjl_code_reasons(30016), REASON_OTHER_WARNING);
 	cr_assert_eq(pjl_code_reasons(40000), 0);
-	cr_assert_eq(pjl_code_reasons(40021), BK_DOOR_OPEN);
-	cr_assert_eq(pjl_code_reasons(40022), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(40038), BK_TONER_LOW);
-	cr_assert_eq(pjl_code_reasons(40079), BK_OFFLINE);
-	cr_assert_eq(pjl_code_reasons(41100), BK_MEDIA_EMPTY);
-	cr_assert_eq(pjl_code_reasons(41302), BK_MEDIA_EMPTY);
-	cr_assert_eq(pjl_code_reasons(42108), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(44000), BK_MEDIA_JAM);
-	cr_assert_eq(pjl_code_reasons(40010), BK_OTHER_ERROR);
-	cr_assert_eq(pjl_code_reasons(50000), BK_OTHER_ERROR);
+	cr_assert_eq(pjl_code_reasons(40021), REASON_DOOR_OPEN);
+	cr_assert_eq(pjl_code_reasons(40022), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40038), REASON_TONER_LOW);
+	cr_assert_eq(pjl_code_reasons(40079), REASON_OFFLINE);
+	cr_assert_eq(pjl_code_reasons(41100), REASON_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(41302), REASON_MEDIA_EMPTY);
+	cr_assert_eq(pjl_code_reasons(42108), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(44000), REASON_MEDIA_JAM);
+	cr_assert_eq(pjl_code_reasons(40010), REASON_OTHER_ERROR);
+	cr_assert_eq(pjl_code_reasons(50000), REASON_OTHER_ERROR);
 	cr_assert_str_eq(pjl_code_alert(10001), "code=printerReadyToPrint;severity=other");
 	cr_assert_str_eq(pjl_code_alert(40021), "code=doorOpen;severity=critical");
 	cr_assert_str_eq(pjl_code_alert(41302), "code=inputMediaSupplyEmpty;severity=critical");
@@ -202,6 +204,17 @@ Test(pjlstatus, codes_map_to_printer_state_reasons)
 
 /* ---- the forward scanner ---- */
 
+Test(pjlstatus, the_uel_is_the_escape_sequence_that_leaves_any_language)
+{
+	/* Spelled out here on purpose: everything else takes PJL_UEL from pjl.h. */
+	char formatted[16];
+
+	cr_assert_eq(sizeof PJL_UEL, 10);
+	cr_assert_eq(memcmp(PJL_UEL, "\033%-12345X", 10), 0);
+	cr_assert_eq(snprintf(formatted, sizeof formatted, PJL_UEL_FMT), 9);
+	cr_assert_str_eq(formatted, PJL_UEL);
+}
+
 static struct pjl_scan scan;
 
 static void scan_str(const char *s)
@@ -212,10 +225,10 @@ static void scan_str(const char *s)
 Test(pjlstatus, the_scanner_counts_job_ends_while_job_status_is_on)
 {
 	pjl_scan_init(&scan);
-	scan_str("\033%-12345X@PJL JOB NAME=\"a\"\r\n@PJL EOJ\r\n");
+	scan_str(PJL_UEL "@PJL JOB NAME=\"a\"\r\n@PJL EOJ\r\n");
 	cr_assert_not(scan.job_status_on);
 	cr_assert_eq(scan.ends_expected, 0, "no job status asked for: no END to wait for");
-	scan_str("\033%-12345X@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"b\"\r\ndata\f\033%-12345X@PJL EOJ NAME=\"b\"\r\n");
+	scan_str(PJL_UEL "@PJL USTATUS JOB=ON\r\n@PJL JOB NAME=\"b\"\r\ndata\f" PJL_UEL "@PJL EOJ NAME=\"b\"\r\n");
 	cr_assert(scan.job_status_on);
 	cr_assert_eq(scan.ends_expected, 1);
 	scan_str("@pjl   ustatus  job = off\n@PJL EOJ\n");
@@ -250,7 +263,7 @@ Test(pjlstatus, the_scanner_finds_a_command_after_an_at_sign_at_the_end_of_a_wri
 
 Test(pjlstatus, the_scanner_finds_commands_split_across_writes)
 {
-	static const char data[] = "binary\x00@P@PJ\x1b%-12345X@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
+	static const char data[] = "binary\x00@P@PJ" PJL_UEL "@PJL USTATUS JOB=ON\r\n@PJL EOJ\r\n@PJL EOJX\r\n";
 
 	for (size_t cut = 1; cut < sizeof data - 1; cut++) {
 		pjl_scan_init(&scan);

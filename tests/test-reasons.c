@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "common/reasons.h"
+#include "parclass.h"
 
 static char *text;
 static size_t text_len;
 static FILE *out;
-static struct bk_reasons r;
+static struct reasons r;
 
 static void setup(void)
 {
@@ -44,41 +45,41 @@ static const char *said(void)
 
 Test(reasons, only_changes_are_told)
 {
-	bk_reasons_init(&r, NULL, out);
-	bk_reasons_set(&r, BK_FROM_LINES, BK_MEDIA_EMPTY);
-	bk_reasons_flush(&r);
+	reasons_init(&r, NULL, out);
+	reasons_set(&r, REASON_FROM_LINES, REASON_MEDIA_EMPTY);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: +media-empty-error\n");
-	bk_reasons_flush(&r);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "");
-	bk_reasons_set(&r, BK_FROM_LINES, BK_OFFLINE | BK_MEDIA_EMPTY);
-	bk_reasons_flush(&r);
+	reasons_set(&r, REASON_FROM_LINES, REASON_OFFLINE | REASON_MEDIA_EMPTY);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: +offline-report\n");
-	bk_reasons_set(&r, BK_FROM_LINES, 0);
-	bk_reasons_flush(&r);
+	reasons_set(&r, REASON_FROM_LINES, 0);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: -media-empty-error,offline-report\n");
 }
 
 Test(reasons, a_reason_stays_while_any_source_says_so)
 {
-	bk_reasons_init(&r, NULL, out);
-	bk_reasons_set(&r, BK_FROM_LINES, BK_OFFLINE);
-	bk_reasons_set(&r, BK_FROM_PJL, BK_OFFLINE | BK_DOOR_OPEN);
-	bk_reasons_flush(&r);
+	reasons_init(&r, NULL, out);
+	reasons_set(&r, REASON_FROM_LINES, REASON_OFFLINE);
+	reasons_set(&r, REASON_FROM_PJL, REASON_OFFLINE | REASON_DOOR_OPEN);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: +door-open-error,offline-report\n");
-	bk_reasons_set(&r, BK_FROM_LINES, 0);
-	bk_reasons_flush(&r);
+	reasons_set(&r, REASON_FROM_LINES, 0);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "");
-	bk_reasons_set(&r, BK_FROM_PJL, BK_TONER_LOW);
-	bk_reasons_flush(&r);
+	reasons_set(&r, REASON_FROM_PJL, REASON_TONER_LOW);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: -door-open-error,offline-report\nSTATE: +toner-low-warning\n");
-	cr_assert_eq(bk_reasons_now(&r), BK_TONER_LOW);
+	cr_assert_eq(reasons_now(&r), REASON_TONER_LOW);
 }
 
 Test(reasons, stale_reasons_of_ours_are_cleared_and_others_left_alone)
 {
-	bk_reasons_init(&r, "media-empty-error,paused,offline-report,cups-insecure-filter-warning", out);
-	bk_reasons_set(&r, BK_FROM_LINES, BK_OFFLINE);
-	bk_reasons_flush(&r);
+	reasons_init(&r, "media-empty-error,paused,offline-report,cups-insecure-filter-warning", out);
+	reasons_set(&r, REASON_FROM_LINES, REASON_OFFLINE);
+	reasons_flush(&r);
 	cr_assert_str_eq(said(), "STATE: -media-empty-error\n");
 }
 
@@ -91,9 +92,9 @@ Test(reasons, every_keyword_is_a_cups_keyword)
 	};
 
 	for (unsigned i = 0; i < sizeof expect / sizeof expect[0]; i++)
-		cr_assert_str_eq(bk_reason_keyword(1u << i), expect[i]);
-	cr_assert_null(bk_reason_keyword(1u << 10));
-	cr_assert_null(bk_reason_keyword(3));
+		cr_assert_str_eq(reason_keyword(1u << i), expect[i]);
+	cr_assert_null(reason_keyword(1u << 10));
+	cr_assert_null(reason_keyword(3));
 }
 
 Test(reasons, status_lines_map_to_reasons)
@@ -102,13 +103,13 @@ Test(reasons, status_lines_map_to_reasons)
 	enum { F = PARCLASS_LINE_NFAULT, S = PARCLASS_LINE_SELECT, P = PARCLASS_LINE_PERROR,
 	       A = PARCLASS_LINE_NACK, B = PARCLASS_LINE_BUSY, CTL = PARCLASS_LINE_NINIT | PARCLASS_LINE_NAUTOFD };
 
-	cr_assert_eq(bk_reasons_from_status(PARCLASS_STATUS_SELECTED), 0);
-	cr_assert_eq(bk_reasons_from_status(PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_BUSY), 0);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | S | P | A | B)), BK_MEDIA_EMPTY);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | A | B)), BK_OFFLINE);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | S | A | B)), BK_OTHER_ERROR);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL)), BK_OFFLINE);          /* off */
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | S | P | A | B)), BK_OFFLINE);
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | A)), BK_OFFLINE);  /* not connected */
-	cr_assert_eq(bk_reasons_from_status(parclass_status_from_lines(CTL | F | S | A)), 0);
+	cr_assert_eq(reasons_from_status(PARCLASS_STATUS_SELECTED), 0);
+	cr_assert_eq(reasons_from_status(PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_BUSY), 0);
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | S | P | A | B)), REASON_MEDIA_EMPTY);
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | A | B)), REASON_OFFLINE);
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | S | A | B)), REASON_OTHER_ERROR);
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL)), REASON_OFFLINE);          /* off */
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | S | P | A | B)), REASON_OFFLINE);
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | A)), REASON_OFFLINE);  /* not connected */
+	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | S | A)), 0);
 }

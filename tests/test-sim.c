@@ -21,6 +21,7 @@
 
 #include "fixture.h"
 
+/* Spelled here, not taken from common/pjl.h: the simulator and its tests share nothing with the host. */
 #define UEL "\033%-12345X"
 
 static const char laser_model[] =

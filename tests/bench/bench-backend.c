@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "common/pjl.h"
 
 #define MB (1000.0 * 1000.0)
 #define CHUNK 65536
@@ -45,7 +46,7 @@ static char dir[] = "/tmp/parclass-bench.XXXXXX";
  * so that the printer talks while it prints. */
 static char *make_file(const char *name, size_t size, bool pages)
 {
-	static const char head[] = "\033%-12345X@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS PAGE=ON\r\n"
+	static const char head[] = PJL_UEL "@PJL USTATUS DEVICE=ON\r\n@PJL USTATUS PAGE=ON\r\n"
 				   "@PJL USTATUS TIMED=1\r\n@PJL ENTER LANGUAGE=PCL\r\n";
 	char *path = malloc(strlen(dir) + strlen(name) + 2);
 	char *buf = malloc(CHUNK);

@@ -22,6 +22,7 @@
 #define FUZZ_NAME "fuzz-jcl"
 #include "fuzz.h"
 
+#include "common/pjl.h"
 #include "filter.h"
 
 struct accepted {

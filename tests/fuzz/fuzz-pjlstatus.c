@@ -20,7 +20,8 @@
 #define FUZZ_NAME "fuzz-pjlstatus"
 #include "fuzz.h"
 
-#include "backend.h"
+#include "common/pjl.h"
+#include "common/reasons.h"
 
 struct messages {
 	struct pjl_message *v;
@@ -53,7 +54,7 @@ static void check_message(const struct pjl_message *m)
 		fuzz_assert(m->pages == -1, "kind %d with pages %d", (int)m->kind, m->pages);
 	/* What the backend makes of a code: always an answer. */
 	fuzz_assert(pjl_code_text(m->code) && pjl_code_alert(m->code), "code %d has no text", m->code);
-	fuzz_assert(!(pjl_code_reasons(m->code) & ~(unsigned)BK_REASON_ALL), "code %d: unknown reasons", m->code);
+	fuzz_assert(!(pjl_code_reasons(m->code) & ~(unsigned)REASON_ALL), "code %d: unknown reasons", m->code);
 }
 
 static void collect(const struct pjl_message *m, void *userdata)

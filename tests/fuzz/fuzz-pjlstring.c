@@ -20,6 +20,7 @@
 #define FUZZ_NAME "fuzz-pjlstring"
 #include "fuzz.h"
 
+#include "common/pjl.h"
 #include "filter.h"
 
 static void check_safe(const char *out, size_t max, const char *what)

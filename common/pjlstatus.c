@@ -1,5 +1,6 @@
 /*
  * pjlstatus.c - PJL status from the printer, and what a job asks of it
+ * (common/: the backend, the filters and the service)
  *
  * The reader splits the reverse stream into messages at form feeds (every
  * PJL answer ends with one) and makes sense of the status messages HP's
@@ -18,7 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backend.h"
+#include "pjl.h"
+#include "reasons.h"
 
 void pjl_reader_init(struct pjl_reader *r)
 {
@@ -251,25 +253,25 @@ void pjl_reader_feed(struct pjl_reader *r, const void *data, size_t len, pjl_mes
 unsigned pjl_code_reasons(int code)
 {
 	switch (code) {
-	case 10002: return BK_OFFLINE;
-	case 10006: return BK_TONER_LOW;
-	case 40000: return 0;                 /* sleep mode */
-	case 40021: return BK_DOOR_OPEN;
-	case 40022: return BK_MEDIA_JAM;
-	case 40038: return BK_TONER_LOW;
-	case 40079: return BK_OFFLINE;
+	case 10002: return REASON_OFFLINE;
+	case 10006: return REASON_TONER_LOW;
+	case 40000: return 0;                /* sleep mode */
+	case 40021: return REASON_DOOR_OPEN;
+	case 40022: return REASON_MEDIA_JAM;
+	case 40038: return REASON_TONER_LOW;
+	case 40079: return REASON_OFFLINE;
 	}
 	switch (code / 1000) {
-	case 41: return BK_MEDIA_EMPTY;       /* 41xyy: load paper in tray x */
+	case 41: return REASON_MEDIA_EMPTY;  /* 41xyy: load paper in tray x */
 	case 42:
-	case 44: return BK_MEDIA_JAM;         /* 42xyy, 44xyy: jams */
+	case 44: return REASON_MEDIA_JAM;    /* 42xyy, 44xyy: jams */
 	}
 	switch (code / 10000) {
-	case 3: return BK_OTHER_WARNING;      /* auto-continuable conditions */
+	case 3: return REASON_OTHER_WARNING; /* auto-continuable conditions */
 	case 4:
-	case 5: return BK_OTHER_ERROR;        /* operator intervention, hardware errors */
+	case 5: return REASON_OTHER_ERROR;   /* operator intervention, hardware errors */
 	}
-	return 0;                             /* informational */
+	return 0;                            /* informational */
 }
 
 const char *pjl_code_text(int code)

@@ -1,9 +1,9 @@
 /*
  * reasons.c - printer-state-reasons: what is true now, and telling cupsd
- * only what changed
+ * only what changed (common/: the backend, the filters and the service)
  *
  * A reason is on while any source says so (the status lines, the
- * printer's PJL status, the backend's own state). cupsd keeps the reasons a
+ * printer's PJL status, the program's own state). cupsd keeps the reasons a
  * backend set after the backend exits; the next job starts from the list
  * cupsd passes in PRINTER_STATE_REASONS and clears what no longer holds.
  */
@@ -11,7 +11,8 @@
 
 #include <string.h>
 
-#include "backend.h"
+#include "parclass.h"
+#include "reasons.h"
 
 static const char *const keywords[] = {
 	"media-empty-error",
@@ -26,7 +27,7 @@ static const char *const keywords[] = {
 	"cups-waiting-for-job-completed",
 };
 
-const char *bk_reason_keyword(unsigned bit)
+const char *reason_keyword(unsigned bit)
 {
 	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
 		if (bit == 1u << i)
@@ -34,7 +35,7 @@ const char *bk_reason_keyword(unsigned bit)
 	return NULL;
 }
 
-void bk_reasons_init(struct bk_reasons *r, const char *current, FILE *out)
+void reasons_init(struct reasons *r, const char *current, FILE *out)
 {
 	memset(r, 0, sizeof *r);
 	r->out = out;
@@ -51,16 +52,16 @@ void bk_reasons_init(struct bk_reasons *r, const char *current, FILE *out)
 	}
 }
 
-void bk_reasons_set(struct bk_reasons *r, enum bk_source source, unsigned mask)
+void reasons_set(struct reasons *r, enum reason_source source, unsigned mask)
 {
-	r->from[source] = mask & BK_REASON_ALL;
+	r->from[source] = mask & REASON_ALL;
 }
 
-unsigned bk_reasons_now(const struct bk_reasons *r)
+unsigned reasons_now(const struct reasons *r)
 {
 	unsigned all = 0;
 
-	for (int s = 0; s < BK_SOURCES; s++)
+	for (int s = 0; s < REASON_SOURCES; s++)
 		all |= r->from[s];
 	return all;
 }
@@ -82,26 +83,26 @@ static void emit(FILE *out, char sign, unsigned mask)
 	fflush(out);
 }
 
-void bk_reasons_flush(struct bk_reasons *r)
+void reasons_flush(struct reasons *r)
 {
-	unsigned want = bk_reasons_now(r);
+	unsigned want = reasons_now(r);
 
 	emit(r->out, '-', r->shown & ~want);
 	emit(r->out, '+', want & ~r->shown);
 	r->shown = want;
 }
 
-unsigned bk_reasons_from_status(unsigned status)
+unsigned reasons_from_status(unsigned status)
 {
 	unsigned m = 0;
 
 	if (status & (PARCLASS_STATUS_OFF_LINE | PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED))
-		m |= BK_OFFLINE;
+		m |= REASON_OFFLINE;
 	if (status & (PARCLASS_STATUS_POWER_OFF | PARCLASS_STATUS_NOT_CONNECTED))
 		return m;
 	if (status & PARCLASS_STATUS_PAPER_EMPTY)
-		m |= BK_MEDIA_EMPTY;
+		m |= REASON_MEDIA_EMPTY;
 	else if (status & PARCLASS_STATUS_ERROR)
-		m |= BK_OTHER_ERROR;   /* nFault: an error the lines cannot name */
+		m |= REASON_OTHER_ERROR;   /* nFault: an error the lines cannot name */
 	return m;
 }
