@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	}
 	if (!sim_testbed_finish(n_ports, &error))
 		goto fail;
-	sim_ppdev_init(ports, n_ports);
+	sim_ppdev_init(ports, n_ports, &sim_testbed_ppdev_hooks, NULL);
 
 	g_unix_signal_add(SIGTERM, on_quit_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));

@@ -3,8 +3,8 @@
  * the kernel's per-port IEEE 1284 state (struct parport in Linux)
  *
  * port.c owns what is physical (data, control and status lines, which device
- * answers, the CPP protocol of a daisy chain) and parport_negotiate(); ppdev.c
- * owns the per-file and claim semantics of /dev/parportN on top of it.
+ * answers, the CPP protocol of a daisy chain) and parport_negotiate(); the
+ * ppdev files own the per-file and claim semantics of /dev/parportN on top of it.
  */
 #pragma once
 

@@ -1,6 +1,9 @@
 /*
  * ppdev.h - the kernel half of parclass-sim: /dev/parportN as Linux's ppdev
  * driver answers it (drivers/char/ppdev.c, drivers/parport/)
+ *
+ * Implemented by ppdev.c (the calls and port-wide events), ppdev-client.c
+ * (per-file state) and ppdev-transfer.c (data), which share ppdev-private.h.
  */
 #pragma once
 
@@ -14,8 +17,17 @@
  * or NULL for a node with no port behind it. */
 extern const struct sim_wire_ops sim_ppdev_ops;
 
-/* Register ports so that faults and signals reach them; call once at start. */
-void sim_ppdev_init(struct sim_port **ports, unsigned n_ports);
+/* What the driver tells the rest of the simulator; either may be NULL. */
+struct sim_ppdev_hooks {
+	/* A port went away (port-gone fault): take its files out of the test bed. */
+	void (*port_gone)(void *ctx, struct sim_port *p);
+	/* A port was claimed (true) or released: show who holds it in /proc. */
+	void (*active)(void *ctx, struct sim_port *p, bool claimed);
+};
+
+/* Register ports so that faults and signals reach them, and the hooks with
+ * the ctx they get; call once at start. */
+void sim_ppdev_init(struct sim_port **ports, unsigned n_ports, const struct sim_ppdev_hooks *hooks, void *ctx);
 void sim_ppdev_shutdown(void);
 /* Stopping: end every waiting call and fail all new ones (ENODEV), so that
  * clients are not inside a call when their connections close. */
@@ -28,8 +40,3 @@ void sim_ppdev_kick(void *unused);
 
 /* SIGUSR1 (false) / SIGUSR2 (true): end / start signal-driven faults. */
 void sim_ppdev_signal(bool start);
-
-/* Hook to take a gone port's files out of the test bed. */
-extern void (*sim_ppdev_port_gone_hook)(struct sim_port *p);
-/* Hook to show who holds a port in /proc (devices/active). */
-extern void (*sim_ppdev_active_hook)(struct sim_port *p, bool claimed);

@@ -134,7 +134,7 @@ static bool write_autoprobe(const char *dir, const char *name, struct sim_device
 
 /* /proc/sys/dev/parport/<port>/devices/active; rewritten at every claim and
  * release, so in place (g_file_set_contents() would fsync a temporary copy). */
-static void show_active(struct sim_port *p, bool claimed)
+static void show_active(void *ctx, struct sim_port *p, bool claimed)
 {
 	g_autofree char *path = NULL;
 	FILE *f;
@@ -171,10 +171,15 @@ static void remove_tree(const char *path)
 
 /* An unplugged port leaves /proc; its node stays so that no client falls
  * through to a real port of the same name (its calls fail like a dead port's). */
-static void port_gone(struct sim_port *p)
+static void port_gone(void *ctx, struct sim_port *p)
 {
 	remove_tree(p->proc_dir);
 }
+
+const struct sim_ppdev_hooks sim_testbed_ppdev_hooks = {
+	.port_gone = port_gone,
+	.active = show_active,
+};
 
 bool sim_testbed_add_port(struct sim_port *p, GError **error)
 {
@@ -219,8 +224,6 @@ bool sim_testbed_finish(unsigned first_free, GError **error)
 	}
 	if (!write_file(defaults, "spintime", "500\n", error) || !write_file(defaults, "timeslice", "200\n", error))
 		return false;
-	sim_ppdev_port_gone_hook = port_gone;
-	sim_ppdev_active_hook = show_active;
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "port.h"
+#include "ppdev.h"
 
 /* Create the test bed (this sets UMOCKDEV_DIR in the environment). */
 bool sim_testbed_create(GError **error);
@@ -20,6 +21,10 @@ const char *sim_testbed_root(void);
 bool sim_testbed_add_port(struct sim_port *p, GError **error);
 /* Shadow /dev/parport<first>..7 and /dev/port; call after the last port. */
 bool sim_testbed_finish(unsigned first_free, GError **error);
+
+/* What the ppdev driver reports that the test bed's files show: a gone
+ * port's /proc directory, devices/active (for sim_ppdev_init(), ctx unused). */
+extern const struct sim_ppdev_hooks sim_testbed_ppdev_hooks;
 
 void sim_testbed_destroy(void);
 

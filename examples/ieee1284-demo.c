@@ -1,11 +1,12 @@
 /*
- * sim-demo - a small libieee1284 client for the README's first command
+ * ieee1284-demo - an example libieee1284 client, for trying the simulator
  *
- * Run under parclass-sim: lists the ports, reads each printer's device ID
- * (cached and fresh), then prints a short PJL job to the first port in ECP
- * mode (compatibility mode where ECP is missing) and shows what the printer
- * answered on the reverse channel. Not installed: the backend takes over
- * this role once it exists.
+ * Run under parclass-sim (README, "Trying the virtual printer"): lists the
+ * ports, reads each printer's device ID (cached and fresh), then prints a
+ * short PJL job to the first port in ECP mode (compatibility mode where ECP
+ * is missing) and shows what the printer answered on the reverse channel.
+ * It uses libieee1284 alone, neither libparclass nor the simulator's code,
+ * as any program that drives a real port would; not installed.
  */
 #include "config.h"
 
@@ -83,7 +84,7 @@ int main(void)
 	ssize_t n;
 
 	if (ieee1284_find_ports(&list, 0) != E1284_OK || list.portc == 0) {
-		fprintf(stderr, "sim-demo: no parallel ports (run me under parclass-sim)\n");
+		fprintf(stderr, "ieee1284-demo: no parallel ports (run me under parclass-sim)\n");
 		return 1;
 	}
 	printf("Ports:\n");
@@ -103,7 +104,7 @@ int main(void)
 
 	p = list.portv[0];
 	if (ieee1284_open(p, 0, &caps) != E1284_OK || ieee1284_claim(p) != E1284_OK) {
-		fprintf(stderr, "sim-demo: cannot open %s\n", p->name);
+		fprintf(stderr, "ieee1284-demo: cannot open %s\n", p->name);
 		ieee1284_free_ports(&list);
 		return 1;
 	}
