@@ -27,7 +27,7 @@ enum bk_waitjob {
 };
 
 struct bk_options {
-	char location[64];      /* "parclass:/dev/parportN[?daisy=A]": what the library opens */
+	char location[64];      /* "parclass:/dev/parportN[?daisy=A]", as discovery names it: for messages */
 	int port;               /* parportN */
 	int address;            /* chain address, PARCLASS_ADDRESS_END */
 	bool behind_chain;      /* daisy=4: the end-of-chain device behind a chain */

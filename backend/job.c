@@ -422,7 +422,8 @@ static int open_wait(struct bk_job *job)
 	bool told = false;
 
 	for (;;) {
-		int r = parclass_device_open(job->ctx, job->opt->location, &job->dev);
+		int r = parclass_device_open_at(job->ctx, job->opt->port, job->opt->address,
+						job->opt->behind_chain ? PARCLASS_LOCATION_BEHIND_CHAIN : 0, &job->dev);
 
 		if (r != -EBUSY)
 			return r;
@@ -499,7 +500,7 @@ static int lock_wait(struct bk_job *job, bool first)
 		bk_reasons_set(&job->reasons, BK_FROM_BACKEND, BK_CONNECTING);
 		flush_reasons(job);
 	}
-	if (parclass_context_new(&w.ctx) == 0 && parclass_port_open(w.ctx, job->opt->location, &w.port) < 0)
+	if (parclass_context_new(&w.ctx) == 0 && parclass_port_open(w.ctx, parclass_device_get_name(job->dev), &w.port) < 0)
 		w.port = NULL;
 	if (pipe2(w.stop, O_CLOEXEC) == 0 && pthread_create(&thread, NULL, watch, &w) == 0)
 		watching = true;

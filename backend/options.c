@@ -169,7 +169,7 @@ int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t 
 {
 	char scheme[32], user[64], host[256], resource[1024], *query, *rest;
 	cups_option_t *options = NULL;
-	int num, port, number, address;
+	int num, port;
 	long n;
 	bool ok = true;
 
@@ -205,11 +205,11 @@ int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t 
 			return -EINVAL;
 	}
 
-	bk_device_uri(o->location, sizeof o->location, o->port, o->address, o->behind_chain);
-	if (parclass_location_parse(o->location, &number, &address) < 0) {
+	if (o->port > PARCLASS_PORT_MAX) {
 		say(error, elen, "Bad device URI \"%s\": there is no parport%d", uri, o->port);
 		return -EINVAL;
 	}
+	bk_device_uri(o->location, sizeof o->location, o->port, o->address, o->behind_chain);
 	return 0;
 }
 
