@@ -20,6 +20,8 @@
 
 /* ---- options.c: the device URI ---------------------------------------- */
 
+#define BK_MS_PER_S 1000   /* timeouts are given in seconds and kept in milliseconds */
+
 enum bk_waitjob {
 	BK_WAITJOB_AUTO,  /* when the job asked for PJL job status and ends its PJL jobs */
 	BK_WAITJOB_YES,

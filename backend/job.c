@@ -48,6 +48,15 @@
 #define WRITE_FAILURES_FALLBACK 3
 #define WRITE_FAILURES_FATAL 6
 #define MIN_CHUNK 4096
+#define RETRY_MS 250           /* between tries while another program has the device or the kernel claim */
+#define WATCH_MS 500           /* between the watcher thread's looks at who holds the port */
+#define READ_SIZE 4096         /* bytes per reverse read */
+#define READS_MAX 16           /* reverse reads in a row: 64 KiB, so that a chatty printer cannot stop the job */
+#define REFUSED_MS 50          /* a write that took nothing in less than this was refused at once ... */
+#define REFUSED_PAUSE_MS 100   /* ... and the next one waits this long */
+#define DRAIN_CHECK_MS 20      /* between looks at the Busy line while DRAIN_OUTPUT waits */
+#define JOB_END_POLL_MS 100    /* between reads while waiting for the printer to end the job */
+#define ID_LINE_SPACE 64       /* of a message line, for the words around the device ID */
 
 volatile sig_atomic_t bk_cancel_signal;
 parclass_device *volatile bk_cancel_device;
@@ -308,13 +317,12 @@ static void to_back_channel(struct bk_job *job, const char *data, size_t n)
 
 int bk_job_read_back(struct bk_job *job)
 {
-	char data[4096];
+	char data[READ_SIZE];
 	int r = 0;
 
 	if (!job->read_mode)
 		return 0;
-	/* At most 64 KiB at a time: a chatty printer must not stop the job. */
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < READS_MAX; i++) {
 		size_t got = 0;
 
 		r = parclass_device_read(job->dev, data, sizeof data, 0, &got);
@@ -437,7 +445,7 @@ static int open_wait(struct bk_job *job)
 			bk_say(job, "INFO: Waiting for the printer: another program has it open\n");
 			told = true;
 		}
-		poll(NULL, 0, 250);
+		poll(NULL, 0, RETRY_MS);
 	}
 }
 
@@ -475,7 +483,7 @@ static void *watch(void *data)
 			}
 			last = holder;
 		}
-		if (poll(p, n, 500) > 0) {
+		if (poll(p, n, WATCH_MS) > 0) {
 			if (p[0].revents)
 				break;
 			if (n > 1 && p[1].revents)
@@ -518,7 +526,7 @@ static int lock_wait(struct bk_job *job, bool first)
 			break;
 		/* A program outside parclass holds the kernel's claim: try again soon. */
 		if (r == -EBUSY)
-			poll(NULL, 0, 250);
+			poll(NULL, 0, RETRY_MS);
 	}
 
 	if (watching) {
@@ -676,12 +684,12 @@ static void periodic(struct bk_job *job)
 			int64_t quiet = now - job->stalled_since;
 
 			if (quiet >= STALL_REPORT_MS && !job->stall_reported) {
-				bk_say(job, "INFO: The printer has taken no data for %d seconds\n", (int)(quiet / 1000));
+				bk_say(job, "INFO: The printer has taken no data for %d seconds\n", (int)(quiet / BK_MS_PER_S));
 				job->stall_reported = true;
 			}
 			if (job->opt->stall_timeout_ms && quiet >= job->opt->stall_timeout_ms)
 				fail(job, CUPS_BACKEND_FAILED, "The printer on %s took no data for %d s (stall-timeout)",
-				     job->location, (int)(quiet / 1000));
+				     job->location, (int)(quiet / BK_MS_PER_S));
 		}
 	}
 	if (job->read_mode && now >= job->next_read) {
@@ -715,7 +723,7 @@ static int until_next(struct bk_job *job)
 	if (job->read_mode && job->next_read < next)
 		next = job->next_read;
 	if (job->drain_pending)
-		next = now + 20;
+		next = now + DRAIN_CHECK_MS;
 	if (next - now > SLOW_POLL_MS)
 		return SLOW_POLL_MS;
 	return next > now ? (int)(next - now) : 0;
@@ -739,8 +747,8 @@ static void stream(struct bk_job *job)
 			idle(job, 0, false);
 			write_some(job);
 			/* A printer that refuses at once must not make us spin. */
-			if (job->sent == before && bk_now_ms() - t0 < 50)
-				idle(job, 100, false);
+			if (job->sent == before && bk_now_ms() - t0 < REFUSED_MS)
+				idle(job, REFUSED_PAUSE_MS, false);
 		}
 		periodic(job);
 	}
@@ -772,10 +780,10 @@ static void wait_for_job_end(struct bk_job *job)
 		/* The printer talks while it works: only its silence ends the wait. */
 		if (now - job->last_reverse >= job->opt->waitjob_timeout_ms) {
 			bk_say(job, "WARNING: The printer did not say that the job ended; stopped waiting after %d "
-				    "seconds of silence\n", job->opt->waitjob_timeout_ms / 1000);
+				    "seconds of silence\n", job->opt->waitjob_timeout_ms / BK_MS_PER_S);
 			break;
 		}
-		idle(job, 100, false);
+		idle(job, JOB_END_POLL_MS, false);
 		if (now >= job->next_status) {
 			bk_job_check_status(job);
 			job->next_status = now + job->opt->poll_ms;
@@ -816,7 +824,7 @@ static int open_error(struct bk_job *job, int r)
 		return CUPS_BACKEND_STOP;
 	case -ETIMEDOUT:
 		fail(job, CUPS_BACKEND_RETRY, "The printer stayed open in another program for %d seconds",
-		     job->opt->lock_timeout_ms / 1000);
+		     job->opt->lock_timeout_ms / BK_MS_PER_S);
 		return CUPS_BACKEND_RETRY;
 	}
 	fail(job, CUPS_BACKEND_RETRY, "Unable to open %s: %s", job->opt->location, parclass_strerror(r));
@@ -830,7 +838,7 @@ static int lock_error(struct bk_job *job, int r)
 		return cancelled(job);
 	case -ETIMEDOUT:
 		fail(job, CUPS_BACKEND_RETRY, "%s stayed busy for %d seconds", job->location,
-		     job->opt->lock_timeout_ms / 1000);
+		     job->opt->lock_timeout_ms / BK_MS_PER_S);
 		return CUPS_BACKEND_RETRY;
 	case -ENXIO:
 		fail(job, CUPS_BACKEND_RETRY, "The printer at %s does not answer on the daisy chain: is it on?",
@@ -955,7 +963,7 @@ static int run(struct bk_job *job, int copies)
 		/* The printer's words in one line cupsd reads whole, cut at a pair. */
 		char fit[BK_LINE_MAX];
 
-		bk_id_fit(job->id, BK_LINE_MAX - 64, fit, sizeof fit);
+		bk_id_fit(job->id, BK_LINE_MAX - ID_LINE_SPACE, fit, sizeof fit);
 		bk_say(job, "DEBUG: Device ID of %s: %s\n", job->location, fit);
 	}
 	r = negotiate(job);
