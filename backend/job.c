@@ -9,7 +9,9 @@
  * nothing waits long behind it. Only while waiting for the port does a
  * second thread watch who holds it (for the user) and answer the side
  * channel's requests that need no device: the device ID, and the state
- * from the status lines last read (side.c). It never touches job->dev.
+ * from the status lines last read (side.c, through side_state()). It never
+ * touches job->dev, and the job's thread, blocked in the library's lock
+ * call meanwhile, changes nothing it reads.
  *
  * Data is taken off the buffer only as the library reports it written, so a
  * printer that stalls, goes offline or runs out of paper loses nothing and
@@ -34,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "job.h"
 
 #define WRITE_WAIT_MS 250      /* how long one write waits for the printer to take data */
 #define SLOW_POLL_MS 250       /* status and back channel while the printer does not take data */
@@ -384,11 +386,11 @@ static void idle(struct bk_job *job, int ms, bool input)
 {
 	struct pollfd p[2];
 	nfds_t n = 0;
-	int side = -1, in = -1;
+	int side = -1, in = -1, side_fd = bk_side_poll_fd(&job->side);
 
-	if (job->side_fd >= 0 && !job->side_pending) {
+	if (side_fd >= 0) {
 		side = (int)n;
-		p[n++] = (struct pollfd){ .fd = job->side_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = side_fd, .events = POLLIN };
 	}
 	if (input && job->off == job->len && !job->in_eof) {
 		in = (int)n;
@@ -397,7 +399,7 @@ static void idle(struct bk_job *job, int ms, bool input)
 	if (poll(p, n, ms < 0 ? 0 : ms) <= 0)
 		return;
 	if (side >= 0 && p[side].revents)
-		bk_side_service(job);
+		bk_side_service(&job->side);
 	if (in >= 0 && p[in].revents)
 		fill(job);
 }
@@ -464,8 +466,9 @@ static void *watch(void *data)
 	pid_t last = -1;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = w->stop[0], .events = POLLIN }, { .fd = job->side_fd, .events = POLLIN } };
-		nfds_t n = job->side_fd >= 0 && !job->side_pending ? 2 : 1;
+		int side_fd = bk_side_poll_fd(&job->side);
+		struct pollfd p[2] = { { .fd = w->stop[0], .events = POLLIN }, { .fd = side_fd, .events = POLLIN } };
+		nfds_t n = side_fd >= 0 ? 2 : 1;
 		pid_t holder = 0;
 		unsigned waiters = 0;
 
@@ -487,7 +490,7 @@ static void *watch(void *data)
 			if (p[0].revents)
 				break;
 			if (n > 1 && p[1].revents)
-				bk_side_service(job);
+				bk_side_service(&job->side);
 		}
 	}
 	return NULL;
@@ -616,7 +619,7 @@ static void share(struct bk_job *job, unsigned waiters)
 	int r;
 
 	bk_say(job, "INFO: Letting %u other user%s of %s go first\n", waiters, waiters == 1 ? "" : "s", job->location);
-	job->ready = false;
+	bk_side_port(&job->side, false);
 	parclass_device_unlock(job->dev, 0);
 	r = lock_wait(job, false);
 	if (r == -ECANCELED)
@@ -625,11 +628,9 @@ static void share(struct bk_job *job, unsigned waiters)
 		fail(job, CUPS_BACKEND_FAILED, "Unable to get %s back: %s", job->location, parclass_strerror(r));
 		return;
 	}
-	job->ready = true;
 	job->held_since = bk_now_ms();
 	bk_say(job, "INFO: Printing\n");
-	if (job->side_pending)
-		bk_side_service(job);
+	bk_side_port(&job->side, true);
 }
 
 static void maybe_share(struct bk_job *job, int64_t now, bool between_copies)
@@ -703,10 +704,10 @@ static void periodic(struct bk_job *job)
 			job->next_peek = now + PEEK_READ_MS;
 		}
 	}
-	if (job->drain_pending && job->off == job->len && !input_pending(job)) {
+	if (job->side.drain_pending && job->off == job->len && !input_pending(job)) {
 		/* The Busy line itself: Windows's BUSY leaves it out while nFault is low. */
 		if (bk_job_check_status(job) == 0 && !(job->lines & PARCLASS_LINE_BUSY))
-			bk_side_drained(job, true);
+			bk_side_drained(&job->side, true);
 	}
 	maybe_share(job, now, false);
 	if (job->tty && now >= job->next_progress) {
@@ -722,7 +723,7 @@ static int until_next(struct bk_job *job)
 
 	if (job->read_mode && job->next_read < next)
 		next = job->next_read;
-	if (job->drain_pending)
+	if (job->side.drain_pending)
 		next = now + DRAIN_CHECK_MS;
 	if (next - now > SLOW_POLL_MS)
 		return SLOW_POLL_MS;
@@ -803,8 +804,8 @@ static int cancelled(struct bk_job *job)
 	if (job->opt->reset_on_cancel && job->dev && parclass_port_is_held(parclass_device_get_port(job->dev)) &&
 	    parclass_device_reset(job->dev) == 0)
 		bk_say(job, "INFO: The printer was reset\n");
-	if (job->drain_pending)
-		bk_side_drained(job, false);
+	if (job->side.drain_pending)
+		bk_side_drained(&job->side, false);
 	/* cupsd has cancelled the job already; anyone else learns that it did not print. */
 	return job->all_sent ? CUPS_BACKEND_OK : CUPS_BACKEND_CANCEL;
 }
@@ -883,6 +884,7 @@ static int negotiate(struct bk_job *job)
 			rd = 0;
 	}
 	job->read_mode = rd;
+	job->side.bidi = rd != 0;
 	if (opt->channel >= 0) {
 		if (w & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW))
 			parclass_device_set_write_channel(job->dev, opt->channel);
@@ -912,6 +914,7 @@ static void read_id(struct bk_job *job, enum parclass_id_flags flags)
 	if (id) {
 		free(job->id);
 		job->id = id;
+		job->side.id = id;
 	}
 }
 
@@ -969,12 +972,10 @@ static int run(struct bk_job *job, int copies)
 	r = negotiate(job);
 	if (r)
 		return r;
-	job->ready = true;
+	bk_side_port(&job->side, true);
 	bk_job_check_status(job);
 	/* What the printer still had to say belongs to earlier jobs: pass it on, count nothing. */
 	bk_job_read_back(job);
-	if (job->side_pending)
-		bk_side_service(job);
 	job->next_read = job->next_status = bk_now_ms() + job->opt->poll_ms;
 
 	for (int copy = 0; copy < copies && !job->fatal && !bk_cancel_signal; copy++) {
@@ -1000,8 +1001,8 @@ static int run(struct bk_job *job, int copies)
 	wait_for_job_end(job);
 	if (bk_cancel_signal)
 		return cancelled(job);
-	if (job->drain_pending)
-		bk_side_drained(job, true);
+	if (job->side.drain_pending)
+		bk_side_drained(&job->side, true);
 	if (job->back_dropped)
 		bk_say(job, "DEBUG: %llu bytes from the printer were dropped: no filter read the back channel\n",
 		       (unsigned long long)job->back_dropped);
@@ -1010,6 +1011,47 @@ static int run(struct bk_job *job, int copies)
 		       job->reader.garbled);
 	return CUPS_BACKEND_OK;
 }
+
+/* ---- what the side channel may ask of the job (side.c) ---- */
+
+/* Any thread: the watcher's reads what the job's, blocked in the lock call, left. */
+static bool side_state(void *data, struct bk_side_state *out)
+{
+	struct bk_job *job = data;
+
+	if (!job->status_seen)
+		return false;
+	out->status = job->status;
+	out->lines = job->lines;
+	out->reasons = bk_reasons_now(&job->reasons);
+	return true;
+}
+
+/* The job's thread, with the port. */
+static int side_check_status(void *data)
+{
+	return bk_job_check_status(data);
+}
+
+/* The job's thread, with the port. */
+static int side_reset(void *data)
+{
+	struct bk_job *job = data;
+
+	return parclass_device_reset(job->dev);
+}
+
+static void side_say(void *data, const char *line)
+{
+	bk_say(data, "%s", line);
+}
+
+static const struct bk_side_ops side_ops = {
+	.state = side_state,
+	.check_status = side_check_status,
+	.reset = side_reset,
+	.say = side_say,
+};
 
 /*
  * cupsd gives the back channel as fd 3 (the write end of a pipe) and the
@@ -1049,7 +1091,7 @@ int bk_print(parclass_context *ctx, const struct bk_options *opt, const struct b
 	job->location = opt->location;
 	job->in_fd = 0;
 	job->back_fd = ch->back_fd;
-	job->side_fd = ch->side_fd;
+	bk_side_init(&job->side, ch->side_fd, &side_ops, job);
 	job->chunk = BK_BUFFER;
 	job->tty = isatty(2);
 	job->started = bk_now_ms();
