@@ -4,8 +4,11 @@
  * The backend is CUPS protocol around libparclass: the device URI and its
  * options (options.c), printer-state-reasons bookkeeping (reasons.c), the
  * PJL status the printer sends back (pjlstatus.c), discovery (discover.c),
- * the print loop with its back and side channels (job.c, side.c) and
- * main() (parclass.c). Everything about ports lives in the library.
+ * the side channel behind struct bk_side (side.c), printing a job (job.c,
+ * with its private job.h: wait.c opens the device and waits for the port,
+ * stream.c sends the data, backchannel.c reads what the printer sends back,
+ * report.c says how it goes) and main() (parclass.c). Everything about
+ * ports lives in the library.
  */
 #pragma once
 
