@@ -140,37 +140,51 @@ static bool parse_daisy(struct bk_options *o, const struct option *opt, const ch
 	return true;
 }
 
+/* A word of mode= or reverse=: auto, none, or a mode of parclass_mode_from_name(), which is forced. */
+struct mode_word {
+	const char *word;
+	unsigned mask;     /* for auto and none */
+	bool forced;       /* the mode the word names, and no other */
+};
+
+static const struct mode_word write_words[] = {
+	{ "auto", PARCLASS_MODES_PRINTER_WRITE, false },
+	{ "ecp", 0, true },
+	{ "compat", 0, true },
+};
+
+static const struct mode_word read_words[] = {
+	{ "auto", PARCLASS_MODES_PRINTER_READ, false },
+	{ "none", 0, false },
+	{ "ecp", 0, true },
+	{ "byte", 0, true },
+	{ "nibble", 0, true },
+};
+
+static bool parse_mode_word(const char *value, const struct mode_word *words, size_t n, unsigned *mask, bool *forced)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(value, words[i].word))
+			continue;
+		*mask = words[i].forced ? parclass_mode_from_name(value) : words[i].mask;
+		*forced = words[i].forced;
+		return true;
+	}
+	return false;
+}
+
 static bool parse_mode(struct bk_options *o, const struct option *opt, const char *value)
 {
 	(void)opt;
-	if (!strcasecmp(value, "auto")) {
-		o->write_mask = PARCLASS_MODES_PRINTER_WRITE;
-		o->write_forced = false;
-	} else if (!strcasecmp(value, "ecp") || !strcasecmp(value, "compat")) {
-		o->write_mask = parclass_mode_from_name(value);
-		o->write_forced = true;
-	} else {
-		return false;
-	}
-	return true;
+	return parse_mode_word(value, write_words, sizeof write_words / sizeof write_words[0], &o->write_mask,
+			       &o->write_forced);
 }
 
 static bool parse_reverse(struct bk_options *o, const struct option *opt, const char *value)
 {
 	(void)opt;
-	if (!strcasecmp(value, "auto")) {
-		o->read_mask = PARCLASS_MODES_PRINTER_READ;
-		o->read_forced = false;
-	} else if (!strcasecmp(value, "none")) {
-		o->read_mask = 0;
-		o->read_forced = false;
-	} else if (!strcasecmp(value, "ecp") || !strcasecmp(value, "byte") || !strcasecmp(value, "nibble")) {
-		o->read_mask = parclass_mode_from_name(value);
-		o->read_forced = true;
-	} else {
-		return false;
-	}
-	return true;
+	return parse_mode_word(value, read_words, sizeof read_words / sizeof read_words[0], &o->read_mask,
+			       &o->read_forced);
 }
 
 static bool parse_waitjob(struct bk_options *o, const struct option *opt, const char *value)
