@@ -3,10 +3,12 @@
  *
  * The backend is CUPS protocol around libparclass: the device URI and its
  * options (options.c), whole lines for CUPS (lines.c), discovery
- * (discover.c), the print loop with its back and side channels (job.c,
- * side.c) and main() (parclass.c). Everything about ports lives in the
- * library; printer-state-reasons and PJL, which the filters and the
- * service share, live in common/.
+ * (discover.c), the side channel behind struct bk_side (side.c), printing
+ * a job (job.c, with its private job.h: wait.c opens the device and waits
+ * for the port, stream.c sends the data, backchannel.c reads what the
+ * printer sends back, report.c says how it goes) and main() (parclass.c).
+ * Everything about ports lives in the library; printer-state-reasons and
+ * PJL, which the filters and the service share, live in common/.
  */
 #pragma once
 
@@ -23,6 +25,8 @@
 
 /* ---- options.c: the device URI ---------------------------------------- */
 
+#define BK_MS_PER_S 1000   /* timeouts are given in seconds and kept in milliseconds */
+
 enum bk_waitjob {
 	BK_WAITJOB_AUTO,  /* when the job asked for PJL job status and ends its PJL jobs */
 	BK_WAITJOB_YES,
@@ -30,7 +34,7 @@ enum bk_waitjob {
 };
 
 struct bk_options {
-	char location[64];      /* "parclass:/dev/parportN[?daisy=A]": what the library opens */
+	char location[64];      /* "parclass:/dev/parportN[?daisy=A]", as discovery names it: for messages */
 	int port;               /* parportN */
 	int address;            /* chain address, PARCLASS_ADDRESS_END */
 	bool behind_chain;      /* daisy=4: the end-of-chain device behind a chain */
@@ -85,77 +89,60 @@ void bk_vline(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf
 /* List every printer for lpinfo -v (cupsBackendReport lines on stdout). */
 int bk_discover(parclass_context *ctx, int deadline_ms);
 
-/* ---- job.c, side.c: printing ------------------------------------------- */
+/* ---- side.c: the side channel (fd 4) ------------------------------------ */
+
+/* What the job knows of the printer, as the side channel answers it. */
+struct bk_side_state {
+	unsigned status;   /* the Windows status bits of the lines last read */
+	unsigned lines;    /* those lines (PARCLASS_LINE_*) */
+	unsigned reasons;  /* printer-state-reasons now (enum reason) */
+};
+
+/*
+ * What the side channel asks of the job. @state may run on the watcher
+ * thread while the job waits for the port; the others touch the device and
+ * are called only while the port is the job's (bk_side.device_ours), on
+ * the job's own thread.
+ */
+struct bk_side_ops {
+	/* The last status read, without touching the device. @return false while none was read */
+	bool (*state)(void *job, struct bk_side_state *out);
+	/* Read the status lines afresh (then @state has them). @return 0 or negative errno */
+	int (*check_status)(void *job);
+	/* Reset the printer. @return 0 or negative errno */
+	int (*reset)(void *job);
+	/* A message line for cupsd ("DEBUG: ...\n"). */
+	void (*say)(void *job, const char *line);
+};
+
+struct bk_side {
+	int fd;                        /* fd 4, or -1 (none, or dropped when broken) */
+	const struct bk_side_ops *ops;
+	void *job;                     /* for the ops */
+	const char *id;                /* the device ID text, NULL when none (the job's, set by the job) */
+	bool bidi;                     /* the printer has a back channel (set by the job) */
+	bool device_ours;              /* the job holds the port: answers may touch the device */
+	int pending;                   /* a request that waits for the port (cups_sc_command_t), 0 none */
+	bool drain_pending;            /* DRAIN_OUTPUT waits: the job answers it with bk_side_drained() */
+	unsigned char buf[4 + 65535];  /* requests read, not yet answered: buf[0..len) */
+	size_t len;
+};
+
+void bk_side_init(struct bk_side *s, int fd, const struct bk_side_ops *ops, void *job);
+/* The fd to poll for requests; -1 when there is none or a request waits for the port. */
+int bk_side_poll_fd(const struct bk_side *s);
+/* The fd polled readable: take requests and answer them (or drop a broken channel).
+ * From the job's thread, or from the watcher's while the job waits for the port. */
+void bk_side_service(struct bk_side *s);
+/* The port is the job's now (@ours), or not: a request that waited for it is answered. Job's thread. */
+void bk_side_port(struct bk_side *s, bool ours);
+/* Answer a DRAIN_OUTPUT that waited for the data and the printer. Job's thread. */
+void bk_side_drained(struct bk_side *s, bool ok);
+
+/* ---- job.c: printing ---------------------------------------------------- */
 
 extern volatile sig_atomic_t bk_cancel_signal;  /* the signal that cancelled the job, 0 if none */
 extern parclass_device *volatile bk_cancel_device;  /* what the signal handler cancels */
-
-#define BK_BUFFER (64 * 1024)
-
-struct bk_job {
-	parclass_context *ctx;
-	parclass_device *dev;
-	const struct bk_options *opt;
-	const char *location;          /* "LPT1" */
-	char *id;                      /* the device ID text, NULL when none */
-	struct reasons reasons;
-	struct pjl_reader reader;
-	struct pjl_scan scan;
-
-	int in_fd;                     /* print data */
-	bool in_eof;
-	unsigned char buf[BK_BUFFER];  /* read, not yet taken by the printer: buf[off..len) */
-	size_t off, len;
-	uint64_t sent;                 /* bytes the printer took, all copies */
-	uint64_t total;                /* bytes to send, 0 when unknown (stdin) */
-
-	unsigned write_mode, read_mode; /* read_mode 0: no back channel */
-	size_t chunk;                  /* bytes per write call */
-	unsigned status;               /* the Windows status bits of the lines last read */
-	unsigned lines;                /* those lines (PARCLASS_LINE_*) */
-	unsigned condition;            /* the part of it that needs a person */
-	int64_t stalled_since;         /* the printer took nothing since (0: flowing) */
-	bool stall_reported;
-	int write_failures;            /* in a row, without a condition to explain them */
-	int fatal;                     /* a CUPS_BACKEND_* exit code once the job cannot go on */
-	bool all_sent;                 /* every byte of every copy went */
-	bool ready;                    /* port locked, modes negotiated: the device may be used */
-	bool status_seen;              /* status holds lines read while we had the port */
-
-	int back_fd;                   /* fd 3, or -1 */
-	uint64_t back_dropped;         /* bytes the filters did not take in time */
-	int side_fd;                   /* fd 4, or -1 (none, or dropped when broken) */
-	int side_pending;              /* a request that waits for the port (cups_sc_command_t), 0 none */
-	unsigned char side_buf[4 + 65535]; /* requests read, not yet answered: side_buf[0..side_len) */
-	size_t side_len;
-	bool drain_pending;
-
-	int64_t next_status, next_read, next_peek, next_share, next_progress;
-	int64_t held_since, started;
-
-	int64_t last_reverse;          /* when the printer last sent something */
-	int pjl_code;                  /* last device status code */
-	unsigned ends_seen;            /* PJL job END messages since printing began */
-	int pages_done, page_now, pages_reported;
-
-	bool tty;                      /* stderr is a terminal: progress line */
-	bool progress_shown;
-};
-
-/* job.c */
-int64_t bk_now_ms(void);
-/* A message line for cupsd (clears the progress line first on a terminal). */
-void bk_say(struct bk_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Read the status lines and update the reasons. @return 0 or negative errno */
-int bk_job_check_status(struct bk_job *job);
-/* Everything the printer has for us, to the back channel and the PJL reader. */
-int bk_job_read_back(struct bk_job *job);
-
-/* side.c */
-/* fd 4 polled readable: take one request and answer it (or drop a broken channel). */
-void bk_side_service(struct bk_job *job);
-/* Answer a DRAIN_OUTPUT that waited for the data and the printer. */
-void bk_side_drained(struct bk_job *job, bool ok);
 
 /* The back channel (fd 3) and side channel (fd 4) cupsd gave, -1 when none. */
 struct bk_channels {

@@ -51,6 +51,7 @@ int bk_discover(parclass_context *ctx, int deadline_ms)
 			const char *location = parclass_device_info_location(d);
 			const char *full_mm = parclass_device_info_make_and_model(d);
 			char uri[64], mm[MM_MAX + 1], info[MM_MAX + 40], fit[BK_LINE_MAX];
+			enum parclass_location_flags flags = 0;
 			int number = 0, address = PARCLASS_ADDRESS_END;
 			size_t fixed;
 
@@ -58,9 +59,8 @@ int bk_discover(parclass_context *ctx, int deadline_ms)
 				bk_line(stderr, "DEBUG: %s is not a printer: %s\n", location, parclass_device_id_text(id));
 				continue;
 			}
-			parclass_port_info_get_number(p, &number);
-			parclass_device_info_get_address(d, &address);
-			bk_device_uri(uri, sizeof uri, number, address, strchr(location, '.') != NULL);
+			parclass_location_parse(location, &number, &address, &flags);
+			bk_device_uri(uri, sizeof uri, number, address, flags & PARCLASS_LOCATION_BEHIND_CHAIN);
 			snprintf(mm, sizeof mm, "%.*s", (int)bk_utf8_cut(full_mm, MM_MAX), full_mm);
 			snprintf(info, sizeof info, "%s (%s)", mm, location);
 			/* "direct URI" and the quoted fields, the newline: what is left is the ID's. */

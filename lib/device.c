@@ -48,13 +48,27 @@ static bool locked(parclass_device *dev)
 
 _public_ int parclass_device_open(parclass_context *ctx, const char *location, parclass_device **out)
 {
-	parclass_device *dev;
+	enum parclass_location_flags flags;
 	int number, address, r;
 
 	assert_return(ctx && location && out, -EINVAL);
-	r = parclass_location_parse(location, &number, &address);
+	r = parclass_location_parse(location, &number, &address, &flags);
 	if (r < 0)
 		return r;
+	return parclass_device_open_at(ctx, number, address, flags, out);
+}
+
+_public_ int parclass_device_open_at(parclass_context *ctx, int number, int address,
+				     enum parclass_location_flags flags, parclass_device **out)
+{
+	parclass_device *dev;
+	int r;
+
+	assert_return(ctx && out, -EINVAL);
+	assert_return(number >= 0 && number < PC_MAX_PORTS, -EINVAL);
+	assert_return(address == PARCLASS_ADDRESS_END || (address >= 0 && address < PC_MAX_CHAIN), -EINVAL);
+	assert_return(!(flags & ~PARCLASS_LOCATION_BEHIND_CHAIN), -EINVAL);
+	assert_return(!flags || address == PARCLASS_ADDRESS_END, -EINVAL);
 	dev = calloc(1, sizeof *dev);
 	if (!dev)
 		return -ENOMEM;
@@ -65,16 +79,9 @@ _public_ int parclass_device_open(parclass_context *ctx, const char *location, p
 	dev->write_mode = PARCLASS_MODE_CENTRONICS;
 	dev->read_mode = PARCLASS_MODE_NIBBLE;
 	dev->channel = dev->sent_channel = dev->read_channel = -1;
-	if (address == PARCLASS_ADDRESS_END) {
-		bool chain = strstr(location, ".4") || strstr(location, "daisy=4");
-
-		snprintf(dev->name, sizeof dev->name, "parport%d%s", number, chain ? ".4" : "");
-		snprintf(dev->location, sizeof dev->location, "LPT%d%s", number + 1, chain ? ".4" : "");
-	} else {
-		snprintf(dev->name, sizeof dev->name, "parport%d.%d", number, address);
-		snprintf(dev->location, sizeof dev->location, "LPT%d.%d", number + 1, address);
-	}
-	r = parclass_port_open(ctx, location, &dev->port);
+	pc_location_name(dev->name, sizeof dev->name, false, number, address, flags);
+	pc_location_name(dev->location, sizeof dev->location, true, number, address, flags);
+	r = pc_port_open(ctx, number, &dev->port);
 	if (r < 0)
 		goto fail;
 	dev->open_fd = pc_open_lock(ctx, number, address);

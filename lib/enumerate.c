@@ -49,10 +49,8 @@ static void add_device(struct parclass_port_info *pi, int address, bool chain, p
 	d->address = address;
 	d->id = id;
 	d->modes = modes;
-	if (address == PARCLASS_ADDRESS_END)
-		snprintf(d->location, sizeof d->location, "LPT%d%s", pi->number + 1, chain ? ".4" : "");
-	else
-		snprintf(d->location, sizeof d->location, "LPT%d.%d", pi->number + 1, address);
+	pc_location_name(d->location, sizeof d->location, true, pi->number, address,
+			 chain ? PARCLASS_LOCATION_BEHIND_CHAIN : 0);
 }
 
 /* What others (or the kernel) know about a device; NULL when nothing. */

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,25 +29,32 @@ static bool parse_uint(const char *s, const char **end, int max, int *out)
 	return true;
 }
 
-/* ".A" after a port: 0..3 a chain device, 4 the end-of-chain device. */
-static bool parse_address(const char *s, int *address)
+/* A chain address as written: 0..3 a chain device, 4 the end-of-chain device behind the chain. */
+static void chain_address(int a, int *address, enum parclass_location_flags *flags)
+{
+	*address = a == PC_MAX_CHAIN ? PARCLASS_ADDRESS_END : a;
+	*flags = a == PC_MAX_CHAIN ? PARCLASS_LOCATION_BEHIND_CHAIN : 0;
+}
+
+/* ".A" after a port, or nothing: the end-of-chain device. */
+static bool parse_address(const char *s, int *address, enum parclass_location_flags *flags)
 {
 	int a;
 
 	if (!*s) {
-		*address = PARCLASS_ADDRESS_END;
+		chain_address(PARCLASS_ADDRESS_END, address, flags);
 		return true;
 	}
-	if (*s != '.' || !parse_uint(s + 1, &s, 4, &a) || *s)
+	if (*s != '.' || !parse_uint(s + 1, &s, PC_MAX_CHAIN, &a) || *s)
 		return false;
-	*address = a == 4 ? PARCLASS_ADDRESS_END : a;
+	chain_address(a, address, flags);
 	return true;
 }
 
 /* "daisy=N" among URI options. */
-static bool uri_address(const char *query, int *address)
+static bool uri_address(const char *query, int *address, enum parclass_location_flags *flags)
 {
-	*address = PARCLASS_ADDRESS_END;
+	chain_address(PARCLASS_ADDRESS_END, address, flags);
 	while (query && *query) {
 		const char *amp = strchr(query, '&');
 		size_t n = amp ? (size_t)(amp - query) : strlen(query);
@@ -55,19 +63,21 @@ static bool uri_address(const char *query, int *address)
 			const char *end;
 			int a;
 
-			if (!parse_uint(query + 6, &end, 4, &a) || end != query + n)
+			if (!parse_uint(query + 6, &end, PC_MAX_CHAIN, &a) || end != query + n)
 				return false;
-			*address = a == 4 ? PARCLASS_ADDRESS_END : a;
+			chain_address(a, address, flags);
 		}
 		query = amp ? amp + 1 : NULL;
 	}
 	return true;
 }
 
-_public_ int parclass_location_parse(const char *location, int *port, int *address)
+_public_ int parclass_location_parse(const char *location, int *port, int *address,
+				     enum parclass_location_flags *flags)
 {
 	const char *s = location, *rest;
-	int n, a;
+	enum parclass_location_flags f = 0;
+	int n, a = PARCLASS_ADDRESS_END;
 
 	assert_return(location && port && address, -EINVAL);
 	if (!strncmp(s, "parclass:", 9)) {
@@ -82,17 +92,17 @@ _public_ int parclass_location_parse(const char *location, int *port, int *addre
 			return -EINVAL;
 		memcpy(path, s, len);
 		path[len] = '\0';
-		if (!parse_uint(path + 12, &rest, PC_MAX_PORTS - 1, &n) || *rest || !uri_address(q ? q + 1 : NULL, &a))
+		if (!parse_uint(path + 12, &rest, PC_MAX_PORTS - 1, &n) || *rest ||
+		    !uri_address(q ? q + 1 : NULL, &a, &f))
 			return -EINVAL;
 	} else if (!strncmp(s, "/dev/parport", 12)) {
 		if (!parse_uint(s + 12, &rest, PC_MAX_PORTS - 1, &n) || *rest)
 			return -EINVAL;
-		a = PARCLASS_ADDRESS_END;
 	} else if (!strncmp(s, "parport", 7)) {
-		if (!parse_uint(s + 7, &rest, PC_MAX_PORTS - 1, &n) || !parse_address(rest, &a))
+		if (!parse_uint(s + 7, &rest, PC_MAX_PORTS - 1, &n) || !parse_address(rest, &a, &f))
 			return -EINVAL;
 	} else if (!strncasecmp(s, "LPT", 3)) {
-		if (!parse_uint(s + 3, &rest, PC_MAX_PORTS, &n) || n < 1 || !parse_address(rest, &a))
+		if (!parse_uint(s + 3, &rest, PC_MAX_PORTS, &n) || n < 1 || !parse_address(rest, &a, &f))
 			return -EINVAL;
 		n--;
 	} else {
@@ -100,7 +110,20 @@ _public_ int parclass_location_parse(const char *location, int *port, int *addre
 	}
 	*port = n;
 	*address = a;
+	if (flags)
+		*flags = f;
 	return 0;
+}
+
+void pc_location_name(char *buf, size_t len, bool lpt, int number, int address, enum parclass_location_flags flags)
+{
+	const char *prefix = lpt ? "LPT" : "parport";
+	int n = lpt ? number + 1 : number;
+
+	if (address != PARCLASS_ADDRESS_END)
+		snprintf(buf, len, "%s%d.%d", prefix, n, address);
+	else
+		snprintf(buf, len, "%s%d%s", prefix, n, flags & PARCLASS_LOCATION_BEHIND_CHAIN ? ".4" : "");
 }
 
 /* ---- status ---- */

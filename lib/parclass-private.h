@@ -24,7 +24,7 @@
 			return (r);     \
 	} while (0)
 
-#define PC_MAX_PORTS 8          /* /dev/parport0..7, as libieee1284 looks */
+#define PC_MAX_PORTS (PARCLASS_PORT_MAX + 1) /* /dev/parport0..7, as libieee1284 looks */
 #define PC_MAX_CHAIN 4          /* IEEE 1284.3: addresses 0..3 */
 #define PC_ID_MAX 0xfff         /* longest device ID accepted */
 #define PC_ID_RAW_MAX (PC_ID_MAX + 4)  /* a raw ID as read: two length bytes, up to PC_ID_MAX + 2 after them */
@@ -53,6 +53,11 @@
 #define PC_CTL_AUTOFD  0x02  /* 1: nAutoFd low */
 #define PC_CTL_INIT    0x04  /* 1: nInit high */
 #define PC_CTL_SELECT  0x08  /* 1: nSelectIn low */
+
+/* ---- names ---- */
+
+/* A device's "LPT1.2" style location (@lpt) or "parport0.2" style name. */
+void pc_location_name(char *buf, size_t len, bool lpt, int number, int address, enum parclass_location_flags flags);
 
 /* ---- logging ---- */
 
@@ -231,6 +236,8 @@ struct parclass_port {
 	bool chain;             /* the port has a 1284.3 chain (known after a probe) */
 };
 
+/* parclass_port_open() of port @number, parsed already. */
+int pc_port_open(parclass_context *ctx, int number, parclass_port **out);
 int pc_port_ensure_bus(parclass_port *port, int64_t deadline);
 /* parclass_port_lock(); @exclusive: -EBUSY for a chain device a device handle
  * has open (a device's own lock passes false). */

@@ -253,16 +253,30 @@ PARCLASS_EXPORT const char *parclass_version(void);
  * Locations
  * ------------------------------------------------------------------------ */
 
+/** The highest port number: parport0..7, LPT1..8. */
+#define PARCLASS_PORT_MAX 7
+
+/** What a location says beyond its port and address. */
+enum parclass_location_flags {
+	/** The end-of-chain device, named as the device behind a chain
+	 *  ("LPT1.4", "parport0.4", "?daisy=4"): the address is
+	 *  PARCLASS_ADDRESS_END, as for "LPT1", and only the names differ. */
+	PARCLASS_LOCATION_BEHIND_CHAIN = 1 << 5
+};
+
 /**
  * Parse a location: "parport0", "parport0.2", "LPT1", "LPT1.2", "LPT1.4"
  * (the end-of-chain device behind a chain), "/dev/parport0", or a device URI
  * "parclass:/dev/parport0" with an optional "?daisy=N" (and other options,
  * which are ignored here).
- * @param port     the port number N of parportN
+ * @param port     the port number N of parportN, 0..PARCLASS_PORT_MAX
  * @param address  0..3 for a chain device, PARCLASS_ADDRESS_END otherwise
- * @return 0, or -EINVAL when @location is none of these
+ * @param flags    PARCLASS_LOCATION_BEHIND_CHAIN for ".4" and "daisy=4",
+ *                 else 0; may be NULL
+ * @return 0, or -EINVAL when @location is none of these (nothing is written)
  */
-PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int *address);
+PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int *address,
+					    enum parclass_location_flags *flags);
 
 /* ------------------------------------------------------------------------
  * Device IDs
@@ -509,6 +523,19 @@ PARCLASS_EXPORT int parclass_port_release_bus(parclass_port *port);
  * @return 0, -EINVAL, -ENODEV (no such port), -EBUSY, -EACCES, -ENOMEM
  */
 PARCLASS_EXPORT int parclass_device_open(parclass_context *ctx, const char *location, parclass_device **out);
+/**
+ * Open the device a location names, from what parclass_location_parse()
+ * gave: as parclass_device_open(), for a caller that parsed the location
+ * itself.
+ * @param port     0..PARCLASS_PORT_MAX
+ * @param address  0..3, or PARCLASS_ADDRESS_END
+ * @param flags    PARCLASS_LOCATION_BEHIND_CHAIN (with PARCLASS_ADDRESS_END
+ *                 only) for the names "LPTn.4" and "parportN.4", or 0
+ * @return 0, -EINVAL (a value out of range), -ENODEV (no such port),
+ *         -EBUSY, -EACCES, -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_device_open_at(parclass_context *ctx, int port, int address,
+					    enum parclass_location_flags flags, parclass_device **out);
 
 /** Close a device; unlocks the port first if this handle holds it. Accepts NULL. */
 PARCLASS_EXPORT void parclass_device_close(parclass_device *dev);

@@ -16,13 +16,20 @@
 
 _public_ int parclass_port_open(parclass_context *ctx, const char *location, parclass_port **out)
 {
-	parclass_port *port;
 	int number, address, r;
 
 	assert_return(ctx && location && out, -EINVAL);
-	r = parclass_location_parse(location, &number, &address);
+	r = parclass_location_parse(location, &number, &address, NULL);
 	if (r < 0)
 		return r;
+	return pc_port_open(ctx, number, out);
+}
+
+int pc_port_open(parclass_context *ctx, int number, parclass_port **out)
+{
+	parclass_port *port;
+	int r;
+
 	if (!pc_proc_port_exists(number))
 		return -ENODEV;
 	port = calloc(1, sizeof *port);

@@ -12,7 +12,7 @@ int parclass_header_c89_probe(void)
 	int port = -1, address = 0;
 	int r;
 
-	r = parclass_location_parse("LPT2.3", &port, &address);
+	r = parclass_location_parse("LPT2.3", &port, &address, 0);
 	if (r != 0 || parclass_context_new(&ctx) != 0)
 		return -1;
 	parclass_context_unref(ctx);

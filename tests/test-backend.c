@@ -303,6 +303,19 @@ Test(backend, a_daisy_chain_printer_gets_its_own_data)
 	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "the end-of-chain printer got data");
 }
 
+/* daisy=4 goes to the library as numbers: the device is named behind the chain. */
+Test(backend, daisy_4_prints_to_the_end_of_chain_device_named_behind_the_chain)
+{
+	g_autofree char *err = NULL;
+	struct spec s = { .uri = "parclass:/dev/parport0?daisy=4", .input = "tail", .input_len = 4 };
+
+	sim = sim_start1(chain_model);
+	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
+	assert_said(err, "INFO: Printing on LPT1.4 in ");
+	sim_stop(sim);
+	assert_received("parport0", "tail", 4);
+}
+
 Test(backend, the_ecp_channel_option_addresses_the_data)
 {
 	g_autofree char *err = NULL;

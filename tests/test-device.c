@@ -121,6 +121,50 @@ Test(device, open_is_exclusive_across_processes_until_closed)
 	cr_assert_eq(wait_child(fork_child(try_open_main, (char[]){ "LPT1" })), 0, "closed: free to open");
 }
 
+/* Opened from parsed numbers: the names come from the numbers and the flag, not from any text. */
+Test(device, open_at_names_the_device_from_port_address_and_flags)
+{
+	parclass_device *dev = NULL, *other = NULL;
+	int address = 0;
+
+	start(chain_model);
+	cr_assert_eq(parclass_device_open_at(ctx, 0, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN, &dev), 0);
+	cr_assert_str_eq(parclass_device_get_location(dev), "LPT1.4");
+	cr_assert_str_eq(parclass_device_get_name(dev), "parport0.4");
+	cr_assert_eq(parclass_device_get_address(dev, &address), 0);
+	cr_assert_eq(address, PARCLASS_ADDRESS_END);
+	cr_assert_eq(parclass_device_open(ctx, "LPT1", &other), -EBUSY, "LPT1.4 is LPT1, named behind the chain");
+	parclass_device_close(dev);
+
+	cr_assert_eq(parclass_device_open_at(ctx, 0, 2, 0, &dev), 0);
+	cr_assert_str_eq(parclass_device_get_location(dev), "LPT1.2");
+	cr_assert_str_eq(parclass_device_get_name(dev), "parport0.2");
+	parclass_device_close(dev);
+
+	dev = open_dev("parclass:/dev/parport0?daisy=4");
+	cr_assert_str_eq(parclass_device_get_location(dev), "LPT1.4");
+	parclass_device_close(dev);
+	dev = open_dev("parport0");
+	cr_assert_str_eq(parclass_device_get_location(dev), "LPT1");
+	cr_assert_str_eq(parclass_device_get_name(dev), "parport0");
+	parclass_device_close(dev);
+}
+
+Test(device, open_at_rejects_numbers_out_of_range)
+{
+	parclass_device *dev = NULL;
+
+	start(chain_model);
+	cr_assert_eq(parclass_device_open_at(ctx, -1, PARCLASS_ADDRESS_END, 0, &dev), -EINVAL);
+	cr_assert_eq(parclass_device_open_at(ctx, PARCLASS_PORT_MAX + 1, PARCLASS_ADDRESS_END, 0, &dev), -EINVAL);
+	cr_assert_eq(parclass_device_open_at(ctx, 0, 4, 0, &dev), -EINVAL, "4 is a spelling, not an address");
+	cr_assert_eq(parclass_device_open_at(ctx, 0, 1, PARCLASS_LOCATION_BEHIND_CHAIN, &dev), -EINVAL);
+	cr_assert_eq(parclass_device_open_at(ctx, 0, PARCLASS_ADDRESS_END, (enum parclass_location_flags)1, &dev),
+		     -EINVAL);
+	cr_assert_eq(parclass_device_open_at(ctx, 3, PARCLASS_ADDRESS_END, 0, &dev), -ENODEV);
+	cr_assert_null(dev);
+}
+
 Test(device, a_dead_openers_device_can_be_opened)
 {
 	struct sync_pipe sp;

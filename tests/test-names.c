@@ -12,7 +12,7 @@
 static void check_location(const char *loc, int port, int address)
 {
 	int p = -7, a = -7;
-	int r = parclass_location_parse(loc, &p, &a);
+	int r = parclass_location_parse(loc, &p, &a, NULL);
 
 	cr_assert_eq(r, 0, "%s: %s", loc, parclass_strerror(r));
 	cr_assert_eq(p, port, "%s: port %d", loc, p);
@@ -33,6 +33,57 @@ Test(names, every_location_form_parses)
 	check_location("parclass:/dev/parport0?mode=ecp&daisy=1&wait=yes", 0, 1);
 }
 
+/* The parser, not a search of the text, tells the end-of-chain device behind a chain. */
+Test(names, the_parser_says_which_locations_name_the_device_behind_a_chain)
+{
+	static const struct {
+		const char *location;
+		int port, address;
+		enum parclass_location_flags flags;
+	} cases[] = {
+		{ "LPT1.4", 0, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		{ "lpt8.4", 7, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		{ "parport0.4", 0, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		{ "parclass:/dev/parport0?daisy=4", 0, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		{ "parclass:/dev/parport2?mode=ecp&daisy=4", 2, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		/* The last daisy= counts, as the backend's options do. */
+		{ "parclass:/dev/parport0?daisy=4&daisy=1", 0, 1, 0 },
+		{ "parclass:/dev/parport0?daisy=1&daisy=4", 0, PARCLASS_ADDRESS_END, PARCLASS_LOCATION_BEHIND_CHAIN },
+		{ "LPT1", 0, PARCLASS_ADDRESS_END, 0 },
+		{ "LPT1.3", 0, 3, 0 },
+		{ "parport0", 0, PARCLASS_ADDRESS_END, 0 },
+		{ "parport1.0", 1, 0, 0 },
+		{ "/dev/parport0", 0, PARCLASS_ADDRESS_END, 0 },
+		{ "parclass:/dev/parport0", 0, PARCLASS_ADDRESS_END, 0 },
+		{ "parclass:/dev/parport0?daisy=2", 0, 2, 0 },
+		{ "parclass:/dev/parport0?mode=ecp.4", 0, PARCLASS_ADDRESS_END, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum parclass_location_flags f = (enum parclass_location_flags)0x7f;
+		int p = -7, a = -7;
+
+		cr_assert_eq(parclass_location_parse(cases[i].location, &p, &a, &f), 0, "%s", cases[i].location);
+		cr_assert_eq(p, cases[i].port, "%s: port %d", cases[i].location, p);
+		cr_assert_eq(a, cases[i].address, "%s: address %d", cases[i].location, a);
+		cr_assert_eq(f, cases[i].flags, "%s: flags %#x", cases[i].location, (unsigned)f);
+	}
+}
+
+/* A location that does not parse writes nothing, the flags included. */
+Test(names, a_rejected_location_writes_no_flags)
+{
+	static const char *const bad[] = { "LPT1.5", "parport0.4x", "parclass:/dev/parport0?daisy=5", "LPT1.04x" };
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		enum parclass_location_flags f = (enum parclass_location_flags)0x7f;
+		int p = -7, a = -7;
+
+		cr_assert_eq(parclass_location_parse(bad[i], &p, &a, &f), -EINVAL, "\"%s\" accepted", bad[i]);
+		cr_assert(p == -7 && a == -7 && f == (enum parclass_location_flags)0x7f, "%s: written", bad[i]);
+	}
+}
+
 Test(names, bad_locations_are_einval)
 {
 	static const char *const bad[] = {
@@ -42,7 +93,7 @@ Test(names, bad_locations_are_einval)
 	int p, a;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert_eq(parclass_location_parse(bad[i], &p, &a), -EINVAL, "\"%s\" accepted", bad[i]);
+		cr_assert_eq(parclass_location_parse(bad[i], &p, &a, NULL), -EINVAL, "\"%s\" accepted", bad[i]);
 }
 
 /*

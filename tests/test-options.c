@@ -136,6 +136,65 @@ Test(options, bad_values_name_the_option)
 	}
 }
 
+/* Every option's edges, and the exact message for each value it refuses. */
+Test(options, every_option_accepts_its_range_and_refuses_the_rest_with_one_message)
+{
+	static const struct {
+		const char *name;
+		const char *good[6], *bad[6];
+	} cases[] = {
+		{ "daisy", { "0", "3", "4" }, { "5", "-1", "", "x", "1.0" } },
+		{ "mode", { "auto", "ECP", "compat" }, { "epp", "nibble", "0" } },
+		{ "reverse", { "auto", "none", "ecp", "byte", "Nibble" }, { "compat", "fast", "yes" } },
+		{ "channel", { "none", "0", "127" }, { "128", "-1", "x", "auto" } },
+		{ "poll", { "50", "60000" }, { "49", "60001", "1e3", "x" } },
+		{ "share", { "yes", "no", "on", "OFF", "0", "3600000" }, { "-1", "3600001", "maybe", "auto" } },
+		{ "waitjob", { "auto", "yes", "off", "TRUE" }, { "maybe", "2", "0" } },
+		{ "waitjob-timeout", { "1", "86400" }, { "0", "86401", "x" } },
+		{ "reset", { "yes", "no", "false", "On" }, { "2", "auto", "1" } },
+		{ "lock-timeout", { "0", "86400" }, { "-1", "86401", "1e3" } },
+		{ "stall-timeout", { "0", "86400" }, { "-1", "86401", "99999999" } },
+	};
+	char uri[128], expect[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (size_t k = 0; k < 6 && cases[i].good[k]; k++) {
+			snprintf(uri, sizeof uri, "parclass:/dev/parport0?%s=%s", cases[i].name, cases[i].good[k]);
+			cr_assert_eq(parse(uri), 0, "%s: %s", uri, error);
+			cr_assert_str_eq(error, "", "%s", uri);
+			cr_assert_str_eq(warning, "", "%s", uri);
+		}
+		for (size_t k = 0; k < 6 && cases[i].bad[k]; k++) {
+			snprintf(uri, sizeof uri, "parclass:/dev/parport0?%s=%s", cases[i].name, cases[i].bad[k]);
+			snprintf(expect, sizeof expect, "Bad value \"%s\" for option %s in the device URI", cases[i].bad[k],
+				 cases[i].name);
+			cr_assert_eq(parse(uri), -EINVAL, "%s was accepted", uri);
+			cr_assert_str_eq(error, expect, "%s", uri);
+		}
+	}
+}
+
+/* What the spellings mean: yes is the default interval, seconds are milliseconds here. */
+Test(options, boolean_and_second_values_read_as_numbers)
+{
+	cr_assert_eq(parse("parclass:/dev/parport0?share=no&waitjob=off&reset=on&waitjob-timeout=86400"), 0, "%s", error);
+	cr_assert_eq(opt.share_ms, -1);
+	cr_assert_eq(opt.waitjob, BK_WAITJOB_NO);
+	cr_assert(opt.reset_on_cancel);
+	cr_assert_eq(opt.waitjob_timeout_ms, 86400000);
+	cr_assert_eq(parse("parclass:/dev/parport0?share=500&share=yes&channel=5&channel=none&lock-timeout=7"), 0,
+		     "%s", error);
+	cr_assert_eq(opt.share_ms, 2000);
+	cr_assert_eq(opt.channel, -1);
+	cr_assert_eq(opt.lock_timeout_ms, 7000);
+	cr_assert_eq(parse("parclass:/dev/parport0?daisy=4&daisy=2&mode=ecp&mode=auto&reverse=none"), 0, "%s", error);
+	cr_assert_eq(opt.address, 2);
+	cr_assert_not(opt.behind_chain);
+	cr_assert_eq(opt.write_mask, PARCLASS_MODES_PRINTER_WRITE);
+	cr_assert_not(opt.write_forced);
+	cr_assert_eq(opt.read_mask, 0u);
+}
+
 Test(options, discovery_uris_parse_back_to_the_same_device)
 {
 	char uri[64];

@@ -111,7 +111,7 @@ static int fail(const char *what, int err)
 {
 	int port, address;
 
-	if (err == -EINVAL && parclass_location_parse(what, &port, &address) < 0)
+	if (err == -EINVAL && parclass_location_parse(what, &port, &address, NULL) < 0)
 		fprintf(stderr, "parclassctl: %s: not a location (parport0, parport0.2, LPT1, LPT1.2, "
 			"parclass:/dev/parport0)\n", what);
 	else
@@ -539,7 +539,7 @@ static int cmd_lock(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	location = argv[1];
-	r = parclass_location_parse(location, &number, &address);
+	r = parclass_location_parse(location, &number, &address, NULL);
 	if (r < 0)
 		return fail(location, r);
 	r = parclass_port_open(ctx, location, &port);

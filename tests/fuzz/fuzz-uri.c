@@ -30,6 +30,7 @@ static void check_options(const char *uri, size_t error_len, size_t warning_len)
 {
 	struct bk_options o;
 	char *error = malloc(error_len), *warning = malloc(warning_len);
+	enum parclass_location_flags flags = 0;
 	int r, port = -2, address = -2;
 
 	if (!error || !warning)
@@ -59,11 +60,13 @@ static void check_options(const char *uri, size_t error_len, size_t warning_len)
 	fuzz_assert(o.lock_timeout_ms >= 0 && o.lock_timeout_ms <= 86400000, "lock-timeout %d", o.lock_timeout_ms);
 	fuzz_assert(o.stall_timeout_ms >= 0 && o.stall_timeout_ms <= 86400000, "stall-timeout %d",
 		    o.stall_timeout_ms);
-	/* What the backend opens is this very device. */
-	fuzz_assert(parclass_location_parse(o.location, &port, &address) == 0, "location \"%s\" does not parse",
+	/* The URI the backend names the device by (o.location) is the device it opens by numbers. */
+	fuzz_assert(parclass_location_parse(o.location, &port, &address, &flags) == 0, "location \"%s\" does not parse",
 		    o.location);
 	fuzz_assert(port == o.port && address == o.address, "location \"%s\" is port %d address %d, not %d %d",
 		    o.location, port, address, o.port, o.address);
+	fuzz_assert(!(flags & PARCLASS_LOCATION_BEHIND_CHAIN) == !o.behind_chain, "location \"%s\": behind a chain %d",
+		    o.location, (int)o.behind_chain);
 out:
 	free(error);
 	free(warning);
@@ -79,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_options(s, 1, 1);
 	check_options(s, 16, 8);
 
-	r = parclass_location_parse(s, &port, &address);
+	r = parclass_location_parse(s, &port, &address, NULL);
 	if (r == 0) {
 		fuzz_assert(port >= 0 && port < MAX_PORTS, "\"%s\": port %d", s, port);
 		fuzz_assert(address_ok(address), "\"%s\": address %d", s, address);
