@@ -544,6 +544,31 @@ PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
 PARCLASS_EXPORT int parclass_device_get_modes(parclass_device *dev, unsigned *modes);
 
 /**
+ * The device's capabilities (PAR_GET_DEVICE_CAPS): the modes port and device
+ * both do, found by negotiating, now, each mode the caller has not ruled
+ * out, and never one it has. A mode that goes both ways (ECP, EPP) is tried
+ * when either direction may use it and reported only for those that may;
+ * with the hardware modes of ECP or EPP ruled out, the software one is
+ * negotiated as such. IEEE_COMPATIBILITY is reported when the device answers
+ * an IEEE 1284 negotiation (with NIBBLE ruled out: any of those tried);
+ * CENTRONICS needs none. The port is held for the probe as for a write
+ * (a handle that does not hold it waits for it within @timeout_ms, then
+ * frees it), and the link is left in compatibility mode. Nothing is cached:
+ * parclass_device_get_modes() keeps its own answer.
+ * @param dev             the device
+ * @param must_not_read   reverse modes (PARCLASS_MODES_REVERSE bits) not to try or report
+ * @param must_not_write  forward modes (PARCLASS_MODES_FORWARD bits) not to try or report
+ * @param timeout_ms      how long to wait for the port (negative: no limit)
+ * @param read_modes      the reverse modes the device does, of those allowed
+ * @param write_modes     the forward modes the device does, of those allowed
+ * @return 0; -EINVAL (a mask bit of the other direction, or no @dev or
+ *         out-parameter); -ETIMEDOUT, -ECANCELED, -EBUSY, -ENXIO, -EIO (as
+ *         parclass_device_lock())
+ */
+PARCLASS_EXPORT int parclass_device_get_caps(parclass_device *dev, unsigned must_not_read, unsigned must_not_write,
+					     int timeout_ms, unsigned *read_modes, unsigned *write_modes);
+
+/**
  * Choose the fastest forward mode in @write_mask and reverse mode in
  * @read_mask that port and device both do: hardware ECP, else EPP, else
  * software ECP (only when asked for), else compatibility forward;
