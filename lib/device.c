@@ -19,6 +19,7 @@
 #define WRITE_SLICE_MS 200         /* kernel inactivity timeout per call */
 #define READ_POLL_MS 5
 #define FRESH_ID_TIMEOUT_MS 2000
+#define PROBE_MODES_MS 2000      /* the negotiations of a mode probe after the first */
 
 struct parclass_device {
 	parclass_context *ctx;
@@ -187,35 +188,56 @@ static int bus(parclass_device *dev, struct pc_hw **hw)
 
 /* ---- modes ---- */
 
-unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, struct pc_hw *hw, int64_t deadline)
+/*
+ * The negotiations of a mode probe, in order, and the modes each shows: the
+ * kernel mode that does it by the port's hardware, and the one in software
+ * (negotiated instead when the caller rules out the hardware modes).
+ */
+static const struct {
+	unsigned modes, sw_modes;
+	int kmode, sw_kmode;
+} probe_order[] = {
+	{ PARCLASS_MODE_NIBBLE, 0, PC_M_NIBBLE, PC_M_NIBBLE },
+	{ PARCLASS_MODE_BYTE_BIDIR, 0, PC_M_BYTE, PC_M_BYTE },
+	{ PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW, PARCLASS_MODE_ECP_SW,
+	  PC_M_ECP, PC_M_ECPSWE },
+	{ PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW, PARCLASS_MODE_EPP_SW, PC_M_EPP, PC_M_EPPSWE },
+};
+
+unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, struct pc_hw *hw, unsigned allowed,
+			int64_t deadline)
 {
 	unsigned port = ops->port_modes(hw), m = PARCLASS_MODE_CENTRONICS;
+	bool ieee = false, tried = false;
 
 	ops->terminate(hw);
-	if (ops->negotiate(hw, PC_M_NIBBLE) < 0) {
-		/* No IEEE 1284 answer: a Centronics printer, or nothing. */
+	for (size_t i = 0; i < sizeof probe_order / sizeof probe_order[0]; i++) {
+		unsigned want = probe_order[i].modes & port & allowed;
+		bool hw_allowed = probe_order[i].modes & ~probe_order[i].sw_modes & allowed;
+		int kmode = hw_allowed ? probe_order[i].kmode : probe_order[i].sw_kmode;
+		int r;
+
+		if (!want)
+			continue;
+		if (tried && pc_now_ms() >= deadline)
+			break;
+		tried = true;
+		r = ops->negotiate(hw, kmode);
 		ops->terminate(hw);
-		return m;
+		if (r == 0) {
+			m |= want;
+			ieee = true;
+		} else if (r == -ENXIO && kmode != PC_M_NIBBLE) {
+			ieee = true;   /* it answered: an IEEE 1284 device without this mode */
+		} else if (!ieee) {
+			/* No IEEE 1284 answer (nibble mode is every IEEE 1284
+			 * device's): a Centronics printer, or nothing. */
+			break;
+		}
 	}
-	m |= PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE;
-	ops->terminate(hw);
-	if ((port & PARCLASS_MODE_BYTE_BIDIR) && pc_now_ms() < deadline) {
-		if (ops->negotiate(hw, PC_M_BYTE) == 0)
-			m |= PARCLASS_MODE_BYTE_BIDIR;
-		ops->terminate(hw);
-	}
-	if ((port & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW)) &&
-	    pc_now_ms() < deadline) {
-		if (ops->negotiate(hw, PC_M_ECP) == 0)
-			m |= port & (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
-		ops->terminate(hw);
-	}
-	if ((port & (PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW)) && pc_now_ms() < deadline) {
-		if (ops->negotiate(hw, PC_M_EPP) == 0)
-			m |= port & (PARCLASS_MODE_EPP_HW | PARCLASS_MODE_EPP_SW);
-		ops->terminate(hw);
-	}
-	pc_dbg(ctx, "modes: %#x (port %#x)", m, port);
+	if (ieee)
+		m |= PARCLASS_MODE_IEEE_COMPATIBILITY;
+	pc_dbg(ctx, "modes: %#x (port %#x, tried %#x)", m, port, allowed);
 	return m;
 }
 
@@ -230,7 +252,7 @@ _public_ int parclass_device_get_modes(parclass_device *dev, unsigned *modes)
 		r = bus(dev, &hw);
 		if (r < 0)
 			return r;
-		dev->modes = pc_probe_modes(dev->ctx, ops_of(dev), hw, pc_now_ms() + 2000);
+		dev->modes = pc_probe_modes(dev->ctx, ops_of(dev), hw, ~0u, pc_now_ms() + PROBE_MODES_MS);
 		dev->link = PC_M_COMPAT;
 		snprintf(text, sizeof text, "%#x\n", dev->modes);
 		pc_cache_store(dev->ctx, dev->port->number, dev->address, "modes", text, strlen(text));
@@ -614,9 +636,10 @@ static int write_locked(parclass_device *dev, const void *buf, size_t len, int t
 
 /*
  * "Reading and Writing a Parallel Device": a client need not lock the port.
- * A transfer on a device whose port this handle does not hold waits for it
- * in the queue like any request, within the call's timeout, and frees it
- * again afterwards (deselecting a chain device); one that holds it keeps it.
+ * A transfer (or a caps probe) on a device whose port this handle does not
+ * hold waits for it in the queue like any request, within the call's
+ * timeout, and frees it again afterwards (deselecting a chain device); one
+ * that holds it keeps it.
  * @return 1 when the port was taken for the transfer (unlock after it), 0
  * when the handle holds it already, or the lock's error.
  */
@@ -742,6 +765,38 @@ _public_ int parclass_device_get_default_modes(parclass_device *dev, unsigned *f
 	*forward = PARCLASS_MODE_CENTRONICS;
 	*reverse = PARCLASS_MODE_NIBBLE;
 	return 0;
+}
+
+/*
+ * PAR_GET_DEVICE_CAPS: negotiate each mode the masks leave, every time (the
+ * answer is not cached: the caller may ask again with other masks), and
+ * never one they rule out. A mode is tried when either direction may use it.
+ */
+_public_ int parclass_device_get_caps(parclass_device *dev, unsigned must_not_read, unsigned must_not_write,
+				      int timeout_ms, unsigned *read_modes, unsigned *write_modes)
+{
+	unsigned may_read = PARCLASS_MODES_REVERSE & ~must_not_read;
+	unsigned may_write = PARCLASS_MODES_FORWARD & ~must_not_write;
+	struct pc_hw *hw;
+	unsigned m;
+	int taken, r;
+
+	assert_return(dev && read_modes && write_modes, -EINVAL);
+	assert_return(!(must_not_read & ~PARCLASS_MODES_REVERSE), -EINVAL);
+	assert_return(!(must_not_write & ~PARCLASS_MODES_FORWARD), -EINVAL);
+	taken = lock_for_transfer(dev, timeout_ms);
+	if (taken < 0)
+		return taken;
+	r = bus(dev, &hw);
+	if (r == 0) {
+		set_link(dev, hw, PC_M_COMPAT);
+		m = pc_probe_modes(dev->ctx, ops_of(dev), hw, may_read | may_write, pc_now_ms() + PROBE_MODES_MS);
+		*read_modes = m & may_read;
+		*write_modes = m & may_write;
+	}
+	if (taken)
+		parclass_device_unlock(dev, 0);
+	return r;
 }
 
 _public_ int parclass_device_set_write_channel(parclass_device *dev, int channel)

@@ -121,7 +121,7 @@ static bool probe_device(parclass_port *port, struct parclass_port_info *pi, int
 	if (!id && address == PARCLASS_ADDRESS_END && ops->read_status(port->hw, &st) == 0 &&
 	    (pc_lines_from_registers(st, PC_CTL_INIT) & PARCLASS_LINES_STATUS) == PARCLASS_LINES_STATUS)
 		return false;  /* every status line high: nothing at the end of the cable */
-	modes = pc_probe_modes(ctx, ops, port->hw, deadline);
+	modes = pc_probe_modes(ctx, ops, port->hw, ~0u, deadline);
 	snprintf(text, sizeof text, "%#x\n", modes);
 	pc_cache_store(ctx, pi->number, address, "modes", text, strlen(text));
 	add_device(pi, address, chain, id, modes);

@@ -209,8 +209,10 @@ int pc_read_fresh_id(parclass_context *ctx, const struct pc_port_ops *ops, struc
 /* Which of the two length byte orders and forms to believe; returns the text length or -EINVAL. */
 int pc_device_id_text_length(const uint8_t *raw, size_t len);
 
-/* Modes port and device both do, by negotiation (the device that answers now). */
-unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, struct pc_hw *hw, int64_t deadline);
+/* Modes port and device both do, by negotiation (the device that answers now),
+ * negotiating none but the PARCLASS_MODE_* modes in @allowed. */
+unsigned pc_probe_modes(parclass_context *ctx, const struct pc_port_ops *ops, struct pc_hw *hw, unsigned allowed,
+			int64_t deadline);
 
 /* ---- structs ---- */
 

@@ -18,6 +18,19 @@
  *   - The library never prints: it logs through the context's callback, which
  *     is silent unless set, or unless PARCLASS_DEBUG is set in the
  *     environment (then debug messages go to stderr).
+ *   - Every function documents every negative errno it can return. Two
+ *     groups that many share are named once, here:
+ *     "the queue errors" (a port's queue in the runtime directory):
+ *       -EACCES (the runtime directory lets this process look, not queue),
+ *       -EIO (its files vanish or are damaged under it), -ENOMEM;
+ *     "the bus errors" (opening the port's hardware and taking the kernel's
+ *     claim, which a held port does again after
+ *     parclass_port_release_bus()): -EBUSY (a program outside parclass keeps
+ *     the claim), -ETIMEDOUT (libieee1284's set-up waits for such a
+ *     program), -ENODEV (the port is gone), -EACCES, -EPERM (the port is
+ *     not reachable through ppdev), -ENOTSUP, -ENOMEM, -EIO (or the errno
+ *     of a system call of libieee1284's that failed).
+ *     A NULL where an object or out-parameter is needed is -EINVAL.
  *
  * Thread safety
  *   A context and the ports, devices and enumerations made from it may be
@@ -207,21 +220,34 @@ typedef void (*parclass_log_fn)(parclass_context *ctx, enum parclass_log_level l
  * ------------------------------------------------------------------------ */
 
 /**
- * Create a library context.
- * @param out  the new context
- * @return 0, or -ENOMEM
+ * Create a library context, with one reference.
+ * @param out  the new context (set only on success)
+ * @return 0; -EINVAL (no @out); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_context_new(parclass_context **out);
 
-/** Take a reference. @return @ctx */
+/**
+ * Take a reference.
+ * @param ctx  the context, or NULL
+ * @return @ctx
+ */
 PARCLASS_EXPORT parclass_context *parclass_context_ref(parclass_context *ctx);
 
-/** Drop a reference; the last one frees the context. Accepts NULL. @return NULL */
+/**
+ * Drop a reference; the last one frees the context (ports, devices and
+ * enumerations made from it hold references of their own).
+ * @param ctx  the context, or NULL
+ * @return NULL
+ */
 PARCLASS_EXPORT parclass_context *parclass_context_unref(parclass_context *ctx);
 
 /**
- * Route log messages of @level and more severe to @fn (NULL: silent).
- * @return 0, or -EINVAL for a bad level
+ * Route log messages of @level and more severe to @fn.
+ * @param ctx       the context
+ * @param level     the least severe level passed on
+ * @param fn        the callback; NULL: silent
+ * @param userdata  passed to @fn as it is
+ * @return 0; -EINVAL (no @ctx, or a level that is not a parclass_log_level)
  */
 PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, enum parclass_log_level level, parclass_log_fn fn,
 					     void *userdata);
@@ -229,24 +255,36 @@ PARCLASS_EXPORT int parclass_context_set_log(parclass_context *ctx, enum parclas
 /**
  * Where the cross-process port state lives. The default is
  * $PARCLASS_RUNTIME_DIR, else /run/parclass (see parclass(7) for the
- * permissions it needs).
- * @return 0, -EINVAL for a relative or empty path, -ENOMEM
+ * permissions it needs). Ports and devices opened before keep theirs.
+ * @param ctx  the context
+ * @param dir  an absolute path (copied)
+ * @return 0; -EINVAL (no @ctx, or a relative or empty path); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_context_set_runtime_dir(parclass_context *ctx, const char *dir);
 
-/** The runtime directory in use.
- *  @return the path, owned by @ctx (valid until it is set again or @ctx is freed); NULL for no @ctx */
+/**
+ * The runtime directory in use.
+ * @param ctx  the context
+ * @return the path, owned by @ctx (valid until it is set again or @ctx is
+ *         freed); NULL for no @ctx
+ */
 PARCLASS_EXPORT const char *parclass_context_get_runtime_dir(const parclass_context *ctx);
 
 /**
- * Describe an error returned by this library (a negative errno value; the
- * library's own meanings where it has them, e.g. -ENOLCK "the port is not
- * locked by this handle").
- * @return a static string; never NULL
+ * Describe an error returned by this library: the library's own meaning
+ * where it gave the code one (e.g. -ENOLCK "the port is not locked by this
+ * handle"), else what strerror() says.
+ * @param error  a negative errno value (a positive one names the same code; 0 is "success")
+ * @return a string never NULL: static for the library's own meanings and 0;
+ *         otherwise strerror()'s, valid until the next strerror() call of
+ *         this thread
  */
 PARCLASS_EXPORT const char *parclass_strerror(int error);
 
-/** The library version. @return "MAJOR.MINOR.MICRO", a static string */
+/**
+ * The library version.
+ * @return "MAJOR.MINOR.MICRO", a static string
+ */
 PARCLASS_EXPORT const char *parclass_version(void);
 
 /* ------------------------------------------------------------------------
@@ -293,31 +331,47 @@ PARCLASS_EXPORT int parclass_location_parse(const char *location, int *port, int
  * sequence, a C1 control, and a character that changes how the text around
  * it shows (Unicode format characters, line and paragraph separators)
  * each become '?'.
- * @return 0, -EINVAL (no usable pairs, a length of 0 or over 0xFFF in both
- *         byte orders, control characters), -ENOMEM
+ * @param raw  the bytes as the device sent them
+ * @param len  how many
+ * @param out  the parsed ID (free it with parclass_device_id_free())
+ * @return 0; -EINVAL (no @raw or @out, no usable pairs, fewer than three
+ *         bytes, a length of 0 or over 0xFFF in both byte orders, control
+ *         characters or a NUL); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_device_id_parse_raw(const void *raw, size_t len, parclass_device_id **out);
 
 /**
  * Parse the text of a device ID (no length bytes). Also accepts the
  * kernel's cached form, one "KEY:value;" per line.
- * @return as parclass_device_id_parse_raw()
+ * @param text  the ID text, NUL-terminated
+ * @param out   the parsed ID (free it with parclass_device_id_free())
+ * @return 0; -EINVAL (no @text or @out, empty or longer than 0xFFF, no
+ *         usable pairs, control characters other than line ends); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_device_id_parse(const char *text, parclass_device_id **out);
 
-/** Free a parsed ID. Accepts NULL. */
+/**
+ * Free a parsed ID, and with it every string its getters gave.
+ * @param id  the ID, or NULL
+ */
 PARCLASS_EXPORT void parclass_device_id_free(parclass_device_id *id);
 
 /**
  * The value of @key, looked up case-insensitively and through its aliases
  * (MFG / MANUFACTURER, MDL / MODEL, CMD / COMMAND SET, CLS / CLASS,
- * DES / DESCRIPTION, SN / SERN / SERIALNUMBER).
- * @return the value, or NULL when absent
+ * DES / DESCRIPTION, SN / SERN / SERIALNUMBER). Of a key given twice, the last.
+ * @param id   the ID, or NULL
+ * @param key  the key, or NULL
+ * @return the value, owned by @id (valid until parclass_device_id_free());
+ *         NULL when absent, and for no @id or @key
  */
 PARCLASS_EXPORT const char *parclass_device_id_get(const parclass_device_id *id, const char *key);
 
-/** The normalised ID text: "KEY:value;" pairs in the order received.
- *  @return text owned by @id (valid until parclass_device_id_free()); NULL for no @id */
+/**
+ * The normalised ID text: "KEY:value;" pairs in the order received.
+ * @param id  the ID, or NULL
+ * @return text owned by @id (valid until parclass_device_id_free()); NULL for no @id
+ */
 PARCLASS_EXPORT const char *parclass_device_id_text(const parclass_device_id *id);
 
 /**
@@ -325,6 +379,7 @@ PARCLASS_EXPORT const char *parclass_device_id_text(const parclass_device_id *id
  * not repeated when the model already starts with it, "Hewlett-Packard"
  * shortened to "HP"; from DES when MFG or MDL are missing; "Unknown" when
  * nothing is known.
+ * @param id  the ID, or NULL
  * @return text owned by @id (valid until parclass_device_id_free()), or the
  *         static "Unknown" (also for no @id)
  */
@@ -343,12 +398,21 @@ PARCLASS_EXPORT const char *parclass_device_id_make_and_model(const parclass_dev
  * answers: a held port, or one not probed in time, is described from what
  * is known about it (the IDs its holder read and the kernel's cache), and
  * marked so. Without a limit, the probe of a port waits for the kernel's
- * claim that a program outside parclass holds.
- * @return 0, -ENOMEM, or -ENODEV when there is no parallel port support at all
+ * claim that a program outside parclass holds. A port that cannot be probed
+ * (its queue or bus unusable) is described from what is known: that is no
+ * error of the enumeration.
+ * @param ctx          the context
+ * @param deadline_ms  when to answer, in milliseconds from now (negative: no limit)
+ * @param out          the enumeration (free it with parclass_enumeration_free())
+ * @return 0; -EINVAL (no @ctx or @out); -ENODEV (no parallel port support
+ *         at all); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_enumerate(parclass_context *ctx, int deadline_ms, parclass_enumeration **out);
 
-/** Free an enumeration. Accepts NULL. */
+/**
+ * Free an enumeration, and with it everything its getters gave.
+ * @param e  the enumeration, or NULL
+ */
 PARCLASS_EXPORT void parclass_enumeration_free(parclass_enumeration *e);
 
 /*
@@ -358,37 +422,116 @@ PARCLASS_EXPORT void parclass_enumeration_free(parclass_enumeration *e);
  * "Unknown" as each says.
  */
 
-/** @return how many ports @e has (0 for no @e) */
+/**
+ * How many ports the enumeration has.
+ * @param e  the enumeration, or NULL
+ * @return the number (0 for no @e)
+ */
 PARCLASS_EXPORT unsigned parclass_enumeration_port_count(const parclass_enumeration *e);
-/** @return port @i of @e, or NULL when there is none */
+
+/**
+ * One port of the enumeration, in the order of their numbers.
+ * @param e  the enumeration, or NULL
+ * @param i  0 .. parclass_enumeration_port_count() - 1
+ * @return the port, owned by @e; NULL when there is none
+ */
 PARCLASS_EXPORT const parclass_port_info *parclass_enumeration_port(const parclass_enumeration *e, unsigned i);
 
-/** "parport0" */
+/**
+ * The port's name.
+ * @param p  the port, or NULL
+ * @return "parport0", owned by the enumeration; NULL for no @p
+ */
 PARCLASS_EXPORT const char *parclass_port_info_name(const parclass_port_info *p);
-/** "LPT1" */
+
+/**
+ * The port's location.
+ * @param p  the port, or NULL
+ * @return "LPT1", owned by the enumeration; NULL for no @p
+ */
 PARCLASS_EXPORT const char *parclass_port_info_location(const parclass_port_info *p);
-/** The port number N of parportN. @return 0, -EINVAL (no @p) */
+
+/**
+ * The port number N of parportN.
+ * @param p       the port
+ * @param number  the number
+ * @return 0; -EINVAL (no @p or @number)
+ */
 PARCLASS_EXPORT int parclass_port_info_get_number(const parclass_port_info *p, int *number);
-/** Modes the port itself can do (a mode mask; the device may do fewer). */
+
+/**
+ * Modes the port itself can do (the device may do fewer).
+ * @param p  the port, or NULL
+ * @return a mode mask; 0 for no @p
+ */
 PARCLASS_EXPORT unsigned parclass_port_info_modes(const parclass_port_info *p);
-/** 1 when the port was probed now, 0 when it was held or out of time and is described from what is known. */
+
+/**
+ * Was the port probed now?
+ * @param p  the port, or NULL
+ * @return 1 when it was, 0 when it was held or out of time and is described
+ *         from what is known (and for no @p)
+ */
 PARCLASS_EXPORT int parclass_port_info_probed(const parclass_port_info *p);
-/** The process holding the port when it was enumerated, 0 when none. */
+
+/**
+ * Who held the port when it was enumerated.
+ * @param p  the port, or NULL
+ * @return the holder's process ID; 0 when none (and for no @p)
+ */
 PARCLASS_EXPORT pid_t parclass_port_info_holder(const parclass_port_info *p);
-/** @return how many devices were found on the port (chain devices first, then the end device) */
+
+/**
+ * How many devices were found on the port.
+ * @param p  the port, or NULL
+ * @return the number (0 for no @p)
+ */
 PARCLASS_EXPORT unsigned parclass_port_info_device_count(const parclass_port_info *p);
-/** @return device @i of @p, or NULL when there is none */
+
+/**
+ * One device of the port: chain devices first, then the end device.
+ * @param p  the port, or NULL
+ * @param i  0 .. parclass_port_info_device_count() - 1
+ * @return the device, owned by the enumeration; NULL when there is none
+ */
 PARCLASS_EXPORT const parclass_device_info *parclass_port_info_device(const parclass_port_info *p, unsigned i);
 
-/** "LPT1", "LPT1.2" or "LPT1.4" */
+/**
+ * The device's location.
+ * @param d  the device, or NULL
+ * @return "LPT1", "LPT1.2" or "LPT1.4", owned by the enumeration; NULL for no @d
+ */
 PARCLASS_EXPORT const char *parclass_device_info_location(const parclass_device_info *d);
-/** The address: 0..3, or PARCLASS_ADDRESS_END. @return 0, -EINVAL (no @d) */
+
+/**
+ * The device's address.
+ * @param d        the device
+ * @param address  0..3, or PARCLASS_ADDRESS_END
+ * @return 0; -EINVAL (no @d or @address)
+ */
 PARCLASS_EXPORT int parclass_device_info_get_address(const parclass_device_info *d, int *address);
-/** The parsed device ID, or NULL when the device has none (or it is unknown). */
+
+/**
+ * The device's parsed ID.
+ * @param d  the device, or NULL
+ * @return the ID, owned by the enumeration (do not free it); NULL when the
+ *         device has none, it is unknown, or for no @d
+ */
 PARCLASS_EXPORT const parclass_device_id *parclass_device_info_id(const parclass_device_info *d);
-/** Make and model ("Unknown" without an ID). */
+
+/**
+ * The device's make and model, as parclass_device_id_make_and_model().
+ * @param d  the device, or NULL
+ * @return text owned by the enumeration, or the static "Unknown" (without
+ *         an ID, and for no @d)
+ */
 PARCLASS_EXPORT const char *parclass_device_info_make_and_model(const parclass_device_info *d);
-/** Modes port and device both do (a mode mask); 0 when unknown. */
+
+/**
+ * Modes port and device both do.
+ * @param d  the device, or NULL
+ * @return a mode mask; 0 when unknown (and for no @d)
+ */
 PARCLASS_EXPORT unsigned parclass_device_info_modes(const parclass_device_info *d);
 
 /* ------------------------------------------------------------------------
@@ -397,19 +540,26 @@ PARCLASS_EXPORT unsigned parclass_device_info_modes(const parclass_device_info *
 
 /**
  * Open a port for arbitration (not exclusive: any number of handles).
+ * @param ctx       the context (the handle takes a reference)
  * @param location  a location naming the port (its address is ignored)
- * @return 0, -EINVAL (bad location), -ENODEV (no such port),
- *         -EACCES (the runtime directory is not usable), -ENOMEM
+ * @param out       the handle (close it with parclass_port_close())
+ * @return 0; -EINVAL (no @ctx, @location or @out, or not a location);
+ *         -ENODEV (no such port); -EACCES (the runtime directory is not
+ *         usable); -EIO (the port's queue in it is not); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_port_open(parclass_context *ctx, const char *location, parclass_port **out);
 
-/** Close a port handle; frees the port first if this handle holds it. Accepts NULL. */
+/**
+ * Close a port handle; frees the port first if this handle holds it.
+ * @param port  the handle, or NULL
+ */
 PARCLASS_EXPORT void parclass_port_close(parclass_port *port);
 
 /**
  * Wait for the port. Requests are granted in the order they were made, by
  * all processes; a holder or waiter that dies never blocks the others.
  * Takes the kernel's claim (PPCLAIM) once granted.
+ * @param port        the handle
  * @param timeout_ms  how long to wait in the queue; negative = no limit
  *                    (taking the bus once granted may add up to 0.5 s); 0 =
  *                    granted only when nobody holds or waits for the port,
@@ -417,16 +567,28 @@ PARCLASS_EXPORT void parclass_port_close(parclass_port *port);
  *                    the same condition but fails with -EBUSY, never counts
  *                    as a waiter even for a moment, and does not wait for a
  *                    claim that a program outside parclass holds.
- * @return 0; -ETIMEDOUT; -ECANCELED (parclass_port_cancel()); -EALREADY
- *         (this handle holds it); -EBUSY (a program outside parclass keeps
- *         the kernel's claim); -EIO
+ * @return 0; -EINVAL (no @port); -ETIMEDOUT; -ECANCELED
+ *         (parclass_port_cancel()); -EALREADY (this handle holds it);
+ *         -EBUSY (a program outside parclass keeps the kernel's claim); the
+ *         queue errors (-EACCES, -EIO, -ENOMEM); the bus errors
  */
 PARCLASS_EXPORT int parclass_port_allocate(parclass_port *port, int timeout_ms);
 
-/** Take the port only if nobody holds it or waits for it. @return 0, -EBUSY, -EALREADY */
+/**
+ * Take the port only if nobody holds it or waits for it.
+ * @param port  the handle
+ * @return 0; -EINVAL (no @port); -EBUSY (held, waited for, or a program
+ *         outside parclass has the kernel's claim); -EALREADY (this handle
+ *         holds it); the queue errors (-EACCES, -EIO, -ENOMEM); the bus errors
+ */
 PARCLASS_EXPORT int parclass_port_try_allocate(parclass_port *port);
 
-/** Give the port to the next waiter. @return 0, -ENOLCK (not held) */
+/**
+ * Give the port to the next waiter (no IEEE 1284.3 deselect: see
+ * parclass_port_unlock()).
+ * @param port  the handle
+ * @return 0; -EINVAL (no @port); -ENOLCK (this handle does not hold it)
+ */
 PARCLASS_EXPORT int parclass_port_free(parclass_port *port);
 
 /**
@@ -436,72 +598,113 @@ PARCLASS_EXPORT int parclass_port_free(parclass_port *port);
  * the port takes it: the one in progress, else the next one to start, which
  * then fails at once and does nothing. So a signal handler's cancel is never
  * lost in the moment before a wait begins. A transfer whose last bytes go
- * before it looks again leaves the cancel for the next. @return 0
+ * before it looks again leaves the cancel for the next.
+ * @param port  the handle
+ * @return 0; -EINVAL (no @port)
  */
 PARCLASS_EXPORT int parclass_port_cancel(parclass_port *port);
 
 /**
  * How many allocate and lock requests wait for the port now (the holder
  * not counted), across processes.
- * @return 0, -EIO
+ * @param port     the handle
+ * @param waiters  the number
+ * @return 0; -EINVAL (no @port or @waiters); -EIO (the queue cannot be
+ *         read); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_port_query_waiters(parclass_port *port, unsigned *waiters);
 
 /**
- * What the kernel says of the port's hardware (/proc/sys/dev/parport/parportN):
+ * What the kernel says of the port's hardware (/proc/sys/dev/parport/parportN).
+ * @param port     the handle
  * @param base     the I/O base address (0 when the port has none, as USB ones)
  * @param base_hi  the ECP registers' base address (0: none)
  * @param irq      its interrupt line, -1 when it has none
  * @param dma      its DMA channel, -1 when it has none
- * @return 0; -ENODEV (the port is gone); -EINVAL
+ * @return 0; -EINVAL (no @port or a NULL out-parameter); -ENODEV (the port is gone)
  */
 PARCLASS_EXPORT int parclass_port_get_resources(parclass_port *port, unsigned long *base, unsigned long *base_hi,
 						int *irq, int *dma);
 
-/** Advisory: @return 1 when nobody holds the port (a program outside parclass
- *  with the kernel's claim included), 0 when held, negative on error. */
+/**
+ * Advisory: is the port free now?
+ * @param port  the handle
+ * @return 1 when nobody holds the port (a program outside parclass with the
+ *         kernel's claim included), 0 when held; -EINVAL (no @port); -EIO
+ *         (the queue cannot be read); -ENOMEM
+ */
 PARCLASS_EXPORT int parclass_port_is_free(parclass_port *port);
 
-/** The process holding the port (0 when free). @return 0, -EIO */
+/**
+ * The process holding the port.
+ * @param port  the handle
+ * @param pid   its process ID; 0 when the port is free
+ * @return 0; -EINVAL (no @port or @pid); -EIO (the queue cannot be read); -ENOMEM
+ */
 PARCLASS_EXPORT int parclass_port_get_holder(parclass_port *port, pid_t *pid);
 
-/** Does this handle hold the port? @return 1 or 0 */
+/**
+ * Does this handle hold the port?
+ * @param port  the handle, or NULL
+ * @return 1 or 0 (0 for no @port)
+ */
 PARCLASS_EXPORT int parclass_port_is_held(const parclass_port *port);
 
 /**
  * Allocate the port, then select device @address on the IEEE 1284.3 chain
  * (PARCLASS_ADDRESS_END deselects the chain so that the end-of-chain device
  * answers). PARCLASS_LOCK_NO_SELECT skips the select.
- * @return as parclass_port_allocate(), or -ENXIO when the device does not
- *         answer the select (the port is then freed again), -EBUSY when a
+ * @param port        the handle
+ * @param address     0..3, or PARCLASS_ADDRESS_END
+ * @param timeout_ms  as for parclass_port_allocate()
+ * @param flags       0 or PARCLASS_LOCK_NO_SELECT
+ * @return as parclass_port_allocate(); -ENXIO when the device does not
+ *         answer the select (the port is then freed again); -EBUSY when a
  *         device handle (of any process) has the chain device at @address
- *         open, -EINVAL for a flag that is not a parclass_lock_flags
+ *         open; -EINVAL (no @port, an address out of range, a flag that is
+ *         not a parclass_lock_flags)
  */
 PARCLASS_EXPORT int parclass_port_lock(parclass_port *port, int address, int timeout_ms,
 				       enum parclass_lock_flags flags);
 
 /**
- * Select chain device @address (0..3) on a port this handle holds, without
+ * Select chain device @address on a port this handle holds, without
  * freeing it (IEEE 1284.3 SELECT; with PARCLASS_SELECT_ECP the ECP select
  * command, for a device that will talk ECP).
+ * @param port     the handle
+ * @param address  0..3
+ * @param flags    0 or PARCLASS_SELECT_ECP
  * @return 0; -ENOLCK (not held); -ENXIO (no device answers at @address);
- *         -EBUSY (a device handle has it open); -EINVAL; -EIO
+ *         -EBUSY (a device handle has it open); -EINVAL (no @port, an
+ *         address out of range, another flag); the bus errors
  */
 PARCLASS_EXPORT int parclass_port_select(parclass_port *port, int address, enum parclass_select_flags flags);
 
-/** Deselect every chain device (the end-of-chain device answers); the port stays held.
- *  @return 0; -ENOLCK; -ENXIO (no chain answers); -EIO */
+/**
+ * Deselect every chain device (the end-of-chain device answers); the port stays held.
+ * @param port  the handle
+ * @return 0; -EINVAL (no @port); -ENOLCK (not held); -ENXIO (no chain
+ *         answers); the bus errors
+ */
 PARCLASS_EXPORT int parclass_port_deselect(parclass_port *port);
 
 /**
  * (Re)initialise the IEEE 1284.3 chain on a port this handle holds: number
  * its devices from 0 (INIT_1284_3_BUS, address assignment). Selections end.
+ * @param port   the handle
  * @param count  how many chain devices answered (0: no chain); may be NULL
- * @return 0; -ENOLCK; -EIO
+ * @return 0; -EINVAL (no @port); -ENOLCK (not held); the bus errors
  */
 PARCLASS_EXPORT int parclass_port_init_chain(parclass_port *port, unsigned *count);
 
-/** Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port. @return 0, -ENOLCK, -EINVAL */
+/**
+ * Deselect the chain (unless PARCLASS_UNLOCK_NO_DESELECT) and free the port.
+ * A deselect that fails does not keep the port.
+ * @param port   the handle
+ * @param flags  0 or PARCLASS_UNLOCK_NO_DESELECT
+ * @return 0; -ENOLCK (not held); -EINVAL (no @port, a flag that is not a
+ *         parclass_unlock_flags)
+ */
 PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, enum parclass_unlock_flags flags);
 
 /**
@@ -509,7 +712,8 @@ PARCLASS_EXPORT int parclass_port_unlock(parclass_port *port, enum parclass_unlo
  * outside parclass may use the port under this allocation (parclassctl lock
  * does this while its command runs). The next operation that needs the bus
  * claims it again.
- * @return 0, -ENOLCK
+ * @param port  the handle
+ * @return 0; -EINVAL (no @port); -ENOLCK (not held)
  */
 PARCLASS_EXPORT int parclass_port_release_bus(parclass_port *port);
 
@@ -537,38 +741,112 @@ PARCLASS_EXPORT int parclass_device_open(parclass_context *ctx, const char *loca
 PARCLASS_EXPORT int parclass_device_open_at(parclass_context *ctx, int port, int address,
 					    enum parclass_location_flags flags, parclass_device **out);
 
-/** Close a device; unlocks the port first if this handle holds it. Accepts NULL. */
+/**
+ * Close a device; unlocks the port first if this handle holds it.
+ * @param dev  the device, or NULL
+ */
 PARCLASS_EXPORT void parclass_device_close(parclass_device *dev);
 
-/** "LPT1.2" style location of the device, "parport0.2" style name.
- *  @return text owned by @dev (valid until parclass_device_close()); NULL for no @dev */
+/**
+ * The device's location.
+ * @param dev  the device, or NULL
+ * @return "LPT1.2" style text owned by @dev (valid until
+ *         parclass_device_close()); NULL for no @dev
+ */
 PARCLASS_EXPORT const char *parclass_device_get_location(const parclass_device *dev);
+
+/**
+ * The device's name.
+ * @param dev  the device, or NULL
+ * @return "parport0.2" style text owned by @dev (valid until
+ *         parclass_device_close()); NULL for no @dev
+ */
 PARCLASS_EXPORT const char *parclass_device_get_name(const parclass_device *dev);
-/** The address: 0..3, or PARCLASS_ADDRESS_END. @return 0, -EINVAL (no @dev) */
+
+/**
+ * The device's address.
+ * @param dev      the device
+ * @param address  0..3, or PARCLASS_ADDRESS_END
+ * @return 0; -EINVAL (no @dev or @address)
+ */
 PARCLASS_EXPORT int parclass_device_get_address(const parclass_device *dev, int *address);
 
-/** The device's port handle. @return the handle, owned by @dev (do not close it); NULL for no @dev */
+/**
+ * The device's port handle.
+ * @param dev  the device, or NULL
+ * @return the handle, owned by @dev (valid until parclass_device_close();
+ *         do not close it); NULL for no @dev
+ */
 PARCLASS_EXPORT parclass_port *parclass_device_get_port(parclass_device *dev);
 
-/** parclass_port_lock() for this device's address (its own open does not
- *  count against it). @return as parclass_port_lock() */
+/**
+ * parclass_port_lock() for this device's address (its own open does not
+ * count against it).
+ * @param dev         the device
+ * @param timeout_ms  as for parclass_port_allocate()
+ * @param flags       0 or PARCLASS_LOCK_NO_SELECT
+ * @return 0; -EINVAL (no @dev, a flag that is not a parclass_lock_flags);
+ *         -ETIMEDOUT; -ECANCELED; -EALREADY (this handle holds the port);
+ *         -ENXIO (a chain device that does not answer the select); -EBUSY;
+ *         the queue errors (-EACCES, -EIO, -ENOMEM); the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_lock(parclass_device *dev, int timeout_ms, enum parclass_lock_flags flags);
-/** parclass_port_unlock() after returning the link to compatibility mode.
- *  @return 0, -ENOLCK, -EINVAL (a flag that is not a parclass_unlock_flags) */
+
+/**
+ * parclass_port_unlock() after returning the link to compatibility mode.
+ * @param dev    the device
+ * @param flags  0 or PARCLASS_UNLOCK_NO_DESELECT
+ * @return 0; -ENOLCK (not held); -EINVAL (no @dev, a flag that is not a
+ *         parclass_unlock_flags)
+ */
 PARCLASS_EXPORT int parclass_device_unlock(parclass_device *dev, enum parclass_unlock_flags flags);
-/** parclass_port_cancel() for this device's port: ends a wait, a read or a
- *  write in another thread. Safe from any thread and from a signal handler.
- *  @return 0, -EINVAL (no @dev) */
+
+/**
+ * parclass_port_cancel() for this device's port: ends a wait, a read or a
+ * write in another thread. Safe from any thread and from a signal handler.
+ * @param dev  the device
+ * @return 0; -EINVAL (no @dev)
+ */
 PARCLASS_EXPORT int parclass_device_cancel(parclass_device *dev);
 
-/* The calls below need the port locked by this device (else -ENOLCK). */
+/* The calls below need the port locked by this device (else -ENOLCK),
+ * except parclass_device_get_caps(), _write() and _read(), which take it
+ * for themselves, and the getters that only report what the handle knows. */
 
 /**
  * The modes port and device both do, found by negotiating each one once
  * (cached for the handle).
- * @return 0, -ENOLCK, -EIO
+ * @param dev    the device
+ * @param modes  a mode mask
+ * @return 0; -EINVAL (no @dev or @modes); -ENOLCK; the bus errors
  */
 PARCLASS_EXPORT int parclass_device_get_modes(parclass_device *dev, unsigned *modes);
+
+/**
+ * The device's capabilities (PAR_GET_DEVICE_CAPS): the modes port and device
+ * both do, found by negotiating, now, each mode the caller has not ruled
+ * out, and never one it has. A mode that goes both ways (ECP, EPP) is tried
+ * when either direction may use it and reported only for those that may;
+ * with the hardware modes of ECP or EPP ruled out, the software one is
+ * negotiated as such. IEEE_COMPATIBILITY is reported when the device answers
+ * an IEEE 1284 negotiation (with NIBBLE ruled out: any of those tried);
+ * CENTRONICS needs none. The port is held for the probe as for a write
+ * (a handle that does not hold it waits for it within @timeout_ms, then
+ * frees it), and the link is left in compatibility mode. Nothing is cached:
+ * parclass_device_get_modes() keeps its own answer.
+ * @param dev             the device
+ * @param must_not_read   reverse modes (PARCLASS_MODES_REVERSE bits) not to try or report
+ * @param must_not_write  forward modes (PARCLASS_MODES_FORWARD bits) not to try or report
+ * @param timeout_ms      how long to wait for the port (negative: no limit)
+ * @param read_modes      the reverse modes the device does, of those allowed
+ * @param write_modes     the forward modes the device does, of those allowed
+ * @return 0; -EINVAL (a mask bit of the other direction, or no @dev or
+ *         out-parameter); the bus errors; and, taking the port,
+ *         parclass_device_lock()'s errors (-ETIMEDOUT, -ECANCELED, -EBUSY,
+ *         -ENXIO, the queue errors)
+ */
+PARCLASS_EXPORT int parclass_device_get_caps(parclass_device *dev, unsigned must_not_read, unsigned must_not_write,
+					     int timeout_ms, unsigned *read_modes, unsigned *write_modes);
 
 /**
  * Choose the fastest forward mode in @write_mask and reverse mode in
@@ -577,22 +855,46 @@ PARCLASS_EXPORT int parclass_device_get_modes(parclass_device *dev, unsigned *mo
  * hardware ECP, else EPP, else software ECP (only when asked for), else byte,
  * else nibble reverse. Reads and writes then use them, negotiating and
  * turning the bus around as needed.
+ * @param dev         the device
+ * @param write_mask  forward modes to choose from; 0 keeps the write mode
+ * @param read_mask   reverse modes to choose from; 0 keeps the read mode
  * @param write_mode, read_mode  the chosen modes (either may be NULL)
  * @return 0; -ENOTSUP when no mode in a non-zero mask is possible (then
- *         nothing changes); -ENOLCK; -EIO
+ *         nothing changes); -EINVAL (no @dev); -ENOLCK; the bus errors
+ *         (of the mode probe, as parclass_device_get_modes())
  */
 PARCLASS_EXPORT int parclass_device_negotiate(parclass_device *dev, unsigned write_mask, unsigned read_mask,
 					      unsigned *write_mode, unsigned *read_mode);
 
-/** The mode the link is in now (PARCLASS_MODE_CENTRONICS in compatibility mode).
- *  @return 0, -EINVAL */
+/**
+ * The mode the link is in now (needs no lock: what the handle knows).
+ * @param dev   the device
+ * @param mode  one mode bit: PARCLASS_MODE_CENTRONICS in compatibility mode
+ * @return 0; -EINVAL (no @dev or @mode)
+ */
 PARCLASS_EXPORT int parclass_device_get_current_mode(parclass_device *dev, unsigned *mode);
 
-/** Turn an ECP link to reverse or forward. @return 0, -ENOLCK, -ENOTSUP (not in ECP), -EIO */
+/**
+ * Turn an ECP link to reverse.
+ * @param dev  the device
+ * @return 0; -EINVAL (no @dev); -ENOLCK; -ENOTSUP (the link is not in ECP
+ *         mode); -EIO (the device did not turn); the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_fwd_to_rev(parclass_device *dev);
+
+/**
+ * Turn an ECP link to forward.
+ * @param dev  the device
+ * @return 0; -EINVAL (no @dev); -ENOLCK; -ENOTSUP (the link is not in ECP
+ *         mode); -EIO (the device did not turn); the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_rev_to_fwd(parclass_device *dev);
 
-/** Return the link to compatibility mode. @return 0, -ENOLCK */
+/**
+ * Return the link to compatibility mode.
+ * @param dev  the device
+ * @return 0; -EINVAL (no @dev); -ENOLCK; the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_terminate(parclass_device *dev);
 
 /**
@@ -600,17 +902,33 @@ PARCLASS_EXPORT int parclass_device_terminate(parclass_device *dev);
  * (PARCLASS_ID_RAW: the two length bytes as the device sent them, then the
  * text), fresh from the device (PARCLASS_ID_FRESH) or cached (what this or
  * another process read before, else the kernel's cache).
- * @param buf, len  where to put it; with @buf NULL only @size is set
- * @param size      the ID's size in bytes (cooked: without the NUL)
- * @return 0; -ENOENT (no ID known or the device has none); -ENOSPC (@len
+ * @param dev    the device
+ * @param flags  PARCLASS_ID_FRESH, PARCLASS_ID_RAW, both or 0
+ * @param buf    where to put it; with @buf NULL (and @len 0) only @size is set
+ * @param len    the size of @buf
+ * @param size   the ID's size in bytes (cooked: without the NUL)
+ * @return 0; -ENOENT (no ID known, or the device has none); -ENOSPC (@len
  *         too small; @size is set); -EPROTO (what the device sent is not an
- *         ID); -ENOLCK (a fresh ID needs the port locked); -ETIMEDOUT
+ *         ID); -ETIMEDOUT (the device sent nothing in time); -ENXIO (no IEEE
+ *         1284 answer to the ID request); -EINVAL (no @dev or @size, @buf
+ *         NULL with a @len, a flag that is not a parclass_id_flags);
+ *         -ENOMEM; with PARCLASS_ID_FRESH also -ENOLCK (the port is not
+ *         locked) and the bus errors
  */
 PARCLASS_EXPORT int parclass_device_get_id(parclass_device *dev, enum parclass_id_flags flags, void *buf, size_t len,
 					   size_t *size);
 
-/** The device ID, parsed (free it with parclass_device_id_free()); only PARCLASS_ID_FRESH applies.
- *  @return as parclass_device_get_id() */
+/**
+ * The device ID, parsed.
+ * @param dev    the device
+ * @param flags  0 or PARCLASS_ID_FRESH (PARCLASS_ID_RAW is -EINVAL)
+ * @param out    the ID (free it with parclass_device_id_free())
+ * @return 0; -ENOENT (no ID known, or the device has none); -EPROTO (what
+ *         the device sent is not an ID); -ETIMEDOUT; -ENXIO; -EINVAL (no
+ *         @dev or @out, a flag other than PARCLASS_ID_FRESH); -ENOMEM; with
+ *         PARCLASS_ID_FRESH also -ENOLCK and the bus errors, as
+ *         parclass_device_get_id()
+ */
 PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, enum parclass_id_flags flags,
 						  parclass_device_id **out);
 
@@ -620,14 +938,19 @@ PARCLASS_EXPORT int parclass_device_get_id_parsed(parclass_device *dev, enum par
  * the port need not lock it: the write then waits for the port in the queue
  * (within @timeout_ms, as parclass_device_lock()), writes, and unlocks it
  * again; a handle that holds it keeps it.
+ * @param dev         the device
+ * @param buf         the data
+ * @param len         its length
  * @param timeout_ms  how long to wait for the port, and how long the printer
  *                    may take nothing before the write gives up (negative:
  *                    no limit)
  * @param written     bytes the printer took, also on failure (may be NULL)
  * @return 0 when all @len bytes went; -ETIMEDOUT (also: the port did not
  *         come in time); -ECANCELED (parclass_port_cancel()); -EINTR (a
- *         signal); -EBUSY, -ENXIO (as parclass_device_lock()); -EIO;
- *         -ENODEV (the port went away)
+ *         signal); -ENOTSUP (the device refused the negotiated mode);
+ *         -ENXIO (a chain device did not answer the select); -EIO; -ENODEV
+ *         (the port went away); -EINVAL (no @dev, or no @buf with a @len);
+ *         and, taking the port, parclass_device_lock()'s errors
  */
 PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf, size_t len, int timeout_ms,
 					  size_t *written);
@@ -638,10 +961,18 @@ PARCLASS_EXPORT int parclass_device_write(parclass_device *dev, const void *buf,
  * to @timeout_ms (0: only what is there now) for the first byte. Without
  * the port, the read waits for it first (within @timeout_ms; 0: only when
  * nobody holds or waits for it) and unlocks it again, as a write does.
- * @param got  bytes read; 0 when the device has nothing (may be NULL)
+ * @param dev         the device
+ * @param buf         where to put what comes
+ * @param len         the size of @buf
+ * @param timeout_ms  how long to wait for the port and then for the first
+ *                    byte (negative: no limit)
+ * @param got         bytes read; 0 when the device has nothing (may be NULL)
  * @return 0 (also when nothing came); -ETIMEDOUT (the port did not come in
- *         time); -ECANCELED; -EBUSY, -ENXIO (as parclass_device_lock());
- *         -EIO; -ENODEV; -EINTR
+ *         time); -ECANCELED; -EINTR (a signal); -ENOTSUP (the device
+ *         refused the negotiated mode); -ENXIO (a chain device did not
+ *         answer the select); -EIO; -ENODEV (the port went away); -EINVAL
+ *         (no @dev, or no @buf with a @len); and, taking the port,
+ *         parclass_device_lock()'s errors
  */
 PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t len, int timeout_ms,
 					 size_t *got);
@@ -651,46 +982,85 @@ PARCLASS_EXPORT int parclass_device_read(parclass_device *dev, void *buf, size_t
  * lines without changing the link: in ECP mode nPeriphRequest, in nibble or
  * byte mode nDataAvail (both nFault low). Cheap enough to call between
  * writes, so that a reader turns the link around only when it pays.
+ * @param dev  the device
  * @return 1 (data waits), 0 (none); -ENOTSUP when the link's mode has no
  *         such signal (compatibility or EPP mode: read to find out);
- *         -ENOLCK; -EIO
+ *         -EINVAL (no @dev); -ENOLCK; -EIO; the bus errors
  */
 PARCLASS_EXPORT int parclass_device_reverse_pending(parclass_device *dev);
 
-/** ECP channel (0..127) for following reads, sent before the bus turns
- *  (SET_READ_ADDRESS); -1: none. @return 0, -EINVAL, -ENOLCK */
+/**
+ * The ECP channel for following reads, sent before the bus turns
+ * (SET_READ_ADDRESS).
+ * @param dev      the device
+ * @param channel  0..127; -1: none
+ * @return 0; -EINVAL (no @dev, a channel out of range); -ENOLCK
+ */
 PARCLASS_EXPORT int parclass_device_set_read_channel(parclass_device *dev, int channel);
 
-/** The modes a transfer uses without parclass_device_negotiate()
- *  (PAR_GET_DEFAULT_MODES): CENTRONICS forward, NIBBLE reverse. @return 0, -EINVAL */
+/**
+ * The modes a transfer uses without parclass_device_negotiate()
+ * (PAR_GET_DEFAULT_MODES): CENTRONICS forward, NIBBLE reverse. Needs no lock.
+ * @param dev      the device
+ * @param forward  the forward mode
+ * @param reverse  the reverse mode
+ * @return 0; -EINVAL (no @dev, @forward or @reverse)
+ */
 PARCLASS_EXPORT int parclass_device_get_default_modes(parclass_device *dev, unsigned *forward, unsigned *reverse);
 
-/** ECP channel (0..127) for following writes; -1: no channel address. @return 0, -EINVAL, -ENOLCK */
+/**
+ * The ECP channel for following writes (SET_WRITE_ADDRESS).
+ * @param dev      the device
+ * @param channel  0..127; -1: no channel address
+ * @return 0; -EINVAL (no @dev, a channel out of range); -ENOLCK
+ */
 PARCLASS_EXPORT int parclass_device_set_write_channel(parclass_device *dev, int channel);
 
-/** The PARCLASS_STATUS_* bits; the link returns to compatibility mode first.
- *  @return 0, -ENOLCK, -EIO, -ENODEV (the port went away) */
+/**
+ * The PARCLASS_STATUS_* bits; the link returns to compatibility mode first.
+ * @param dev     the device
+ * @param status  the bits
+ * @return 0; -EINVAL (no @dev or @status); -ENOLCK; -EIO; -ENODEV (the port
+ *         went away); the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_get_status(parclass_device *dev, unsigned *status);
 
 /**
  * The lines themselves (PARCLASS_LINE_* levels), read at one moment; the
  * link returns to compatibility mode first. parclass_status_from_lines()
  * gives the status bits of what this read.
- * @return 0, -ENOLCK, -EIO, -ENODEV (the port went away)
+ * @param dev    the device
+ * @param lines  the levels
+ * @return 0; -EINVAL (no @dev or @lines); -ENOLCK; -EIO; -ENODEV (the port
+ *         went away); the bus errors
  */
 PARCLASS_EXPORT int parclass_device_get_lines(parclass_device *dev, unsigned *lines);
 
-/** PAR_SET_INFORMATION's AUTOFEED: nAutoFd low while @on is not 0 (the printer adds a
- *  line feed to each carriage return), high when 0; in compatibility
- *  mode. The status shows it as PARCLASS_STATUS_AUTOFEED. @return 0, -ENOLCK, -EIO, -ENODEV */
+/**
+ * PAR_SET_INFORMATION's AUTOFEED, in compatibility mode. The status shows
+ * it as PARCLASS_STATUS_AUTOFEED.
+ * @param dev  the device
+ * @param on   not 0: nAutoFd low (the printer adds a line feed to each
+ *             carriage return); 0: high
+ * @return 0; -EINVAL (no @dev); -ENOLCK; -EIO; -ENODEV (the port went
+ *         away); the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_set_autofeed(parclass_device *dev, int on);
 
-/** Reset the printer: an nInit pulse in compatibility mode. @return 0, -ENOLCK, -EIO */
+/**
+ * Reset the printer: an nInit pulse in compatibility mode.
+ * @param dev  the device
+ * @return 0; -EINVAL (no @dev); -ENOLCK; the bus errors
+ */
 PARCLASS_EXPORT int parclass_device_reset(parclass_device *dev);
 
 /**
  * An fd that polls readable on the port's interrupts (nAck).
- * @return 0; -ENOTSUP when the port has no interrupt line; -ENOLCK
+ * @param dev  the device
+ * @param fd   the fd, owned by the port handle (do not close it): valid
+ *             until the port is freed or its bus released
+ * @return 0; -ENOTSUP when the port has no interrupt line; -EINVAL (no @dev
+ *         or @fd); -ENOLCK; the bus errors
  */
 PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *fd);
 
@@ -698,16 +1068,32 @@ PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *
  * Status and modes as text
  * ------------------------------------------------------------------------ */
 
-/** @return the PARCLASS_STATUS_* bits of PARCLASS_LINE_* levels @lines, as Windows computes them */
+/**
+ * The status bits of line levels, as Windows computes them.
+ * @param lines  PARCLASS_LINE_* levels
+ * @return the PARCLASS_STATUS_* bits
+ */
 PARCLASS_EXPORT unsigned parclass_status_from_lines(unsigned lines);
 
-/** @return the name of one PARCLASS_LINE_* bit ("nFault", "Busy"), a static string; NULL for another value */
+/**
+ * The name of a line.
+ * @param bit  one PARCLASS_LINE_* bit
+ * @return "nFault", "Busy"..., a static string; NULL for another value
+ */
 PARCLASS_EXPORT const char *parclass_line_name(unsigned bit);
 
-/** @return the name of one status bit ("PAPER_EMPTY"), a static string; NULL for another value */
+/**
+ * The name of a status bit.
+ * @param bit  one PARCLASS_STATUS_* bit
+ * @return "PAPER_EMPTY"..., a static string; NULL for another value
+ */
 PARCLASS_EXPORT const char *parclass_status_name(unsigned bit);
 
-/** @return the name of one mode bit ("ECP_HW_NOIRQ"), a static string; NULL for another value */
+/**
+ * The name of a mode.
+ * @param bit  one PARCLASS_MODE_* bit
+ * @return "ECP_HW_NOIRQ"..., a static string; NULL for another value
+ */
 PARCLASS_EXPORT const char *parclass_mode_name(unsigned bit);
 
 /**
@@ -715,7 +1101,8 @@ PARCLASS_EXPORT const char *parclass_mode_name(unsigned bit);
  * short name into the bits it stands for: "compat" (CENTRONICS and
  * IEEE_COMPATIBILITY), "nibble", "byte", "ecp" (both hardware ECP bits),
  * "ecpsw", "epp", "eppsw".
- * @return the mask, or 0 when unknown
+ * @param name  the name, or NULL
+ * @return the mask, or 0 when unknown (and for no @name)
  */
 PARCLASS_EXPORT unsigned parclass_mode_from_name(const char *name);
 

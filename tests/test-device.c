@@ -917,3 +917,124 @@ Test(device, a_chain_device_that_is_not_there_cannot_be_locked)
 	cr_assert_eq(parclass_device_lock(dev, 2000, 0), -ENXIO);
 	parclass_device_close(dev);
 }
+
+/* ---- device caps ---- */
+
+#define ECP_ANY (PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW)
+#define COMPAT_BOTH (PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY)
+
+/* PAR_GET_DEVICE_CAPS: each mode the masks leave is negotiated, and only those. */
+Test(device, caps_negotiate_every_mode_but_the_ones_ruled_out)
+{
+	static const char epp_model[] = "[port]\nmodes=pcspp,tristate,epp\n[device]\nid=MFG:A;\nmodes=compat,nibble,epp\n";
+	const char *models[] = { laser_model, laser_model, laser_model, epp_model, centronics_model, laser_model, NULL };
+	static const struct {
+		unsigned must_not_read, must_not_write, read, write;
+		const char *negotiated, *never[2];
+	} expect[] = {
+		/* Nothing ruled out: every mode both ends do. */
+		{ 0, 0, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		  "parport0 negotiate nibble accepted\nparport0 terminate\nparport0 negotiate byte accepted\n"
+		  "parport0 terminate\nparport0 negotiate ecp accepted\nparport0 terminate\n", { NULL, NULL } },
+		/* No byte mode and no ECP either way: neither is negotiated. */
+		{ PARCLASS_MODE_BYTE_BIDIR | ECP_ANY, ECP_ANY, PARCLASS_MODE_NIBBLE, COMPAT_BOTH,
+		  "parport1 negotiate nibble accepted\n", { "parport1 negotiate byte", "parport1 negotiate ecp" } },
+		/* No nibble mode: the others still show an IEEE 1284 device. */
+		{ PARCLASS_MODE_NIBBLE, 0, PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		  "parport2 negotiate byte accepted\n", { "parport2 negotiate nibble", NULL } },
+		/* No hardware EPP: software EPP, negotiated as such. */
+		{ PARCLASS_MODE_EPP_HW, PARCLASS_MODE_EPP_HW, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_EPP_SW,
+		  COMPAT_BOTH | PARCLASS_MODE_EPP_SW, "parport3 negotiate eppswe accepted\n",
+		  { "parport3 negotiate epp ", NULL } },
+		/* A Centronics printer answers no negotiation. */
+		{ 0, 0, 0, PARCLASS_MODE_CENTRONICS, "parport4 negotiate nibble no-answer\n",
+		  { "parport4 negotiate byte", NULL } },
+		/* ECP ruled out for writes only: negotiated for reads. */
+		{ 0, ECP_ANY, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		  COMPAT_BOTH, "parport5 negotiate ecp accepted\n", { NULL, NULL } },
+	};
+	g_autofree char *events = NULL;
+
+	start_many(models);
+	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
+		g_autofree char *loc = g_strdup_printf("LPT%zu", i + 1);
+		parclass_device *dev = open_dev(loc);
+		unsigned rd = 7, wr = 7;
+		int r = parclass_device_get_caps(dev, expect[i].must_not_read, expect[i].must_not_write, EVENTUALLY_MS,
+						 &rd, &wr);
+
+		cr_assert_eq(r, 0, "%s: %s", loc, parclass_strerror(r));
+		cr_assert_eq(rd, expect[i].read, "%s: read %#x, expected %#x", loc, rd, expect[i].read);
+		cr_assert_eq(wr, expect[i].write, "%s: write %#x, expected %#x", loc, wr, expect[i].write);
+		cr_assert_not(parclass_port_is_held(parclass_device_get_port(dev)), "%s: the probe kept the port", loc);
+		parclass_device_close(dev);
+	}
+	sim_stop(sim);
+	events = sim_events(sim);
+	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
+		cr_assert(strstr(events, expect[i].negotiated), "no \"%s\" in %s", expect[i].negotiated, events);
+		for (size_t k = 0; k < G_N_ELEMENTS(expect[i].never); k++)
+			cr_assert(!expect[i].never[k] || !strstr(events, expect[i].never[k]), "\"%s\" in %s",
+				  expect[i].never[k], events);
+	}
+}
+
+Test(device, caps_leave_a_held_link_in_compatibility_mode_and_the_port_held)
+{
+	parclass_device *dev;
+	unsigned rd = 0, wr = 0, mode = 0;
+	size_t n = 0;
+	g_autofree char *events = NULL;
+
+	start(laser_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
+	cr_assert_eq(parclass_device_write(dev, "ecp", 3, EVENTUALLY_MS, &n), 0);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(parclass_device_get_caps(dev, ECP_ANY, ECP_ANY, 0, &rd, &wr), 0);
+	cr_assert_eq(rd, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR);
+	cr_assert_eq(wr, COMPAT_BOTH);
+	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
+	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS);
+	cr_assert(parclass_port_is_held(parclass_device_get_port(dev)), "the probe freed the caller's port");
+	/* The negotiated write mode stays: the next write negotiates ECP again. */
+	cr_assert_eq(parclass_device_write(dev, "again", 5, EVENTUALLY_MS, &n), 0);
+	parclass_device_close(dev);
+	sim_stop(sim);
+	events = sim_events(sim);
+	/* The probe without ECP, then the second write's ECP negotiation. */
+	cr_assert(strstr(events, "parport0 negotiate byte accepted\nparport0 terminate\n"
+				 "parport0 negotiate epp rejected\nparport0 terminate\n"
+				 "parport0 negotiate ecp accepted\n"), "%s", events);
+	/* The modes of the negotiation, the first write, the second: none in the probe. */
+	cr_assert_eq(sim_events_count(sim, "parport0 negotiate ecp"), 3, "%s", events);
+}
+
+Test(device, caps_wait_for_the_port_within_their_timeout_and_check_their_masks)
+{
+	parclass_device *dev;
+	unsigned rd = 7, wr = 7;
+	pid_t holder;
+	int release;
+
+	start(laser_model);
+	dev = open_dev("LPT1");
+	cr_assert_eq(parclass_device_get_caps(dev, PARCLASS_MODE_CENTRONICS, 0, 0, &rd, &wr), -EINVAL,
+		     "a forward mode in the read mask");
+	cr_assert_eq(parclass_device_get_caps(dev, 0, PARCLASS_MODE_NIBBLE, 0, &rd, &wr), -EINVAL,
+		     "a reverse mode in the write mask");
+	cr_assert_eq(parclass_device_get_caps(dev, 0, 0, 0, NULL, &wr), -EINVAL);
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	cr_assert_eq(parclass_device_get_caps(dev, 0, 0, 0, &rd, &wr), -ETIMEDOUT);
+	cr_assert_eq(rd, 7, "written on failure");
+	cr_assert_eq(wr, 7, "written on failure");
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+	cr_assert_eq(parclass_device_get_caps(dev, 0, 0, EVENTUALLY_MS, &rd, &wr), 0);
+	cr_assert_eq(wr, COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
+	parclass_device_close(dev);
+}

@@ -169,11 +169,11 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n");
 	run_free(&r);
 	r = CTL("status", "LPT1");
-	cr_assert_str_eq(r.out, "SELECTED\n");
+	cr_assert_str_eq(r.out, "SELECTED (nFault=1 Select=1 PError=0 nAck=1 Busy=0)\n");
 	run_free(&r);
 	r = CTL("status", "LPT2");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "OFF_LINE BUSY\n");
+	cr_assert_str_eq(r.out, "OFF_LINE BUSY (nFault=1 Select=0 PError=0 nAck=1 Busy=1)\n");
 	run_free(&r);
 	r = CTL("lines", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -556,4 +556,143 @@ Test(parclassctl, a_stop_signal_while_the_command_runs_goes_to_the_command)
 	close(release);
 	ctl_waiters("LPT1", buf, sizeof buf);
 	cr_assert_str_eq(buf, "holder: none\nwaiters: 0\n");
+}
+
+/* ---- the status lines, default modes, caps, select ---- */
+
+/* Windows says POWER_OFF of both; the lines beside it tell which. */
+Test(parclassctl, status_shows_the_lines_that_tell_no_cable_from_power_off)
+{
+	const char *models[] = {
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=vanish\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=power-off\n",
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=jam\n",
+		NULL
+	};
+	static const char *const expect[] = {
+		"POWER_OFF BUSY SELECTED (nFault=1 Select=1 PError=1 nAck=1 Busy=1)\n",
+		"POWER_OFF (nFault=0 Select=0 PError=0 nAck=0 Busy=0)\n",
+		"SELECTED ERROR (nFault=0 Select=1 PError=0 nAck=1 Busy=1)\n",
+	};
+	struct run r;
+
+	sim = sim_start(models);
+	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
+		g_autofree char *loc = g_strdup_printf("LPT%zu", i + 1);
+
+		r = CTL("status", loc);
+		cr_assert_eq(r.status, 0, "%s: %s", loc, r.err);
+		cr_assert_str_eq(r.out, expect[i], "%s", loc);
+		run_free(&r);
+	}
+}
+
+Test(parclassctl, modes_default_and_caps_with_modes_ruled_out)
+{
+	const char *models[] = { laser_model, laser_model, NULL };
+	g_autofree char *events = NULL;
+	struct run r;
+
+	sim = sim_start(models);
+	r = CTL("modes", "LPT1", "--default");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "read: NIBBLE\nwrite: CENTRONICS\n");
+	run_free(&r);
+	r = CTL("caps", "LPT1");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "read: NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n"
+				"write: CENTRONICS IEEE_COMPATIBILITY ECP_HW_NOIRQ ECP_SW\n");
+	run_free(&r);
+	r = CTL("caps", "LPT2", "--not-read", "byte,ecp,ECP_SW", "--not-write", "ecp, ecpsw", "--timeout",
+		eventually_ms_text());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "read: NIBBLE\nwrite: CENTRONICS IEEE_COMPATIBILITY\n");
+	run_free(&r);
+	r = CTL("caps", "LPT2", "--not-read", "nibble,byte,ecp,ecpsw,epp,eppsw", "--not-write", "ecp,ecpsw,epp,eppsw");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "read: (none)\nwrite: CENTRONICS\n", "nothing left to negotiate");
+	run_free(&r);
+	r = CTL("caps", "LPT1", "--not-read", "compat");
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "parclassctl caps: \"compat\" is not a reverse mode\n");
+	run_free(&r);
+	r = CTL("caps", "LPT1", "--not-write", "nibble");
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "parclassctl caps: \"nibble\" is not a forward mode\n");
+	run_free(&r);
+	r = CTL("caps", "LPT1", "--not-write", "");
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "parclassctl caps: no mode named\n");
+	run_free(&r);
+	r = CTL("waiters", "LPT2");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "caps gave the port back");
+	run_free(&r);
+	sim_stop(sim);
+	events = sim_events(sim);
+	cr_assert(strstr(events, "parport0 negotiate ecp accepted\n"), "%s", events);
+	cr_assert(strstr(events, "parport1 negotiate nibble accepted\n"), "%s", events);
+	cr_assert_null(strstr(events, "parport1 negotiate byte"), "a ruled-out mode was negotiated: %s", events);
+	cr_assert_null(strstr(events, "parport1 negotiate ecp"), "a ruled-out mode was negotiated: %s", events);
+}
+
+Test(parclassctl, select_selects_a_chain_device_runs_the_command_and_deselects)
+{
+	g_autofree char *events = NULL;
+	const char *ecp;
+	struct run r;
+
+	sim = sim_start1(chain_model);
+	r = CTL("select", "LPT1.0");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "LPT1.0: selected\n");
+	run_free(&r);
+	r = CTL("select", "parport0.0", "--ecp", "--timeout", eventually_ms_text(), "--", "sh", "-c",
+		"\"$PARCLASSCTL\" waiters LPT1 | sed 1d; exit 3");
+	cr_assert_eq(r.status, 3, "the command's status: %s", r.err);
+	cr_assert_str_eq(r.out, "waiters: 0\n");
+	run_free(&r);
+	r = CTL("waiters", "LPT1");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "freed afterwards");
+	run_free(&r);
+	sim_stop(sim);
+	events = sim_events(sim);
+	cr_assert(strstr(events, "parport0.0 select\nparport0 deselect-all\n"), "%s", events);
+	/* The bus goes to the command, and comes back for the deselect. */
+	ecp = strstr(events, "parport0.0 select ecp\nparport0 release pid=PID\n");
+	cr_assert(ecp, "%s", events);
+	cr_assert(strstr(ecp, "parport0 claim pid=PID\nparport0 deselect-all\n"), "%s", events);
+}
+
+Test(parclassctl, select_of_no_chain_device_a_missing_one_or_a_busy_port_fails)
+{
+	struct run r;
+	int release;
+	pid_t holder;
+
+	sim = sim_start1(chain_model);
+	r = CTL("select", "LPT1");
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "parclassctl select: LPT1: not a daisy-chain device (LPT1.0 to LPT1.3)\n");
+	run_free(&r);
+	r = CTL("select", "LPT1.3", "--", "touch", "/nonexistent/never");
+	cr_assert_eq(r.status, 69, "%s", r.err);
+	cr_assert_str_eq(r.err, "parclassctl: LPT1.3: no such device on the port, or it does not answer\n");
+	run_free(&r);
+	r = CTL("select", "LPT1.0", "--try", "--timeout", "5");
+	cr_assert_eq(r.status, 2, "--try or --timeout");
+	run_free(&r);
+	r = CTL("select", "LPT1.0", "--");
+	cr_assert_eq(r.status, 2, "-- without a command");
+	run_free(&r);
+	holder = ctl_hold("LPT1", &release);
+	ctl_await_held("LPT1");
+	r = CTL("select", "LPT1.0", "--try");
+	cr_assert_eq(r.status, 75, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	run_free(&r);
+	close(release);
+	cr_assert_eq(wait_child(holder), 0);
+	r = CTL("waiters", "LPT1");
+	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
+	run_free(&r);
 }

@@ -3,12 +3,14 @@
  *
  *   parclassctl list [--json]
  *   parclassctl id LOCATION [--fresh] [--raw]
- *   parclassctl modes LOCATION
+ *   parclassctl modes LOCATION [--default]
+ *   parclassctl caps LOCATION [--not-read MODES] [--not-write MODES]
  *   parclassctl status LOCATION
  *   parclassctl lines LOCATION
  *   parclassctl reset LOCATION
  *   parclassctl waiters LOCATION
  *   parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...
+ *   parclassctl select LOCATION [--timeout MS|--try] [--ecp] [-- COMMAND...]
  *   parclassctl send LOCATION [--mode MODE] [FILE]
  *
  * Exit status: 0 success, 1 error, 2 usage, 69 no such port or device,
@@ -361,24 +363,16 @@ static int cmd_id(int argc, char **argv)
 	return 0;
 }
 
-/* "modes", "status", "lines" and "reset": what the device does with the port
- * held, and the value it reports as @text gives it (none without @text). */
-static int on_locked_device(int argc, char **argv, const char *summary,
-			      int (*get)(parclass_device *, unsigned *), char *(*text)(unsigned))
+/* What the device reports with the port held, shown as @text gives it
+ * (nothing without @text). */
+static int locked_value(const char *location, int timeout, int (*get)(parclass_device *, unsigned *),
+			char *(*text)(unsigned))
 {
-	int timeout = DEFAULT_TIMEOUT_MS;
-	const GOptionEntry entries[] = {
-		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
-		{ NULL }
-	};
-	const char *location;
 	parclass_device *dev;
 	unsigned value;
 	g_autofree char *shown = NULL;
 	int r;
 
-	if (!parse_location(&argc, &argv, entries, summary, &location))
-		return EXIT_USAGE;
 	r = open_locked(location, timeout, &dev);
 	if (r < 0)
 		return fail(location, r);
@@ -393,23 +387,38 @@ static int on_locked_device(int argc, char **argv, const char *summary,
 	return 0;
 }
 
+/* "status", "lines" and "reset": locked_value() with the one option --timeout. */
+static int on_locked_device(int argc, char **argv, const char *summary,
+			      int (*get)(parclass_device *, unsigned *), char *(*text)(unsigned))
+{
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	const char *location;
+
+	if (!parse_location(&argc, &argv, entries, summary, &location))
+		return EXIT_USAGE;
+	return locked_value(location, timeout, get, text);
+}
+
 static char *modes_text(unsigned modes)
 {
 	return mask_names(modes, parclass_mode_name, " ");
 }
 
-static char *status_text(unsigned status)
+/* "read: NIBBLE ...", then "write: CENTRONICS ..."; "(none)" for no mode. */
+static void print_read_write(unsigned read_modes, unsigned write_modes)
 {
-	char *names = mask_names(status, parclass_status_name, " ");
+	g_autofree char *rd = modes_text(read_modes);
+	g_autofree char *wr = modes_text(write_modes);
 
-	if (*names)
-		return names;
-	g_free(names);
-	return g_strdup("(none)");
+	printf("read: %s\nwrite: %s\n", *rd ? rd : "(none)", *wr ? wr : "(none)");
 }
 
-/* Every line with its level, status lines first: "nFault=1 Select=1 ...". */
-static char *lines_text(unsigned lines)
+/* The lines of @which with their levels, status lines first: "nFault=1 Select=1 ...". */
+static char *levels_text(unsigned lines, unsigned which)
 {
 	static const unsigned order[] = {
 		PARCLASS_LINE_NFAULT, PARCLASS_LINE_SELECT, PARCLASS_LINE_PERROR, PARCLASS_LINE_NACK,
@@ -419,19 +428,121 @@ static char *lines_text(unsigned lines)
 	GString *s = g_string_new(NULL);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(order); i++)
-		g_string_append_printf(s, "%s%s=%d", i ? " " : "", parclass_line_name(order[i]),
-				       (lines & order[i]) != 0);
+		if (which & order[i])
+			g_string_append_printf(s, "%s%s=%d", s->len ? " " : "", parclass_line_name(order[i]),
+					       (lines & order[i]) != 0);
 	return g_string_free(s, FALSE);
+}
+
+/* The Windows status bits of @lines by name, then the status lines they come
+ * from, which tell apart what the bits do not (no cable, power off). */
+static char *status_text(unsigned lines)
+{
+	g_autofree char *names = mask_names(parclass_status_from_lines(lines), parclass_status_name, " ");
+	g_autofree char *levels = levels_text(lines, PARCLASS_LINES_STATUS);
+
+	return g_strdup_printf("%s (%s)", *names ? names : "(none)", levels);
+}
+
+static char *lines_text(unsigned lines)
+{
+	return levels_text(lines, ~0u);
 }
 
 static int cmd_modes(int argc, char **argv)
 {
-	return on_locked_device(argc, argv, "modes port and device both do", parclass_device_get_modes, modes_text);
+	int timeout = DEFAULT_TIMEOUT_MS;
+	gboolean defaults = FALSE;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ "default", 0, 0, G_OPTION_ARG_NONE, &defaults, "The modes transfers use before any negotiation", NULL },
+		{ NULL }
+	};
+	const char *location;
+	parclass_device *dev;
+	unsigned forward = 0, reverse = 0;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "modes port and device both do", &location))
+		return EXIT_USAGE;
+	if (!defaults)
+		return locked_value(location, timeout, parclass_device_get_modes, modes_text);
+	/* PAR_GET_DEFAULT_MODES: nothing to ask the device, no port to wait for. */
+	r = parclass_device_open(ctx, location, &dev);
+	if (r < 0)
+		return fail(location, r);
+	r = parclass_device_get_default_modes(dev, &forward, &reverse);
+	parclass_device_close(dev);
+	if (r < 0)
+		return fail(location, r);
+	print_read_write(reverse, forward);
+	return 0;
+}
+
+/* A comma-separated list of mode names into their mask; each must be a mode of @allowed. */
+static bool parse_modes(const char *command, const char *list, unsigned allowed, const char *direction,
+			unsigned *mask)
+{
+	g_auto(GStrv) names = g_strsplit(list, ",", -1);
+	unsigned m = 0;
+
+	for (char **name = names; *name; name++) {
+		unsigned bits = parclass_mode_from_name(g_strstrip(*name)) & allowed;
+
+		if (!bits) {
+			fprintf(stderr, "parclassctl %s: \"%s\" is not a %s mode\n", command, *name, direction);
+			return false;
+		}
+		m |= bits;
+	}
+	if (!m) {
+		fprintf(stderr, "parclassctl %s: no mode named\n", command);
+		return false;
+	}
+	*mask = m;
+	return true;
+}
+
+/* PAR_GET_DEVICE_CAPS: what the device does now, without the modes ruled out. */
+static int cmd_caps(int argc, char **argv)
+{
+	g_autofree char *not_read = NULL, *not_write = NULL;
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "not-read", 0, 0, G_OPTION_ARG_STRING, &not_read, "Reverse modes not to try (nibble,byte,...)", "MODES" },
+		{ "not-write", 0, 0, G_OPTION_ARG_STRING, &not_write, "Forward modes not to try (ecp,epp,...)", "MODES" },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	unsigned must_not_read = 0, must_not_write = 0, rd = 0, wr = 0;
+	const char *location;
+	parclass_device *dev;
+	int r;
+
+	if (!parse_location(&argc, &argv, entries, "the modes the device does, by negotiation", &location))
+		return EXIT_USAGE;
+	if ((not_read && !parse_modes("caps", not_read, PARCLASS_MODES_REVERSE, "reverse", &must_not_read)) ||
+	    (not_write && !parse_modes("caps", not_write, PARCLASS_MODES_FORWARD, "forward", &must_not_write)))
+		return EXIT_USAGE;
+	r = parclass_device_open(ctx, location, &dev);
+	if (r < 0)
+		return fail(location, r);
+	/* The probe takes the port for itself, as a write does. */
+	r = cancel_on_stop(parclass_device_get_port(dev));
+	if (r == 0)
+		r = parclass_device_get_caps(dev, must_not_read, must_not_write, timeout, &rd, &wr);
+	close_device(dev);
+	if (r < 0)
+		return fail(location, r);
+	print_read_write(rd, wr);
+	return 0;
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	return on_locked_device(argc, argv, "status bits", parclass_device_get_status, status_text);
+	/* The bits and the lines of one reading. */
+	return on_locked_device(argc, argv, "status bits and the status lines", parclass_device_get_lines,
+				  status_text);
 }
 
 static int cmd_lines(int argc, char **argv)
@@ -489,7 +600,7 @@ static int run_command(char **command, int *wait_status)
 
 	if (!g_spawn_async(NULL, command, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CHILD_INHERITS_STDIN,
 			   NULL, NULL, &child, &error)) {
-		fprintf(stderr, "parclassctl lock: %s\n", error->message);
+		fprintf(stderr, "parclassctl: %s\n", error->message);
 		return -1;
 	}
 	stop_child = child;
@@ -508,70 +619,168 @@ static int run_command(char **command, int *wait_status)
 	return 0;
 }
 
-static int cmd_lock(int argc, char **argv)
-{
-	int timeout = -1, address, number, r, wait_status;
+/* What lock and select share: a location, how to wait for its port, a command. */
+struct hold {
+	const char *location;
+	int number, address;
+	int timeout;            /* negative: no limit */
+	gboolean try;
+	char **command;         /* NULL when none is given */
 	parclass_port *port;
-	gboolean try = FALSE, no_select = FALSE;
+};
+
+/* How lock and select differ in their command lines. */
+struct hold_syntax {
+	const char *flag, *flag_help;   /* the option of their own */
+	const char *summary, *usage;
+	bool need_command;
+};
+
+static const struct hold_syntax lock_syntax = {
+	"no-select", "Allocate only, no IEEE 1284.3 select",
+	"LOCATION -- COMMAND... - hold the port while COMMAND runs",
+	"usage: parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...", true
+};
+static const struct hold_syntax select_syntax = {
+	"ecp", "The ECP select command: the device will talk ECP",
+	"LOCATION [-- COMMAND...] - select a daisy-chain device",
+	"usage: parclassctl select LOCATION [--timeout MS|--try] [--ecp] [-- COMMAND...]", false
+};
+
+/*
+ * Parse "LOCATION [--timeout MS|--try] [--FLAG] [-- COMMAND...]" as @syntax
+ * says, @flag set by its option, and open the port.
+ * @return 0, or the exit status of the failure (said on stderr).
+ */
+static int open_hold(int argc, char **argv, const struct hold_syntax *syntax, gboolean *flag, struct hold *h)
+{
 	const GOptionEntry entries[] = {
-		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port (default: no limit)", "MS" },
-		{ "try", 0, 0, G_OPTION_ARG_NONE, &try, "Do not wait: busy is an error", NULL },
-		{ "no-select", 0, 0, G_OPTION_ARG_NONE, &no_select, "Allocate only, no IEEE 1284.3 select", NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &h->timeout, "Wait at most MS for the port (default: no limit)", "MS" },
+		{ "try", 0, 0, G_OPTION_ARG_NONE, &h->try, "Do not wait: busy is an error", NULL },
+		{ syntax->flag, 0, 0, G_OPTION_ARG_NONE, flag, syntax->flag_help, NULL },
 		{ NULL }
 	};
-	g_autoptr(GOptionContext) oc = g_option_context_new("LOCATION -- COMMAND... - hold the port while COMMAND runs");
+	g_autoptr(GOptionContext) oc = g_option_context_new(syntax->summary);
 	g_autoptr(GError) error = NULL;
-	char **command = NULL;
-	const char *location;
-	int opt_argc = argc;
+	int opt_argc = argc, r;
 
+	*flag = FALSE;
+	h->timeout = -1;
+	h->try = FALSE;
+	h->command = NULL;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {
-			command = argv + i + 1;
+			h->command = argv + i + 1;
 			opt_argc = i;
 			break;
 		}
 	g_option_context_add_main_entries(oc, entries, NULL);
-	if (!g_option_context_parse(oc, &opt_argc, &argv, &error) || opt_argc != 2 || !command || !command[0] ||
-	    (try && timeout >= 0)) {
-		fprintf(stderr, "parclassctl lock: %s\n",
-			error ? error->message : "usage: parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...");
+	if (!g_option_context_parse(oc, &opt_argc, &argv, &error) || opt_argc != 2 ||
+	    (h->command ? !h->command[0] : syntax->need_command) || (h->try && h->timeout >= 0)) {
+		fprintf(stderr, "parclassctl %s: %s\n", argv[0], error ? error->message : syntax->usage);
 		return EXIT_USAGE;
 	}
-	location = argv[1];
-	r = parclass_location_parse(location, &number, &address, NULL);
-	if (r < 0)
-		return fail(location, r);
-	r = parclass_port_open(ctx, location, &port);
-	if (r < 0)
-		return fail(location, r);
-
-	/* --try: a wait of no time; busy (or queued behind someone) is an error. */
-	r = cancel_on_stop(port);
+	h->location = argv[1];
+	r = parclass_location_parse(h->location, &h->number, &h->address, NULL);
 	if (r == 0)
-		r = parclass_port_lock(port, address, try ? 0 : timeout, no_select ? PARCLASS_LOCK_NO_SELECT : 0);
+		r = parclass_port_open(ctx, h->location, &h->port);
+	return r < 0 ? fail(h->location, r) : 0;
+}
+
+/*
+ * parclass_port_lock() as a shell user waits: --try is a wait of no time in
+ * which busy (or queued behind someone) is an error, and a stop signal ends
+ * the wait; one that comes as the port is granted gives it back.
+ */
+static int wait_for_port(parclass_port *port, int address, int timeout, bool try, enum parclass_lock_flags flags)
+{
+	int r = cancel_on_stop(port);
+
+	if (r == 0)
+		r = parclass_port_lock(port, address, try ? 0 : timeout, flags);
 	if (r == -ETIMEDOUT && try)
 		r = -EBUSY;
 	/* A stop signal that came as the port was granted: the command must not run. */
 	if (r == 0 && stop_signal) {
-		parclass_port_unlock(port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+		parclass_port_unlock(port, (flags & PARCLASS_LOCK_NO_SELECT) ? PARCLASS_UNLOCK_NO_DESELECT : 0);
 		r = -ECANCELED;
 	}
 	stop_port = NULL;
-	if (r < 0) {
-		parclass_port_close(port);
-		return fail(location, r);
-	}
+	return r;
+}
+
+/* Run @command on the held port: its exit status (as a shell gives it). */
+static int run_held(parclass_port *port, char **command)
+{
+	int wait_status;
+
 	/* The command may be a program outside parclass: let it claim the port. */
 	parclass_port_release_bus(port);
-	r = run_command(command, &wait_status);
-	parclass_port_unlock(port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
-	parclass_port_close(port);
-	if (r < 0)
+	if (run_command(command, &wait_status) < 0)
 		return 127;
 	if (WIFEXITED(wait_status))
 		return WEXITSTATUS(wait_status);
 	return 128 + WTERMSIG(wait_status);
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+	gboolean no_select;
+	struct hold h;
+	int r = open_hold(argc, argv, &lock_syntax, &no_select, &h), status;
+
+	if (r)
+		return r;
+	r = wait_for_port(h.port, h.address, h.timeout, h.try, no_select ? PARCLASS_LOCK_NO_SELECT : 0);
+	if (r < 0) {
+		parclass_port_close(h.port);
+		return fail(h.location, r);
+	}
+	status = run_held(h.port, h.command);
+	parclass_port_unlock(h.port, no_select ? PARCLASS_UNLOCK_NO_DESELECT : 0);
+	parclass_port_close(h.port);
+	return status;
+}
+
+/*
+ * SELECT_DEVICE and DESELECT_DEVICE from a shell: allocate the port, select
+ * the chain device, run the command (or say that the device answered),
+ * deselect it and free the port.
+ */
+static int cmd_select(int argc, char **argv)
+{
+	gboolean ecp;
+	struct hold h;
+	int r = open_hold(argc, argv, &select_syntax, &ecp, &h), status = 0;
+
+	if (r)
+		return r;
+	if (h.address == PARCLASS_ADDRESS_END) {
+		fprintf(stderr, "parclassctl select: %s: not a daisy-chain device (LPT%d.0 to LPT%d.3)\n", h.location,
+			h.number + 1, h.number + 1);
+		parclass_port_close(h.port);
+		return EXIT_USAGE;
+	}
+	r = wait_for_port(h.port, h.address, h.timeout, h.try, PARCLASS_LOCK_NO_SELECT);
+	if (r == 0) {
+		r = parclass_port_select(h.port, h.address, ecp ? PARCLASS_SELECT_ECP : 0);
+		if (r < 0)
+			parclass_port_unlock(h.port, PARCLASS_UNLOCK_NO_DESELECT);
+	}
+	if (r < 0) {
+		parclass_port_close(h.port);
+		return fail(h.location, r);
+	}
+	if (h.command)
+		status = run_held(h.port, h.command);
+	else
+		printf("LPT%d.%d: selected\n", h.number + 1, h.address);
+	r = parclass_port_deselect(h.port);
+	parclass_port_unlock(h.port, PARCLASS_UNLOCK_NO_DESELECT);
+	parclass_port_close(h.port);
+	if (r < 0 && status == 0)
+		return fail(h.location, r);
+	return status;
 }
 
 /* ---- send ---- */
@@ -617,13 +826,8 @@ static int cmd_send(int argc, char **argv)
 			error ? error->message : "usage: parclassctl send LOCATION [--mode MODE] [FILE]");
 		return EXIT_USAGE;
 	}
-	if (mode_name) {
-		write_mask = parclass_mode_from_name(mode_name) & PARCLASS_MODES_FORWARD;
-		if (!write_mask) {
-			fprintf(stderr, "parclassctl send: \"%s\" is not a forward mode\n", mode_name);
-			return EXIT_USAGE;
-		}
-	}
+	if (mode_name && !parse_modes("send", mode_name, PARCLASS_MODES_FORWARD, "forward", &write_mask))
+		return EXIT_USAGE;
 	if (argc == 3 && strcmp(argv[2], "-")) {
 		fd = open(argv[2], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -669,13 +873,17 @@ static void usage(FILE *f)
 	fputs("usage: parclassctl [--verbose] COMMAND ...\n"
 	      "  list [--json]                         ports and devices: location, device ID, make and model, modes\n"
 	      "  id LOCATION [--fresh] [--raw]         the device ID\n"
-	      "  modes LOCATION                        modes both ends support\n"
-	      "  status LOCATION                       status bits, by name (the Windows status)\n"
+	      "  modes LOCATION [--default]            modes both ends support (--default: before negotiation)\n"
+	      "  caps LOCATION [--not-read MODES] [--not-write MODES]\n"
+	      "                                        read and write modes, negotiating none of MODES\n"
+	      "  status LOCATION                       status bits by name (the Windows status), status lines\n"
 	      "  lines LOCATION                        the port's lines and their levels\n"
 	      "  reset LOCATION                        reset the printer (an nInit pulse)\n"
 	      "  waiters LOCATION                      holder (pid) and number of waiters\n"
 	      "  lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...\n"
 	      "                                        hold the port (allocate + select) while COMMAND runs\n"
+	      "  select LOCATION [--timeout MS|--try] [--ecp] [-- COMMAND...]\n"
+	      "                                        select a daisy-chain device (while COMMAND runs), deselect\n"
 	      "  send LOCATION [--mode MODE] [FILE]    write FILE or stdin to the device, reverse data to stdout\n"
 	      "LOCATION: parport0, parport0.2, LPT1, LPT1.2, or a parclass: device URI\n"
 	      "Exit status: 0 success, 1 error, 2 usage, 69 no such port or device, 75 busy or timed out\n",
@@ -688,9 +896,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} commands[] = {
-		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "status", cmd_status },
-		{ "lines", cmd_lines }, { "reset", cmd_reset },
-		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "send", cmd_send },
+		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "caps", cmd_caps },
+		{ "status", cmd_status }, { "lines", cmd_lines }, { "reset", cmd_reset },
+		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "select", cmd_select }, { "send", cmd_send },
 	};
 	int first = 1, r;
 
