@@ -196,11 +196,11 @@ void job_wait_for(struct job *j, const char *text, int timeout_ms)
 }
 
 /* Send more print data. */
-void job_await_event(struct job *j, struct sim *s, const char *text)
+void job_await_event(struct job *j, struct fx_sim *s, const char *text)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 
-	while (!sim_events_contain(s, text)) {
+	while (!fx_events_contain(s, text)) {
 		cr_assert_lt(now_ms(), end, "no \"%s\" in the events; the backend said:\n%s", text, j->errtext->str);
 		job_pump(j, 10);
 	}

@@ -50,9 +50,9 @@ void job_start(struct job *j, const struct spec *s);
 void job_pump(struct job *j, int ms);
 /* Pump until stderr shows @text; fails the test after @timeout_ms. */
 void job_wait_for(struct job *j, const char *text, int timeout_ms);
-struct sim;
+struct fx_sim;
 /* Pump until the simulator's events log shows @text (within EVENTUALLY_MS). */
-void job_await_event(struct job *j, struct sim *s, const char *text);
+void job_await_event(struct job *j, struct fx_sim *s, const char *text);
 /* Send more print data (with keep_stdin), after what the job started with. */
 void job_write(struct job *j, const void *data, size_t len);
 void job_close_stdin(struct job *j);

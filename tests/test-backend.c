@@ -48,11 +48,11 @@ static const char empty_model[] = "[port]\nmodes=pcspp\n";
 static const char hung_model[] = "[device]\nid=MFG:ACME;MDL:Hung;CLS:PRINTER;\nmodes=compat,nibble\n"
 				 "negotiation-delay-ms=100\nautoprobe=false\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -71,7 +71,7 @@ static void assert_not_said(const char *err, const char *text)
 /* Everything device @name received, all sessions in order. */
 static GByteArray *received(const char *name)
 {
-	return sim_received(sim, name, NULL);
+	return fx_received(sim, name, NULL);
 }
 
 static void assert_received(const char *name, const void *expect, size_t n)
@@ -156,7 +156,7 @@ Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	/* The scanner on the chain is no printer. */
@@ -177,7 +177,7 @@ Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	cr_assert_str_eq(out, "");
@@ -189,7 +189,7 @@ Test(backend, a_bad_discovery_deadline_is_said_and_the_default_used)
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(-5, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	cr_assert_str_eq(err, "WARNING: PARCLASS_DISCOVERY_DEADLINE_MS=-5 is not 1 to 600000 ms; using 1500\n");
@@ -204,7 +204,7 @@ Test(backend, discovery_lists_a_held_port_from_what_is_known_and_does_not_wait_f
 	pid_t holder;
 	int status, release;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	/* The default deadline: a held port, whatever the machine's speed, is
@@ -232,14 +232,14 @@ Test(backend, a_file_is_printed_in_ecp_mode_with_every_copy)
 	g_autofree char *file = NULL, *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "3" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "INFO: Printing on LPT1 in ECP mode, status in ECP mode\n");
 	for (int i = 0; i < 3; i++)
 		memcpy(three + i * N, data, N);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", three, 3 * N);
 }
 
@@ -250,9 +250,9 @@ Test(backend, stdin_is_printed_once_whatever_the_copies)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "2", .input = data, .input_len = N };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -264,17 +264,17 @@ Test(backend, compatibility_mode_on_request_and_for_a_centronics_printer)
 	g_autofree char *err1 = NULL, *err2 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?mode=compat&reverse=nibble", .input = data, .input_len = N };
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	cr_assert_eq(run(&s, &err1), CUPS_BACKEND_OK, "%s", err1);
 	assert_said(err1, "INFO: Printing on LPT1 in compatibility mode, status in nibble mode\n");
 	s.uri = "parclass:/dev/parport1";
 	cr_assert_eq(run(&s, &err2), CUPS_BACKEND_OK, "%s", err2);
 	assert_said(err2, "INFO: Printing on LPT2 in compatibility mode, without status from the printer\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 	assert_received("parport1", data, N);
 	/* ECP was only probed: neither data nor status went that way. */
-	cr_assert_not(sim_events_contain(sim, "parport0 direction reverse"), "mode=compat used ECP");
+	cr_assert_not(fx_events_contain(sim, "parport0 direction reverse"), "mode=compat used ECP");
 }
 
 Test(backend, a_mode_the_printer_lacks_stops_the_queue_and_sends_nothing)
@@ -282,11 +282,11 @@ Test(backend, a_mode_the_printer_lacks_stops_the_queue_and_sends_nothing)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?mode=ecp", .input = "x", .input_len = 1 };
 
-	sim = sim_start1(centronics_model);
+	sim = fx_start1(centronics_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
 	assert_said(err, "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=ecp)\n");
-	sim_stop(sim);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL));
+	fx_stop(sim);
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
 
 Test(backend, a_daisy_chain_printer_gets_its_own_data)
@@ -296,12 +296,12 @@ Test(backend, a_daisy_chain_printer_gets_its_own_data)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=1", .input = data, .input_len = N };
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "INFO: Printing on LPT1.1 in ECP mode, status in ECP mode\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0.1", data, N);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "the end-of-chain printer got data");
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL), "the end-of-chain printer got data");
 }
 
 Test(backend, the_ecp_channel_option_addresses_the_data)
@@ -309,11 +309,11 @@ Test(backend, the_ecp_channel_option_addresses_the_data)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?channel=5", .input = "hello", .input_len = 5 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "hello", 5);
-	cr_assert(sim_events_contain(sim, "parport0 ecp channel 5"));
+	cr_assert(fx_events_contain(sim, "parport0 ecp channel 5"));
 }
 
 /* ---- the back channel and PJL status ---- */
@@ -324,7 +324,7 @@ Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_m
 	static const char *const uris[] = { "parclass:/dev/parport0", "parclass:/dev/parport0?reverse=byte",
 					    "parclass:/dev/parport0?mode=compat&reverse=nibble" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	for (size_t i = 0; i < 3; i++) {
 		struct spec s = { .uri = uris[i], .input = ask, .input_len = sizeof ask - 1, .channels = true };
 		struct job j;
@@ -344,7 +344,7 @@ Test(backend, without_a_back_channel_from_a_shell_the_answers_are_still_read)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = ask, .input_len = sizeof ask - 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: PJL status 10001 (Ready)\n");
 	assert_said(err, "INFO: 00 READY\n");
@@ -360,7 +360,7 @@ Test(backend, pjl_job_and_page_status_become_page_counts_and_the_job_waits_for_i
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = pjl_job, .input_len = sizeof pjl_job - 1 };
 	const char *a, *b, *c, *end;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	a = strstr(err, "PAGE: total 1\n");
 	b = strstr(err, "PAGE: total 2\n");
@@ -377,7 +377,7 @@ Test(backend, waitjob_yes_collects_the_end_the_printer_reports)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes", .input = pjl_job,
 			  .input_len = sizeof pjl_job - 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: The printer ended PJL job \"7 report\" (3 pages)\n");
 	assert_said(err, "PAGE: total 3\n");
@@ -390,7 +390,7 @@ Test(backend, waitjob_gives_up_when_the_printer_stays_silent)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes&waitjob-timeout=1", .input = "plain text\f",
 			  .input_len = 11 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: +cups-waiting-for-job-completed\n");
 	assert_said(err, "WARNING: The printer did not say that the job ended; stopped waiting after 1 seconds of "
@@ -410,7 +410,7 @@ static char *run_until_fault_shows(const struct spec *s, const char *shown)
 
 	job_start(&j, s);
 	job_wait_for(&j, shown, EVENTUALLY_MS);
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	err = g_strdup(j.errtext->str);
 	job_free(&j);
@@ -438,7 +438,7 @@ Test(backend, device_status_becomes_printer_state_reasons_and_message)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 	const char *on, *off;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	err = run_until_fault_shows(&s, "STATE: +door-open-error");
 	on = strstr(err, "STATE: +door-open-error");
 	off = strstr(err, "STATE: -door-open-error");
@@ -447,7 +447,7 @@ Test(backend, device_status_becomes_printer_state_reasons_and_message)
 	assert_said(err, "ATTR: printer-alert=\"code=doorOpen;severity=critical\" "
 			 "printer-alert-description=\"12 PRINTER OPEN\"\n");
 	assert_said(err, "DEBUG: PJL status 40021 (Door open)\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -463,13 +463,13 @@ static void fault_mid_job(const char *kind, const char *reason, const char *info
 	struct spec s = { .uri = uri, .input = data, .input_len = N };
 	const char *on, *off;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	err = run_until_fault_shows(&s, plus);
 	on = strstr(err, plus);
 	off = strstr(err, minus);
 	cr_assert(on && off && on < off, "%s", err);
 	assert_said(err, info);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -504,7 +504,7 @@ Test(backend, a_printer_switched_off_mid_job_fails_the_job)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_FAILED, "%s", err);
 	assert_said(err, "INFO: The printer is off\n");
 	assert_said(err, "STATE: +offline-report\n");
@@ -522,20 +522,20 @@ Test(backend, a_printer_that_is_off_at_first_is_waited_for)
 	struct job j;
 	const char *on;
 
-	sim = sim_start1(model);
-	sim_kill(sim, SIGUSR2);
-	sim_await_event(sim, "parport0 state ready -> power-off");
+	sim = fx_start1(model);
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 state ready -> power-off");
 	job_start(&j, &s);
 	job_wait_for(&j, "STATE: +offline-report\n", EVENTUALLY_MS);
 	job_wait_for(&j, "INFO: The printer is off\n", EVENTUALLY_MS);
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	on = strstr(j.errtext->str, "STATE: -offline-report\n");
 	cr_assert(on, "%s", j.errtext->str);
 	/* Negotiated once the printer was on: ECP and its status. */
 	cr_assert(strstr(on, "INFO: Printing on LPT1 in ECP mode, status in ECP mode\n"), "%s", j.errtext->str);
 	job_free(&j);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -550,7 +550,7 @@ Test(backend, stale_reasons_are_cleared_and_others_left_alone)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1,
 			  .reasons = "media-empty-error,paused,toner-low-warning" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: -media-empty-error,toner-low-warning\n");
 	assert_not_said(err, "paused");
@@ -627,7 +627,7 @@ Test(backend, the_side_channel_answers_every_command)
 	int c, st;
 	struct job j;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, id, sizeof id - 1);
@@ -650,8 +650,8 @@ Test(backend, the_side_channel_answers_every_command)
 	job_close_stdin(&j);
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	job_free(&j);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 reset"));
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 reset"));
 	assert_received("parport0", "data", 4);
 }
 
@@ -667,7 +667,7 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	int c, st;
 	struct job j;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	cr_assert_eq(write(j.side, two, sizeof two), (ssize_t)sizeof two);
@@ -705,7 +705,7 @@ Test(backend, the_side_channel_tells_no_bidi_and_no_paper)
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .keep_stdin = true };
 	struct job j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
@@ -729,7 +729,7 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 	int c, st;
 	struct job j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	job_write(&j, data, sizeof data - 1);
@@ -737,12 +737,12 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 	side_send(&j, CUPS_SC_CMD_DRAIN_OUTPUT, NULL, 0);
 	/* The printer is stalled: the drain waits, and a later request is answered first. */
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	side_answer(&j, &c, &st, answer, sizeof answer, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_DRAIN_OUTPUT);
 	cr_assert_eq(st, CUPS_SC_STATUS_OK);
 	/* The answer waited for the printer to take it all. */
-	cr_assert(sim_events_contain(sim, "parport0 pjl @PJL ECHO before the drain"));
+	cr_assert(fx_events_contain(sim, "parport0 pjl @PJL ECHO before the drain"));
 	job_close_stdin(&j);
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	job_free(&j);
@@ -756,7 +756,7 @@ Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
 	struct job j;
 	const char *first;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	job_start(&j, &s);
 	close(j.side);
 	j.side = -1;
@@ -765,7 +765,7 @@ Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
 	cr_assert(first, "%s", j.errtext->str);
 	cr_assert_null(strstr(first + 20, "Side channel dropped"), "dropped twice:\n%s", j.errtext->str);
 	job_free(&j);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -790,7 +790,7 @@ static void cancel_test(const char *uri, bool from_stdin)
 			  .keep_stdin = from_stdin, .channels = true };
 	struct job j;
 
-	sim = sim_start1(stuck_model);
+	sim = fx_start1(stuck_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	if (from_stdin)
@@ -808,7 +808,7 @@ static void cancel_test(const char *uri, bool from_stdin)
 Test(backend, sigterm_stops_a_stalled_job_and_frees_the_port)
 {
 	cancel_test("parclass:/dev/parport0", false);
-	cr_assert_not(sim_events_contain(sim, "parport0 reset"));
+	cr_assert_not(fx_events_contain(sim, "parport0 reset"));
 }
 
 Test(backend, sigterm_stops_a_job_read_from_stdin_too)
@@ -819,7 +819,7 @@ Test(backend, sigterm_stops_a_job_read_from_stdin_too)
 Test(backend, reset_yes_resets_the_printer_when_a_job_is_cancelled)
 {
 	cancel_test("parclass:/dev/parport0?reset=yes", false);
-	cr_assert(sim_events_contain(sim, "parport0 reset"));
+	cr_assert(fx_events_contain(sim, "parport0 reset"));
 }
 
 Test(backend, sigterm_ends_the_wait_for_a_busy_port)
@@ -830,7 +830,7 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	int release;
 	char expect[64];
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
@@ -853,7 +853,7 @@ Test(backend, sigterm_ends_the_wait_for_a_device_another_program_has_open)
 	int in[2];
 	pid_t other;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	/* parclassctl send keeps the device open while it reads its standard input. */
 	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
 	other = fork();
@@ -883,7 +883,7 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 	pid_t holder;
 	int release;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
@@ -900,7 +900,7 @@ Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 	pid_t holder;
 	int release;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
@@ -911,7 +911,7 @@ Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 	assert_said(j.errtext->str, "STATE: -connecting-to-device\n");
 	job_free(&j);
 	cr_assert_eq(wait_child(holder), 0);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "late", 4);
 }
 
@@ -924,7 +924,7 @@ Test(backend, configuration_errors_stop_the_queue)
 		{ "parclass:/dev/parport3", "ERROR: parclass:/dev/parport3: there is no such parallel port\n" },
 	};
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
 		g_autofree char *err = NULL;
 		struct spec s = { .uri = uris[i][0], .input = "x", .input_len = 1 };
@@ -939,7 +939,7 @@ Test(backend, no_device_uri_stops_the_queue)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = NULL, .input = "x", .input_len = 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
 	assert_said(err, "ERROR: No device URI");
 }
@@ -949,7 +949,7 @@ Test(backend, a_chain_device_that_does_not_answer_is_retried_later)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=3", .input = "x", .input_len = 1 };
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
 	assert_said(err, "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?\n");
 }
@@ -963,7 +963,7 @@ Test(backend, a_port_that_vanishes_mid_job_fails_the_job)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_FAILED, "%s", err);
 	assert_said(err, "ERROR: LPT1 is gone: the port disappeared while printing\n");
 }
@@ -976,7 +976,7 @@ Test(backend, bad_arguments_fail_the_job)
 	g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	s.argv = too_few;
 	cr_assert_eq(run(&s, &e1), CUPS_BACKEND_FAILED, "%s", e1);
 	assert_said(e1, "Usage: parclass job-id user title copies options [file]\n");
@@ -993,10 +993,10 @@ Test(backend, unknown_uri_options_are_warned_about_and_the_job_prints)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?speed=fast", .input = "ok", .input_len = 2 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "WARNING: Unknown options in the device URI ignored: speed\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "ok", 2);
 }
 
@@ -1018,7 +1018,7 @@ Test(backend, a_long_job_lets_a_waiting_neighbour_on_the_chain_go_first)
 	pid_t neighbour;
 	int status;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	small = write_temp("neighbour", 9);
 	argv[3] = small;
 	job_start(&j, &s);
@@ -1037,10 +1037,10 @@ Test(backend, a_long_job_lets_a_waiting_neighbour_on_the_chain_go_first)
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "INFO: Letting 1 other user of LPT1.0 go first\n");
 	job_free(&j);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0.0", data, N);
 	assert_received("parport0", "neighbour", 9);
-	second = sim_record_read(sim, "parport0.0-0002.prn", NULL);
+	second = fx_record_read(sim, "parport0.0-0002.prn", NULL);
 	cr_assert_not_null(second, "the job never let go");
 }
 
@@ -1059,7 +1059,7 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	struct job j;
 	pid_t neighbour;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	job_write(&j, "first", 5);
@@ -1088,8 +1088,8 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	job_close_stdin(&j);
 	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	job_free(&j);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"));
 	assert_received("parport0", "firstsecond", 11);
 }
 
@@ -1104,7 +1104,7 @@ Test(backend, share_no_keeps_the_port_for_the_whole_job)
 	struct job j;
 	pid_t other;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	other = fork();
@@ -1120,9 +1120,9 @@ Test(backend, share_no_keeps_the_port_for_the_whole_job)
 	cr_assert_eq(wait_child(other), 0);
 	assert_not_said(j.errtext->str, "go first");
 	job_free(&j);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
-	second = sim_record_read(sim, "parport0-0002.prn", NULL);
+	second = fx_record_read(sim, "parport0-0002.prn", NULL);
 	cr_assert_null(second, "the job let go");
 }
 
@@ -1136,7 +1136,7 @@ Test(backend, a_terminal_gets_a_progress_line)
 	g_autofree char *file = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .tty = true };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
@@ -1256,7 +1256,7 @@ Test(backend, quotes_line_breaks_controls_and_stray_bytes_in_ids_cannot_break_di
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	assert_discovered(out, err, expect, G_N_ELEMENTS(expect));
@@ -1312,7 +1312,7 @@ Test(backend, long_ids_and_unicode_tricks_fit_one_discovery_line_each)
 	pid_t holder;
 	int status, release;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	/* What a process that read LPT2's ID left for others (the printer's own words). */
 	dir = g_build_filename(sim->runtime, "parport1", NULL);
 	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
@@ -1345,7 +1345,7 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	int c, st;
 	struct job j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	side_send(&j, CUPS_SC_CMD_GET_DEVICE_ID, NULL, 0);
@@ -1394,7 +1394,7 @@ Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
 	struct job j;
 	pid_t holder;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	sync_init(&sp);
 	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
 	job_start(&j, &s);

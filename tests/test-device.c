@@ -26,14 +26,14 @@ static const char chain_model[] =
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 
 static void teardown(void)
 {
 	parclass_context_unref(ctx);
 	ctx = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -41,13 +41,13 @@ TestSuite(device, .fini = teardown);
 
 static void start(const char *model)
 {
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 }
 
 static void start_many(const char *const *models)
 {
-	sim = sim_start(models);
+	sim = fx_start(models);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 }
 
@@ -72,7 +72,7 @@ static parclass_device *open_locked(const char *location)
 static void assert_record(const char *name, const void *expect, size_t n)
 {
 	size_t len = 0;
-	g_autofree char *data = sim_record_read(sim, name, &len);
+	g_autofree char *data = fx_record_read(sim, name, &len);
 
 	cr_assert_not_null(data, "%s was not recorded", name);
 	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
@@ -177,9 +177,9 @@ Test(device, modes_need_the_lock_and_are_probed_once)
 	cr_assert_eq(modes, PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
 				    PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
 		     "modes %#x", modes);
-	before = sim_record_read(sim, "events.log", NULL);
+	before = fx_record_read(sim, "events.log", NULL);
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
-	after = sim_record_read(sim, "events.log", NULL);
+	after = fx_record_read(sim, "events.log", NULL);
 	cr_assert_str_eq(before, after, "probed again");
 	parclass_device_close(dev);
 }
@@ -271,8 +271,8 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
 	parclass_device_close(dev);
 	assert_record("parport0-0001.prn", data, N);
-	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
-	cr_assert(sim_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
+	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
+	cr_assert(fx_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
 					  "parport0 release"), "unlock returns the link to compatibility mode");
 }
 
@@ -297,8 +297,8 @@ Test(device, an_ecp_read_address_is_sent_before_the_turn_and_the_write_channel_a
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
 	cr_assert_eq(parclass_device_write(dev, "x", 1, EVENTUALLY_MS, &n), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 ecp channel 3\nparport0 direction reverse\nparport0 direction forward\n"
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 ecp channel 3\nparport0 direction reverse\nparport0 direction forward\n"
 					  "parport0 ecp channel 2\n"));
 }
 
@@ -319,7 +319,7 @@ Test(device, a_paper_out_write_times_out_with_an_exact_count_and_loses_nothing)
 	cr_assert_eq(written, 5000);
 	cr_assert_eq(parclass_device_get_status(dev, &status), 0);
 	cr_assert(status & PARCLASS_STATUS_PAPER_EMPTY, "status %#x", status);
-	sim_kill(sim, SIGUSR1);   /* paper is back */
+	fx_kill(sim, SIGUSR1);   /* paper is back */
 	cr_assert_eq(parclass_device_write(dev, data + written, N - written, EVENTUALLY_MS, &more), 0);
 	cr_assert_eq(more, N - 5000);
 	parclass_device_close(dev);
@@ -339,7 +339,7 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 	start(model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
-	t = sim_end_faults_on(sim, "parport0 fault off begin offline\n");
+	t = fx_end_faults_on(sim, "parport0 fault off begin offline\n");
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &written), 0);
 	pthread_join(t, NULL);
 	cr_assert_eq(written, sizeof data);
@@ -350,7 +350,7 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 /* Cancel the write once the printer has stalled it. */
 static void *cancel_when_stalled(void *data)
 {
-	sim_await_event(sim, "parport0 fault busy begin busy\n");
+	fx_await_event(sim, "parport0 fault busy begin busy\n");
 	parclass_device_cancel(data);
 	return NULL;
 }
@@ -437,8 +437,8 @@ Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
 	cr_assert(parclass_port_is_held(parclass_device_get_port(dev)));
 	cr_assert_eq(parclass_device_unlock(dev, 0), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 claim"), "no kernel claim");
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 claim"), "no kernel claim");
 	assert_record("parport0-0001.prn", data, sizeof data - 1);
 }
 
@@ -482,7 +482,7 @@ Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
 	cr_assert_eq(w.written, sizeof data - 1);
 	cr_assert_not(parclass_port_is_held(parclass_device_get_port(w.dev)));
 	parclass_device_close(w.dev);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_record("parport0-0001.prn", data, sizeof data - 1);
 }
 
@@ -596,7 +596,7 @@ Test(device, an_ecp_link_turns_around_and_back)
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
 	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS);
 	parclass_device_close(dev);
-	cr_assert(sim_events_contain(sim, "parport0 direction reverse\nparport0 direction forward\nparport0 terminate\n"));
+	cr_assert(fx_events_contain(sim, "parport0 direction reverse\nparport0 direction forward\nparport0 terminate\n"));
 }
 
 /* ---- device IDs ---- */
@@ -810,8 +810,8 @@ Test(device, a_chain_device_talking_ecp_gets_the_ecp_select)
 	cr_assert(w & (PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ), "not ECP: %#x", w);
 	cr_assert_eq(parclass_device_write(dev, "ecp data", 8, EVENTUALLY_MS, &n), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	/* Right before the ECP negotiation of the transfer, in compatibility mode. */
 	select = strstr(events, "parport0.1 select ecp\n");
 	cr_assert(select, "no ECP select: %s", events);
@@ -850,7 +850,7 @@ Test(device, reset_pulses_ninit)
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_reset(dev), 0);
 	parclass_device_close(dev);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"));
 }
 
 Test(device, ports_without_an_interrupt_have_no_interrupt_fd)

@@ -26,7 +26,7 @@ static const char chain_model[] =
 static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
 static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static parclass_enumeration *e;
 
@@ -36,7 +36,7 @@ static void teardown(void)
 	e = NULL;
 	parclass_context_unref(ctx);
 	ctx = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -44,7 +44,7 @@ TestSuite(enumerate, .fini = teardown);
 
 static void start(const char *const *models)
 {
-	sim = sim_start(models);
+	sim = fx_start(models);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 }
 
@@ -120,7 +120,7 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(3, 0)), "Unknown");
 	cr_assert_eq(parclass_device_info_modes(device(3, 0)), PARCLASS_MODE_CENTRONICS);
 
-	cr_assert(sim_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
+	cr_assert(fx_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
 }
 
 struct holder_arg {

@@ -483,12 +483,12 @@ static struct reasons replay(const char *err, unsigned initial)
 
 /* ---- one cell ---- */
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static const struct cell *cell;   /* the one running */
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -546,8 +546,8 @@ static unsigned char *job_data(void)
 
 static void fault_signal(int sig, const char *event)
 {
-	sim_kill(sim, sig);
-	sim_await_event(sim, event);
+	fx_kill(sim, sig);
+	fx_await_event(sim, event);
 }
 
 static void fault_begin(void)
@@ -687,7 +687,7 @@ static void next_job(const char *uri, unsigned left, unsigned sessions_before)
 	r = replay(err, left);
 	cr_assert_eq(r.now, 0, "%s: the next job left reasons set:\n%s", cell->name, err);
 	cr_assert_eq(r.ever, 0, "%s: the next job set reasons:\n%s", cell->name, err);
-	got = sim_record_read(sim, name, &len);
+	got = fx_record_read(sim, name, &len);
 	cr_assert(got && len == sizeof data - 1 && !memcmp(got, data, len), "%s: the next job did not print",
 		  cell->name);
 }
@@ -725,7 +725,7 @@ static void run_cell(const struct cell *c)
 	cell = c;
 	model = cell_model();
 	uri = cell_uri();
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	file = g_build_filename(sim->dir, "job.data", NULL);
 	cr_assert(g_file_set_contents(file, (const char *)data, JOB_LEN, NULL));
 	s.uri = uri;
@@ -814,7 +814,7 @@ static void run_cell(const struct cell *c)
 	job_free(&j);
 
 	/* The printer: the job once, in order (or a prefix of it), in one session unless it let a neighbour in. */
-	got = sim_received(sim, "parport0", &o.sessions);
+	got = fx_received(sim, "parport0", &o.sessions);
 	o.received = got->len;
 	expect = c->received == ALL || c->received == ALL_IN_TWO ? JOB_LEN : c->received == PREFIX_HALF ? HALF : 0;
 	cr_assert_eq(got->len, expect, "%s: the printer received %u bytes, expected %zu", c->name, got->len, expect);
@@ -874,7 +874,7 @@ static void run_group(enum row_id row, enum mode mode)
 		if (cells[i].row != row || cells[i].mode != mode)
 			continue;
 		run_cell(&cells[i]);
-		sim_free(sim);
+		fx_free(sim);
 		sim = NULL;
 	}
 }

@@ -34,12 +34,12 @@
 #define PS_PPD "ppd/parclass-pjl-ps.ppd"
 #define PCL_PPD "ppd/parclass-pjl-pcl.ppd"
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static char *tmpdir;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 	if (tmpdir)
 		remove_tree(tmpdir);
@@ -1044,7 +1044,7 @@ Test(filters, report_status_through_the_backend_gets_the_printers_own_answer)
 	struct chain c;
 	int fs = -1, bs = -1;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	chain_start(&c, &r);
 	chain_finish(&c, &fs, &bs);
 	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
@@ -1054,7 +1054,7 @@ Test(filters, report_status_through_the_backend_gets_the_printers_own_answer)
 	cr_assert(strstr(c.filter.errtext->str,
 			 "ATTR: printer-alert=\"code=printerReadyToPrint;severity=other\" "
 			 "printer-alert-description=\"00 READY\"\n"));
-	cr_assert(sim_events_contain(sim, "parport0 pjl @PJL INFO STATUS"));
+	cr_assert(fx_events_contain(sim, "parport0 pjl @PJL INFO STATUS"));
 	g_free(cmd);
 	chain_free(&c);
 }
@@ -1068,12 +1068,12 @@ Test(filters, a_wrapped_job_through_the_backend_is_named_and_counted_by_the_prin
 	int fs = -1, bs = -1;
 	char *events;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	chain_start(&c, &r);
 	chain_finish(&c, &fs, &bs);
 	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
 	cr_assert_eq(bs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
-	events = sim_events(sim);
+	events = fx_events(sim);
 	/* (events.log escapes quotes) */
 	cr_assert(strstr(events, "parport0 pjl @PJL JOB NAME=\\\"42 Quarterly 'numbers'\\\"\n"), "%s", events);
 	cr_assert(strstr(events, "parport0 pjl @PJL EOJ NAME=\\\"42 Quarterly 'numbers'\\\"\n"), "%s", events);

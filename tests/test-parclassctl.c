@@ -30,11 +30,11 @@ static const char chain_model[] =
 	"[device]\nmodes=compat\n";
 static const char empty_model[] = "[port]\nmodes=pcspp\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -99,7 +99,7 @@ Test(parclassctl, list_shows_ports_devices_ids_and_modes)
 	const char *models[] = { laser_model, chain_model, empty_model, NULL };
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	r = CTL("list", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
@@ -123,7 +123,7 @@ Test(parclassctl, list_json_is_one_object)
 {
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("list", "--json", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
@@ -143,7 +143,7 @@ Test(parclassctl, id_cached_fresh_and_raw)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("id", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "CLASS:PRINTER;MODEL:HP LaserJet 4;MANUFACTURER:Hewlett-Packard;COMMAND SET:PCL,PJL;\n");
@@ -164,7 +164,7 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	const char *models[] = { laser_model, "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n", NULL };
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	r = CTL("modes", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n");
@@ -192,14 +192,14 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "");
 	run_free(&r);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"), "no nInit pulse");
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"), "no nInit pulse");
 }
 
 Test(parclassctl, usage_and_missing_things_have_their_exit_status)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("id", "LPT3");
 	cr_assert_eq(r.status, 69);
 	cr_assert(strstr(r.err, "LPT3: no such port"), "%s", r.err);
@@ -229,7 +229,7 @@ Test(parclassctl, parclass_debug_makes_the_library_talk)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	setenv("PARCLASS_DEBUG", "1", 1);
 	r = CTL("status", "LPT1");
 	unsetenv("PARCLASS_DEBUG");
@@ -252,7 +252,7 @@ Test(parclassctl, lock_of_a_chain_device_open_elsewhere_is_busy)
 	g_autoptr(GError) error = NULL;
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	/* "send" has LPT1.0 open (and locked) until its input ends. (The
 	 * launcher after the simulator: it takes the environment as it is.) */
 	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
@@ -275,7 +275,7 @@ Test(parclassctl, lock_holds_the_port_while_its_command_runs)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("lock", "LPT1", "--", "sh", "-c", "\"$PARCLASSCTL\" waiters LPT1; \"$PARCLASSCTL\" lock --try LPT1 -- true; "
 						  "echo try=$?; exit 3");
 	cr_assert_eq(r.status, 3, "the command's status: %s", r.err);
@@ -293,7 +293,7 @@ Test(parclassctl, lock_works_with_a_fifo_planted_as_seq)
 	struct run r;
 	struct stat st;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	/* A member of group lp (or a confused program) made seq a FIFO. */
 	dir = g_build_filename(sim->runtime, "parport0", NULL);
 	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
@@ -315,7 +315,7 @@ Test(parclassctl, a_busy_port_times_out_with_75)
 	int release;
 	pid_t pid;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	pid = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	r = CTL("id", "LPT1", "--fresh", "--timeout", "200");
@@ -334,16 +334,16 @@ Test(parclassctl, lock_selects_a_chain_device)
 {
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
 	r = CTL("lock", "LPT1.0", "--no-select", "--", "true");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
-		g_autofree char *events = sim_events(sim);
+		g_autofree char *events = fx_events(sim);
 
 		const char *select = strstr(events, "parport0.0 select\n");
 
@@ -358,7 +358,7 @@ Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_byte
 	static const char job[] = UEL "@PJL ECHO one\r\n@PJL ECHO two\r\n" UEL;
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = ctl_input(job, (const char *const[]){ "send", "LPT1", NULL });
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "@PJL ECHO one\r\n\f@PJL ECHO two\r\n\f");
@@ -366,16 +366,16 @@ Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_byte
 	r = ctl_input("plain", (const char *const[]){ "send", "LPT1", "--mode", "compat", "--wait", "0", NULL });
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
 		size_t len;
-		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", &len);
-		g_autofree char *compat = sim_record_read(sim, "parport0-0002.prn", NULL);
+		g_autofree char *data = fx_record_read(sim, "parport0-0001.prn", &len);
+		g_autofree char *compat = fx_record_read(sim, "parport0-0002.prn", NULL);
 
 		cr_assert_eq(len, sizeof job - 1);
 		cr_assert(memcmp(data, job, len) == 0);
 		cr_assert_str_eq(compat, "plain");
-		cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\n"), "ECP by default");
+		cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\n"), "ECP by default");
 	}
 }
 
@@ -384,7 +384,7 @@ Test(parclassctl, send_from_a_file)
 	g_autofree char *file = NULL;
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = g_build_filename(sim->dir, "job.prn", NULL);
 	cr_assert(g_file_set_contents(file, "file data\f", -1, NULL));
 	r = CTL("send", "LPT1", file, "--wait", "0");
@@ -393,9 +393,9 @@ Test(parclassctl, send_from_a_file)
 	r = CTL("send", "LPT1", "/nonexistent/job");
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
-		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", NULL);
+		g_autofree char *data = fx_record_read(sim, "parport0-0001.prn", NULL);
 
 		cr_assert_str_eq(data, "file data\f");
 	}
@@ -407,7 +407,7 @@ Test(parclassctl, send_to_a_printer_that_stops_taking_data_times_out_with_75)
 				    "[fault.paper]\nkind=paper-out\nafter-bytes=3\n";
 	struct run r;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	r = ctl_input("123456", (const char *const[]){ "send", "LPT1", "--timeout", "300", NULL });
 	cr_assert_eq(r.status, 75, "%s", r.err);
 	run_free(&r);
@@ -470,7 +470,7 @@ static void stop_queued_lock(int sig)
 {
 	g_autofree char *marker = NULL;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	marker = g_build_filename(sim->dir, "ran", NULL);
 	stop_while_queued(sig, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
 	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after signal %d", sig);
@@ -490,29 +490,29 @@ Test(parclassctl, sigterm_ends_a_send_that_waits_for_the_port_and_nothing_is_sen
 {
 	g_autofree char *file = NULL;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = g_build_filename(sim->dir, "job.prn", NULL);
 	cr_assert(g_file_set_contents(file, "never sent", -1, NULL));
 	stop_while_queued(SIGTERM, (const char *const[]){ "send", "LPT1", file, NULL });
-	sim_stop(sim);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
+	fx_stop(sim);
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
 }
 
 Test(parclassctl, sigint_ends_a_fresh_id_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGINT, (const char *const[]){ "id", "LPT1", "--fresh", NULL });
 }
 
 Test(parclassctl, sigterm_ends_a_status_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGTERM, (const char *const[]){ "status", "LPT1", NULL });
 }
 
 Test(parclassctl, sigint_ends_a_modes_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGINT, (const char *const[]){ "modes", "LPT1", NULL });
 }
 
@@ -524,7 +524,7 @@ Test(parclassctl, a_stop_signal_at_any_moment_before_the_command_means_it_never_
 	int release;
 	pid_t holder;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	marker = g_build_filename(sim->dir, "ran", NULL);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
@@ -547,7 +547,7 @@ Test(parclassctl, a_stop_signal_while_the_command_runs_goes_to_the_command)
 	pid_t lock;
 	char buf[256];
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	lock = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	cr_assert_eq(kill(lock, SIGTERM), 0);

@@ -30,7 +30,7 @@ static const char chain_model[] =
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\n[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static GString *log_text;
 
@@ -41,7 +41,7 @@ static void on_log(parclass_context *c, enum parclass_log_level level, const cha
 
 static void start(const char *model)
 {
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	log_text = g_string_new(NULL);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
@@ -54,7 +54,7 @@ static void teardown(void)
 	if (log_text)
 		g_string_free(log_text, TRUE);
 	log_text = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -151,9 +151,9 @@ Test(port, allocate_takes_the_kernel_claim_and_free_gives_it_back)
 	cr_assert_eq(parclass_port_free(port), -ENOLCK);
 	cr_assert_eq(parclass_port_is_free(port), 1);
 	parclass_port_close(port);
-	sim_stop(sim);
+	fx_stop(sim);
 	/* libieee1284's one-time probe, then our claim for the allocation */
-	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"
+	cr_assert(fx_events_contain(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"
 					  "parport0 claim pid=PID\nparport0 release pid=PID\n"));
 }
 
@@ -378,7 +378,7 @@ Test(port, waiters_do_not_touch_the_kernel_claim)
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
 	pid = start_allocator(&c, 'w', -1);
 	await_waiters(port, 1);
-	events = sim_record_read(sim, "events.log", NULL);
+	events = fx_record_read(sim, "events.log", NULL);
 	claim = g_strdup_printf("claim pid=%d", (int)pid);
 	cr_assert_null(strstr(events, claim), "a waiter claimed the port: %s", events);
 	cr_assert_eq(parclass_port_free(port), 0);
@@ -488,7 +488,7 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 	cr_assert_eq(parclass_port_is_held(port), 1, "the port stays held");
 	cr_assert_eq(parclass_port_free(port), 0);
 	parclass_port_close(port);
-	events = sim_events(sim);
+	events = fx_events(sim);
 	from = strstr(events, "parport0.0 assign 0\n");
 	cr_assert(from, "%s", events);
 	cr_assert(g_str_has_prefix(from, "parport0.0 assign 0\nparport0.1 assign 1\nparport0.1 select\n"
@@ -504,7 +504,7 @@ Test(port, the_ports_resources_as_the_kernel_gives_them)
 	int irq = 0, dma = 0;
 	parclass_port *p0, *p1;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	log_text = g_string_new(NULL);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 	p0 = open_port("parport0");
@@ -537,9 +537,9 @@ Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 	cr_assert_eq(parclass_port_lock(port, 2, 1000, PARCLASS_LOCK_NO_SELECT), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
-	cr_assert(sim_events_contain(sim, "parport0.1 select\nparport0 deselect-all\nparport0 release"));
-	cr_assert(sim_events_contain(sim, "parport0.0 select\nparport0 release"));
-	cr_assert(sim_events_contain(sim, "parport0 select 3 failed\n"));
+	cr_assert(fx_events_contain(sim, "parport0.1 select\nparport0 deselect-all\nparport0 release"));
+	cr_assert(fx_events_contain(sim, "parport0.0 select\nparport0 release"));
+	cr_assert(fx_events_contain(sim, "parport0 select 3 failed\n"));
 }
 
 Test(port, lock_of_the_end_device_deselects_the_chain)
@@ -551,7 +551,7 @@ Test(port, lock_of_the_end_device_deselects_the_chain)
 	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 1000, 0), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
-	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
+	cr_assert(fx_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
 }
 
 Test(port, the_runtime_directory_is_shared_with_the_group_whatever_the_umask)

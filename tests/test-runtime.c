@@ -42,7 +42,7 @@ static const char fresh_id[] = "MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;";
 /* A raw device ID that must never show up: the bait behind links. */
 static const char bait_id[] = "\x00\x1a" "MFG:Outside;MDL:Secret 7;";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static GString *log_text;
 static bool log_broken;          /* a message with a line break in it */
@@ -70,7 +70,7 @@ static void teardown(void)
 	if (log_text)
 		g_string_free(log_text, TRUE);
 	log_text = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -91,7 +91,7 @@ static void start_ports(unsigned n, const char *model)
 	cr_assert_leq(n, 8);
 	for (unsigned i = 0; i < n; i++)
 		models[i] = model ? model : laser_model;
-	sim = sim_start(models);
+	sim = fx_start(models);
 	log_text = g_string_new(NULL);
 	cr_assert_eq(parclass_context_new(&ctx), 0);
 	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);

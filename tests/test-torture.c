@@ -24,7 +24,7 @@ static const char chain_model[] =
 
 Test(torture, holders_and_waiters_killed_at_random_break_no_invariant)
 {
-	struct sim *sim = sim_start1(chain_model);
+	struct fx_sim *sim = fx_start1(chain_model);
 	g_autofree char *events = g_build_filename(sim->record, "events.log", NULL);
 	g_autofree char *work = g_build_filename(sim->dir, "torture", NULL);
 	const char *seed = getenv("TORTURE_SEED");
@@ -80,5 +80,5 @@ Test(torture, holders_and_waiters_killed_at_random_break_no_invariant)
 	cr_expect(torture_passed(&r));
 
 	torture_result_clear(&r);
-	sim_free(sim);
+	fx_free(sim);
 }
