@@ -31,20 +31,15 @@
 #include "backend.h"
 #include "fixture.h"
 #include "job.h"
+#include "models.h"
 
 #define UEL "\033%-12345X"
 
-static const char laser_model[] =
-	"[port]\nmodes=pcspp,tristate,ecp\n"
-	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
-	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan 1284;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
-static const char empty_model[] = "[port]\nmodes=pcspp\n";
 static const char hung_model[] = "[device]\nid=MFG:ACME;MDL:Hung;CLS:PRINTER;\nmodes=compat,nibble\n"
 				 "negotiation-delay-ms=100\nautoprobe=false\n";
 
@@ -152,7 +147,7 @@ static char *discover(int deadline_ms, int *status, char **err)
 
 Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
+	const char *models[] = { laserjet_model, chain_model, empty_spp_model, centronics_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
@@ -173,7 +168,7 @@ Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
 
 Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 {
-	const char *models[] = { empty_model, NULL };
+	const char *models[] = { empty_spp_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
@@ -185,7 +180,7 @@ Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 
 Test(backend, a_bad_discovery_deadline_is_said_and_the_default_used)
 {
-	const char *models[] = { laser_model, NULL };
+	const char *models[] = { laserjet_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
@@ -198,7 +193,7 @@ Test(backend, a_bad_discovery_deadline_is_said_and_the_default_used)
 
 Test(backend, discovery_lists_a_held_port_from_what_is_known_and_does_not_wait_for_a_hung_device)
 {
-	const char *models[] = { laser_model, hung_model, NULL };
+	const char *models[] = { laserjet_model, hung_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	long long start;
 	pid_t holder;
@@ -232,7 +227,7 @@ Test(backend, a_file_is_printed_in_ecp_mode_with_every_copy)
 	g_autofree char *file = NULL, *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "3" };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
@@ -250,7 +245,7 @@ Test(backend, stdin_is_printed_once_whatever_the_copies)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "2", .input = data, .input_len = N };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	fx_stop(sim);
 	assert_received("parport0", data, N);
@@ -259,7 +254,7 @@ Test(backend, stdin_is_printed_once_whatever_the_copies)
 Test(backend, compatibility_mode_on_request_and_for_a_centronics_printer)
 {
 	enum { N = 100000 };
-	const char *models[] = { laser_model, centronics_model, NULL };
+	const char *models[] = { laserjet_model, centronics_model, NULL };
 	g_autofree unsigned char *data = pattern(N, 3);
 	g_autofree char *err1 = NULL, *err2 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?mode=compat&reverse=nibble", .input = data, .input_len = N };
@@ -309,7 +304,7 @@ Test(backend, the_ecp_channel_option_addresses_the_data)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?channel=5", .input = "hello", .input_len = 5 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	fx_stop(sim);
 	assert_received("parport0", "hello", 5);
@@ -324,7 +319,7 @@ Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_m
 	static const char *const uris[] = { "parclass:/dev/parport0", "parclass:/dev/parport0?reverse=byte",
 					    "parclass:/dev/parport0?mode=compat&reverse=nibble" };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	for (size_t i = 0; i < 3; i++) {
 		struct spec s = { .uri = uris[i], .input = ask, .input_len = sizeof ask - 1, .channels = true };
 		struct job j;
@@ -344,7 +339,7 @@ Test(backend, without_a_back_channel_from_a_shell_the_answers_are_still_read)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = ask, .input_len = sizeof ask - 1 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: PJL status 10001 (Ready)\n");
 	assert_said(err, "INFO: 00 READY\n");
@@ -360,7 +355,7 @@ Test(backend, pjl_job_and_page_status_become_page_counts_and_the_job_waits_for_i
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = pjl_job, .input_len = sizeof pjl_job - 1 };
 	const char *a, *b, *c, *end;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	a = strstr(err, "PAGE: total 1\n");
 	b = strstr(err, "PAGE: total 2\n");
@@ -377,7 +372,7 @@ Test(backend, waitjob_yes_collects_the_end_the_printer_reports)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes", .input = pjl_job,
 			  .input_len = sizeof pjl_job - 1 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: The printer ended PJL job \"7 report\" (3 pages)\n");
 	assert_said(err, "PAGE: total 3\n");
@@ -390,7 +385,7 @@ Test(backend, waitjob_gives_up_when_the_printer_stays_silent)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes&waitjob-timeout=1", .input = "plain text\f",
 			  .input_len = 11 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: +cups-waiting-for-job-completed\n");
 	assert_said(err, "WARNING: The printer did not say that the job ended; stopped waiting after 1 seconds of "
@@ -550,7 +545,7 @@ Test(backend, stale_reasons_are_cleared_and_others_left_alone)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1,
 			  .reasons = "media-empty-error,paused,toner-low-warning" };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: -media-empty-error,toner-low-warning\n");
 	assert_not_said(err, "paused");
@@ -627,7 +622,7 @@ Test(backend, the_side_channel_answers_every_command)
 	int c, st;
 	struct job j;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, id, sizeof id - 1);
@@ -667,7 +662,7 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	int c, st;
 	struct job j;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	cr_assert_eq(write(j.side, two, sizeof two), (ssize_t)sizeof two);
@@ -756,7 +751,7 @@ Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
 	struct job j;
 	const char *first;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	close(j.side);
 	j.side = -1;
@@ -830,7 +825,7 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	int release;
 	char expect[64];
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
@@ -853,7 +848,7 @@ Test(backend, sigterm_ends_the_wait_for_a_device_another_program_has_open)
 	int in[2];
 	pid_t other;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	/* parclassctl send keeps the device open while it reads its standard input. */
 	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
 	other = fork();
@@ -883,7 +878,7 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 	pid_t holder;
 	int release;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
@@ -900,7 +895,7 @@ Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 	pid_t holder;
 	int release;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
@@ -924,7 +919,7 @@ Test(backend, configuration_errors_stop_the_queue)
 		{ "parclass:/dev/parport3", "ERROR: parclass:/dev/parport3: there is no such parallel port\n" },
 	};
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
 		g_autofree char *err = NULL;
 		struct spec s = { .uri = uris[i][0], .input = "x", .input_len = 1 };
@@ -939,7 +934,7 @@ Test(backend, no_device_uri_stops_the_queue)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = NULL, .input = "x", .input_len = 1 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
 	assert_said(err, "ERROR: No device URI");
 }
@@ -976,7 +971,7 @@ Test(backend, bad_arguments_fail_the_job)
 	g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0" };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	s.argv = too_few;
 	cr_assert_eq(run(&s, &e1), CUPS_BACKEND_FAILED, "%s", e1);
 	assert_said(e1, "Usage: parclass job-id user title copies options [file]\n");
@@ -993,7 +988,7 @@ Test(backend, unknown_uri_options_are_warned_about_and_the_job_prints)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?speed=fast", .input = "ok", .input_len = 2 };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "WARNING: Unknown options in the device URI ignored: speed\n");
 	fx_stop(sim);
@@ -1059,7 +1054,7 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	struct job j;
 	pid_t neighbour;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	job_write(&j, "first", 5);
@@ -1104,7 +1099,7 @@ Test(backend, share_no_keeps_the_port_for_the_whole_job)
 	struct job j;
 	pid_t other;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	other = fork();
@@ -1136,7 +1131,7 @@ Test(backend, a_terminal_gets_a_progress_line)
 	g_autofree char *file = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .tty = true };
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
@@ -1394,7 +1389,7 @@ Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
 	struct job j;
 	pid_t holder;
 
-	sim = fx_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	sync_init(&sp);
 	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
 	job_start(&j, &s);

@@ -12,15 +12,11 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 #define UEL "\033%-12345X"
 
-static const char laser_model[] =
-	"[port]\nmodes=pcspp,tristate,ecp\n"
-	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
-	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 static const char chain_model[] =
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
@@ -128,7 +124,7 @@ Test(device, a_dead_openers_device_can_be_opened)
 	parclass_device *dev;
 	pid_t pid;
 
-	start(laser_model);
+	start(laserjet_model);
 	sync_init(&sp);
 	pid = fork_child(open_and_pause_main, &sp);
 	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'o');
@@ -169,7 +165,7 @@ Test(device, modes_need_the_lock_and_are_probed_once)
 	unsigned modes = 0;
 	g_autofree char *before = NULL, *after = NULL;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), -ENOLCK);
 	cr_assert_eq(parclass_device_lock(dev, 2000, 0), 0);
@@ -216,7 +212,7 @@ Test(device, negotiate_picks_the_fastest_common_modes)
 	parclass_device *dev;
 	unsigned w = 0, r = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, &w, &r), 0);
 	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ);
@@ -243,7 +239,7 @@ Test(device, compat_writes_arrive_exactly)
 	size_t written = 0;
 
 	fill_pattern(data, N, 3);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_write(dev, data, N, EVENTUALLY_MS, &written), 0);
 	cr_assert_eq(written, N);
@@ -260,7 +256,7 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	unsigned mode = 0;
 
 	fill_pattern(data, N, 4);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
 	cr_assert_eq(parclass_device_set_write_channel(dev, 2), 0);
@@ -284,7 +280,7 @@ Test(device, an_ecp_read_address_is_sent_before_the_turn_and_the_write_channel_a
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_default_modes(dev, &fwd, &rev), 0);
 	cr_assert_eq(fwd, PARCLASS_MODE_CENTRONICS);
@@ -382,7 +378,7 @@ Test(device, a_cancel_that_comes_before_a_transfer_ends_it_at_once)
 	char buf[16];
 
 	fill_pattern(data, sizeof data, 7);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_cancel(dev), 0);
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &n), -ECANCELED);
@@ -403,7 +399,7 @@ Test(device, control_needs_the_lock)
 	size_t n = 7;
 	unsigned st;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_status(dev, &st), -ENOLCK);
 	cr_assert_eq(parclass_device_reset(dev), -ENOLCK);
@@ -422,7 +418,7 @@ Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
 	char buf[16];
 	size_t n = 7;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data - 1, EVENTUALLY_MS, &n), 0);
 	cr_assert_eq(n, sizeof data - 1);
@@ -466,7 +462,7 @@ Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
 	int release;
 	size_t n = 7;
 
-	start(laser_model);
+	start(laserjet_model);
 	w.dev = open_dev("LPT1");
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
@@ -510,7 +506,7 @@ Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 	parclass_device *dev;
 	char buf[256];
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	for (size_t i = 0; i < 3; i++) {
 		size_t n = 9;
@@ -534,7 +530,7 @@ Test(device, pending_reverse_data_is_seen_without_turning_the_link)
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_reverse_pending(dev), -ENOTSUP, "compatibility mode has no signal");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
@@ -559,7 +555,7 @@ Test(device, a_read_waits_no_longer_than_its_timeout)
 	size_t n = 5;
 	long long t0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	t0 = now_ms();
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 200, &n), 0);
@@ -578,7 +574,7 @@ Test(device, an_ecp_link_turns_around_and_back)
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_fwd_to_rev(dev), -ENOTSUP, "not in ECP mode");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
@@ -609,7 +605,7 @@ Test(device, cached_ids_need_no_lock_and_fresh_ones_do)
 	char buf[256];
 	size_t size = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_id(dev, 0, NULL, 0, &size), 0);
 	cr_assert_eq(size, strlen(cached));
@@ -636,7 +632,7 @@ Test(device, the_parsed_id_and_make_and_model)
 	parclass_device *dev;
 	parclass_device_id *id = NULL;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_id_parsed(dev, PARCLASS_ID_FRESH, &id), 0);
 	cr_assert_str_eq(parclass_device_id_make_and_model(id), "HP LaserJet 4");
@@ -781,7 +777,7 @@ Test(device, a_flag_of_another_call_is_einval)
 	parclass_device_id *id = NULL;
 	size_t size = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_id(dev, (enum parclass_id_flags)PARCLASS_LOCK_NO_SELECT, NULL, 0, &size),
 		     -EINVAL);
@@ -825,7 +821,7 @@ Test(device, autofeed_drives_nautofd_and_shows_in_the_status)
 	parclass_device *dev;
 	unsigned lines = 0, status = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_set_autofeed(dev, 1), -ENOLCK);
 	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
@@ -846,7 +842,7 @@ Test(device, reset_pulses_ninit)
 {
 	parclass_device *dev;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_reset(dev), 0);
 	parclass_device_close(dev);
@@ -858,7 +854,7 @@ Test(device, ports_without_an_interrupt_have_no_interrupt_fd)
 	parclass_device *dev;
 	int fd = -7;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_interrupt_fd(dev, &fd), -ENOTSUP);
 	cr_assert_eq(fd, -7);

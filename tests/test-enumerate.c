@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 static const char laser_model[] =
@@ -23,8 +24,6 @@ static const char chain_model[] =
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,byte\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
-static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 
 static struct fx_sim *sim;
 static parclass_context *ctx;
@@ -67,7 +66,7 @@ static const char *id_text(const parclass_device_info *d)
 
 Test(enumerate, every_port_and_device_with_ids_and_modes)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
+	const char *models[] = { laser_model, chain_model, empty_bidir_model, centronics_model, NULL };
 	const parclass_port_info *p;
 	int n = -1, a = 0;
 

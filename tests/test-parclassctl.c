@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 #define UEL "\033%-12345X"
@@ -28,7 +29,6 @@ static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate\n"
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[device]\nmodes=compat\n";
-static const char empty_model[] = "[port]\nmodes=pcspp\n";
 
 static struct fx_sim *sim;
 
@@ -96,7 +96,7 @@ static void run_free(struct run *r)
 
 Test(parclassctl, list_shows_ports_devices_ids_and_modes)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, NULL };
+	const char *models[] = { laser_model, chain_model, empty_spp_model, NULL };
 	struct run r;
 
 	sim = fx_start(models);

@@ -22,13 +22,11 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 static const char laser_model[] =
 	"[device]\nid=MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble,byte,ecp\npjl=true\n";
-static const char chain_model[] =
-	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\n[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\n"
-	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\n";
 
 static struct fx_sim *sim;
 static parclass_context *ctx;
@@ -447,7 +445,7 @@ Test(port, a_chain_device_open_elsewhere_cannot_be_locked_through_the_port)
 	parclass_port *port;
 	parclass_device *dev;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("parport0");
 	cr_assert_eq(parclass_device_open(ctx, "LPT1.1", &dev), 0);
 	cr_assert_eq(parclass_port_lock(port, 1, EVENTUALLY_MS, 0), -EBUSY);
@@ -472,7 +470,7 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 	g_autofree char *events = NULL;
 	const char *from;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1");
 	cr_assert_eq(parclass_port_select(port, 1, 0), -ENOLCK);
 	cr_assert_eq(parclass_port_deselect(port), -ENOLCK);
@@ -526,7 +524,7 @@ Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 {
 	parclass_port *port;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1");
 	cr_assert_eq(parclass_port_lock(port, 1, 1000, 0), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
@@ -546,7 +544,7 @@ Test(port, lock_of_the_end_device_deselects_the_chain)
 {
 	parclass_port *port;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1.4");
 	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 1000, 0), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);

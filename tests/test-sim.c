@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 
 #define UEL "\033%-12345X"
 
@@ -28,10 +29,6 @@ static const char laser_model[] =
 	"[device]\n"
 	"id=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;DES:Hewlett-Packard LaserJet 4;\n"
 	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
-
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
-
-static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
 
 static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
@@ -134,7 +131,7 @@ static size_t nibble_read_all(struct parport *p, char *buf, size_t n)
 
 Test(sim, find_ports_sees_every_modelled_port_and_their_modes)
 {
-	const char *models[] = { laser_model, centronics_model, empty_model, NULL };
+	const char *models[] = { laser_model, centronics_model, empty_bidir_model, NULL };
 	int caps[3];
 
 	sim = fx_start(models);
@@ -309,7 +306,7 @@ Test(sim, refused_mode_is_rejected)
 
 Test(sim, legacy_device_and_empty_port_do_not_answer_negotiation)
 {
-	const char *models[] = { centronics_model, empty_model, NULL };
+	const char *models[] = { centronics_model, empty_bidir_model, NULL };
 	struct parport *p0, *p1;
 
 	sim = fx_start(models);
@@ -636,7 +633,7 @@ Test(sim, each_condition_has_its_status_lines)
 		texts[i] = g_strdup_printf("[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=%s\n", cases[i].state);
 		models[i] = texts[i];
 	}
-	models[G_N_ELEMENTS(cases)] = empty_model;
+	models[G_N_ELEMENTS(cases)] = empty_bidir_model;
 	models[G_N_ELEMENTS(cases) + 1] = NULL;
 	/* Eight nodes at most: run the cases in two simulators. */
 	for (size_t first = 0; first < G_N_ELEMENTS(cases) + 1; first += 6) {
