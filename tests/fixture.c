@@ -292,13 +292,22 @@ pid_t gone_pid(void)
 	return pid;
 }
 
+static bool forked;
+
+bool fx_forked(void)
+{
+	return forked;
+}
+
 pid_t fork_child(int (*fn)(void *), void *data)
 {
 	pid_t pid = fork();
 
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0)
+	if (pid == 0) {
+		forked = true;
 		_exit(fn(data));
+	}
 	return pid;
 }
 

@@ -5,6 +5,7 @@
  * simulator with fx_start(), which also points this process at the
  * simulator's test bed (UMOCKDEV_DIR; the test runner preloads umockdev).
  * Every simulator records into a private directory that the test can read.
+ * The fixture's names say fx_; sim_ is the simulator's own prefix (sim/).
  */
 #pragma once
 
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "parclass.h"
 
 /*
  * The bound on every "eventually" in the tests: a step that does not happen
@@ -55,6 +58,32 @@ GByteArray *fx_received(struct fx_sim *s, const char *device, unsigned *sessions
 char *fx_events(struct fx_sim *s);
 /* Does that text contain @text? */
 bool fx_events_contain(struct fx_sim *s, const char *text);
+
+/*
+ * Library contexts: a library error fails the test unless it expects it.
+ *
+ * A test gets every parclass_context from fx_context_new(), in its own
+ * process and in the children it forks, never from parclass_context_new().
+ * Such a context logs the library's errors (PARCLASS_LOG_ERROR) to the
+ * fixture: an error the test did not declare with fx_expect_lib_error()
+ * fails the test where it is logged (cr_expect_fail: the test runs on and
+ * reports the message). In a child forked with fork_child() the child
+ * instead says the message on stderr and exits with FX_LIB_ERROR_STATUS,
+ * which the test's wait_child() sees. A test that provokes an error on
+ * purpose declares it first; an expectation holds for the rest of the test
+ * (and in the children forked after it).
+ */
+#define FX_LIB_ERROR_STATUS 99
+/* parclass_context_new() for tests: 0 or a negative errno, *@out only on success. */
+int fx_context_new(parclass_context **out);
+/* parclass_context_set_log() for a context from fx_context_new(): @fn (may be
+ * NULL) also sees the messages of @level and more severe; errors stay checked. */
+int fx_context_set_log(parclass_context *ctx, enum parclass_log_level level, parclass_log_fn fn, void *data);
+/* Library errors whose message contains @substring are part of this test
+ * (@substring must outlive the test; string literals do). */
+void fx_expect_lib_error(const char *substring);
+/* Is this a child forked with fork_child() (not the test's own process)? */
+bool fx_forked(void);
 
 /* Remove a file or a directory with everything in it. */
 void remove_tree(const char *path);

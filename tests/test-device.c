@@ -38,13 +38,13 @@ TestSuite(device, .fini = teardown);
 static void start(const char *model)
 {
 	sim = fx_start1(model);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static void start_many(const char *const *models)
 {
 	sim = fx_start(models);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static parclass_device *open_dev(const char *location)
@@ -83,7 +83,7 @@ static int try_open_main(void *data)
 	parclass_device *d = NULL;
 	int r;
 
-	if (parclass_context_new(&c))
+	if (fx_context_new(&c))
 		return 10;
 	r = parclass_device_open(c, data, &d);
 	parclass_device_close(d);
@@ -97,7 +97,7 @@ static int open_and_pause_main(void *data)
 	parclass_context *c;
 	parclass_device *d;
 
-	if (parclass_context_new(&c) || parclass_device_open(c, "LPT1", &d))
+	if (fx_context_new(&c) || parclass_device_open(c, "LPT1", &d))
 		return 10;
 	sync_post(sp, 'o');
 	pause();

@@ -44,7 +44,7 @@ TestSuite(enumerate, .fini = teardown);
 static void start(const char *const *models)
 {
 	sim = fx_start(models);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static const parclass_device_info *device(unsigned port, unsigned i)
@@ -136,7 +136,7 @@ static int holder_main_on(void *data)
 	char buf[256];
 	size_t size;
 
-	if (parclass_context_new(&c) || parclass_device_open(c, a->location, &d) ||
+	if (fx_context_new(&c) || parclass_device_open(c, a->location, &d) ||
 	    parclass_device_lock(d, EVENTUALLY_MS, 0) || parclass_device_get_id(d, PARCLASS_ID_FRESH, buf, sizeof buf, &size))
 		return 10;
 	sync_post(a->sp, 'h');

@@ -604,7 +604,7 @@ static int neighbour_main(void *data)
 	parclass_context *ctx;
 	parclass_port *port;
 
-	if (parclass_context_new(&ctx) < 0 || parclass_port_open(ctx, "parport0", &port) < 0)
+	if (fx_context_new(&ctx) < 0 || parclass_port_open(ctx, "parport0", &port) < 0)
 		return 10;
 	if (parclass_port_lock(port, PARCLASS_ADDRESS_END, -1, 0) < 0)
 		return 11;

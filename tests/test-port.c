@@ -41,8 +41,8 @@ static void start(const char *model)
 {
 	sim = fx_start1(model);
 	log_text = g_string_new(NULL);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
-	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
+	cr_assert_eq(fx_context_new(&ctx), 0);
+	fx_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
 }
 
 static void teardown(void)
@@ -100,7 +100,7 @@ static int allocator_main(void *data)
 	parclass_port *port;
 	int r;
 
-	if (parclass_context_new(&cctx) || parclass_port_open(cctx, c->location ? c->location : "parport0", &port))
+	if (fx_context_new(&cctx) || parclass_port_open(cctx, c->location ? c->location : "parport0", &port))
 		return 10;
 	sync_post(&c->up, 'o');
 	r = parclass_port_allocate(port, c->timeout_ms);
@@ -311,7 +311,7 @@ static void *cancel_when_queued(void *data)
 	parclass_port *watch;
 	unsigned n = 0;
 
-	cr_assert_eq(parclass_context_new(&tctx), 0);
+	cr_assert_eq(fx_context_new(&tctx), 0);
 	cr_assert_eq(parclass_port_open(tctx, "parport0", &watch), 0);
 	for (long long t0 = now_ms(); parclass_port_query_waiters(watch, &n) == 0 && n != 1; poll(NULL, 0, 2))
 		cr_assert_lt(now_ms() - t0, EVENTUALLY_MS, "the wait never began");
@@ -504,7 +504,7 @@ Test(port, the_ports_resources_as_the_kernel_gives_them)
 
 	sim = fx_start(models);
 	log_text = g_string_new(NULL);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 	p0 = open_port("parport0");
 	p1 = open_port("parport1");
 	cr_assert_eq(parclass_port_get_resources(p0, &base, &hi, &irq, &dma), 0);
@@ -601,6 +601,7 @@ Test(port, an_unusable_runtime_directory_is_reported)
 	file = g_build_filename(sim->dir, "not-a-directory", NULL);
 	cr_assert(g_file_set_contents(file, "", 0, NULL));
 	bad = g_build_filename(file, "run", NULL);
+	fx_expect_lib_error("not-a-directory/run");
 	cr_assert_eq(parclass_context_set_runtime_dir(ctx, bad), 0);
 	cr_assert_eq(parclass_port_open(ctx, "parport0", &port), -EACCES);
 	cr_assert(strstr(log_text->str, "1 runtime directory "), "log: %s", log_text->str);
