@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 int eventually_ms(void)
 {
 	const char *tool = getenv("PARCLASS_TEST_TOOL");
@@ -390,31 +392,28 @@ int wait_child_within(pid_t pid, int timeout_ms)
 	}
 }
 
-/* execv() of parclassctl with a constant argument vector. */
-static void exec_parclassctl(const char *const *argv)
+static const char *parclassctl(void)
 {
-	union {
-		const char *const *in;
-		char *const *out;
-	} a = { argv };
+	const char *path = getenv("PARCLASSCTL");
 
-	execv(getenv("PARCLASSCTL"), a.out);
-	_exit(127);
+	cr_assert(path, "PARCLASSCTL is not set: run the tests through make check");
+	return path;
 }
 
 pid_t ctl_hold(const char *location, int *release)
 {
 	const char *argv[] = { "parclassctl", "lock", location, "--", "sh", "-c", "read line; exit 0", NULL };
+	const char *path = parclassctl();
 	int in[2];
 	pid_t pid;
 
-	cr_assert(getenv("PARCLASSCTL"), "PARCLASSCTL is not set: run the tests through make check");
 	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		dup2(in[0], 0);
-		exec_parclassctl(argv);
+		exec_args(path, argv);
+		_exit(127);
 	}
 	close(in[0]);
 	*release = in[1];
@@ -424,25 +423,14 @@ pid_t ctl_hold(const char *location, int *release)
 void ctl_waiters(const char *location, char *buf, size_t size)
 {
 	const char *argv[] = { "parclassctl", "waiters", location, NULL };
-	size_t got = 0;
-	ssize_t n;
-	int out[2];
-	pid_t pid;
+	struct proc_spec s = { .path = parclassctl(), .argv = argv };
+	struct proc p;
 
+	cr_assert_eq(proc_run(&p, &s), 0, "parclassctl waiters %s failed: %s", location, p.errtext->str);
 	memset(buf, 0, size);
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		exec_parclassctl(argv);
-	}
-	close(out[1]);
-	while (got < size - 1 && ((n = read(out[0], buf + got, size - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
-	close(out[0]);
-	cr_assert_eq(wait_child(pid), 0, "parclassctl waiters %s failed", location);
+	if (p.outdata->len)
+		memcpy(buf, p.outdata->data, MIN(size - 1, p.outdata->len));
+	proc_free(&p);
 }
 
 void ctl_await_held(const char *location)

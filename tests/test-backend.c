@@ -105,44 +105,17 @@ static unsigned char *pattern(size_t n, unsigned seed)
 static char *discover(int deadline_ms, int *status, char **err)
 {
 	const char *argv[] = { "parclass", NULL };
-	int out[2], errp[2];
-	pid_t pid;
-	GString *text = g_string_new(NULL), *etext = g_string_new(NULL);
-	char buf[4096];
-	ssize_t n;
-	int st;
+	g_autofree char *deadline = g_strdup_printf("PARCLASS_DISCOVERY_DEADLINE_MS=%d", deadline_ms);
+	const char *env[] = { deadline_ms ? deadline : NULL, NULL };
+	struct proc_spec s = { .path = backend_path(), .argv = argv, .env = env };
+	struct proc p;
+	char *out;
 
-	cr_assert_eq(pipe(out), 0);
-	cr_assert_eq(pipe(errp), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(errp[1], 2);
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-		if (deadline_ms) {
-			char ms[16];
-
-			snprintf(ms, sizeof ms, "%d", deadline_ms);
-			setenv("PARCLASS_DISCOVERY_DEADLINE_MS", ms, 1);
-		}
-		exec_args(backend_path(), argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(errp[1]);
-	while ((n = read(out[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			g_string_append_len(text, buf, n);
-	while ((n = read(errp[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			g_string_append_len(etext, buf, n);
-	close(out[0]);
-	close(errp[0]);
-	waitpid(pid, &st, 0);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	*err = g_string_free(etext, FALSE);
-	return g_string_free(text, FALSE);
+	*status = proc_run(&p, &s);
+	*err = g_strdup(p.errtext->str);
+	out = g_strndup(p.outdata->len ? (const char *)p.outdata->data : "", p.outdata->len);
+	proc_free(&p);
+	return out;
 }
 
 Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
@@ -322,14 +295,14 @@ Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_m
 	sim = fx_start1(laserjet_model);
 	for (size_t i = 0; i < 3; i++) {
 		struct spec s = { .uri = uris[i], .input = ask, .input_len = sizeof ask - 1, .channels = true };
-		struct job j;
+		struct proc j;
 
 		job_start(&j, &s);
-		cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+		cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 		cr_assert_eq(j.backdata->len, 21, "%s: %u bytes on fd 3", uris[i], j.backdata->len);
 		cr_assert(memcmp(j.backdata->data, "@PJL ECHO parclass\r\n\f", 21) == 0, "%s", uris[i]);
 		assert_said(j.errtext->str, "DEBUG: PJL: parclass\n");
-		job_free(&j);
+		proc_free(&j);
 	}
 }
 
@@ -400,15 +373,15 @@ Test(backend, waitjob_gives_up_when_the_printer_stays_silent)
  */
 static char *run_until_fault_shows(const struct spec *s, const char *shown)
 {
-	struct job j;
+	struct proc j;
 	char *err;
 
 	job_start(&j, s);
-	job_wait_for(&j, shown, EVENTUALLY_MS);
+	proc_wait_for(&j, shown, EVENTUALLY_MS);
 	fx_kill(sim, SIGUSR1);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	err = g_strdup(j.errtext->str);
-	job_free(&j);
+	proc_free(&j);
 	return err;
 }
 
@@ -514,22 +487,22 @@ Test(backend, a_printer_that_is_off_at_first_is_waited_for)
 	enum { N = 100000 };
 	g_autofree unsigned char *data = pattern(N, 14);
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
-	struct job j;
+	struct proc j;
 	const char *on;
 
 	sim = fx_start1(model);
 	fx_kill(sim, SIGUSR2);
 	fx_await_event(sim, "parport0 state ready -> power-off");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +offline-report\n", EVENTUALLY_MS);
-	job_wait_for(&j, "INFO: The printer is off\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "STATE: +offline-report\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: The printer is off\n", EVENTUALLY_MS);
 	fx_kill(sim, SIGUSR1);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	on = strstr(j.errtext->str, "STATE: -offline-report\n");
 	cr_assert(on, "%s", j.errtext->str);
 	/* Negotiated once the printer was on: ECP and its status. */
 	cr_assert(strstr(on, "INFO: Printing on LPT1 in ECP mode, status in ECP mode\n"), "%s", j.errtext->str);
-	job_free(&j);
+	proc_free(&j);
 	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
@@ -553,7 +526,7 @@ Test(backend, stale_reasons_are_cleared_and_others_left_alone)
 
 /* ---- the side channel ---- */
 
-static void side_send(struct job *j, int cmd, const void *data, size_t len)
+static void side_send(struct proc *j, int cmd, const void *data, size_t len)
 {
 	unsigned char msg[64] = { (unsigned char)cmd, 0, (unsigned char)(len >> 8), (unsigned char)len };
 
@@ -564,7 +537,7 @@ static void side_send(struct job *j, int cmd, const void *data, size_t len)
 }
 
 /* Read exactly @len bytes of the side channel, pumping the job meanwhile. */
-static void side_read(struct job *j, unsigned char *buf, size_t len)
+static void side_read(struct proc *j, unsigned char *buf, size_t len)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 	size_t got = 0;
@@ -575,7 +548,7 @@ static void side_read(struct job *j, unsigned char *buf, size_t len)
 
 		if (poll(&p, 1, 0) <= 0) {
 			cr_assert_lt(now_ms(), end, "no side-channel answer; the backend said:\n%s", j->errtext->str);
-			job_pump(j, 20);
+			proc_pump(j, 20);
 			continue;
 		}
 		n = read(j->side, buf + got, len - got);
@@ -585,7 +558,7 @@ static void side_read(struct job *j, unsigned char *buf, size_t len)
 }
 
 /* The next answer's command, status and data (NUL-terminated in @data): a stream, one answer at a time. */
-static void side_answer(struct job *j, int *cmd, int *status, char *data, size_t size, size_t *len)
+static void side_answer(struct proc *j, int *cmd, int *status, char *data, size_t size, size_t *len)
 {
 	unsigned char head[4];
 
@@ -598,7 +571,7 @@ static void side_answer(struct job *j, int *cmd, int *status, char *data, size_t
 	data[*len] = '\0';
 }
 
-static void assert_side(struct job *j, int cmd, int expect_status, const void *expect, size_t expect_len)
+static void assert_side(struct proc *j, int cmd, int expect_status, const void *expect, size_t expect_len)
 {
 	char data[1024];
 	size_t len;
@@ -620,11 +593,11 @@ Test(backend, the_side_channel_answers_every_command)
 	char data[64];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, id, sizeof id - 1);
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_STATE, CUPS_SC_STATUS_OK, &online, 1);
@@ -640,11 +613,11 @@ Test(backend, the_side_channel_answers_every_command)
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, 42);
 	cr_assert_eq(st, CUPS_SC_STATUS_NOT_IMPLEMENTED);
-	job_write(&j, "data", 4);
+	proc_write(&j, "data", 4);
 	assert_side(&j, CUPS_SC_CMD_DRAIN_OUTPUT, CUPS_SC_STATUS_OK, "", 0);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 	fx_stop(sim);
 	cr_assert(fx_events_contain(sim, "parport0 reset"));
 	assert_received("parport0", "data", 4);
@@ -660,11 +633,11 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	char data[64];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	cr_assert_eq(write(j.side, two, sizeof two), (ssize_t)sizeof two);
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert(c == CUPS_SC_CMD_GET_BIDI && st == CUPS_SC_STATUS_OK && len == 1 && data[0] == CUPS_SC_BIDI_SUPPORTED);
@@ -674,7 +647,7 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	cr_assert(c == CUPS_SC_CMD_GET_CONNECTED && st == CUPS_SC_STATUS_OK && data[0] == CUPS_SC_CONNECTED);
 	/* One request in two writes, the second after the backend has read the first. */
 	cr_assert_eq(write(j.side, snmp, 6), 6);
-	for (long long end = now_ms() + EVENTUALLY_MS;; job_pump(&j, 5)) {
+	for (long long end = now_ms() + EVENTUALLY_MS;; proc_pump(&j, 5)) {
 		int unread = -1;
 
 		/* A unix socket's send queue holds what its peer has not read yet. */
@@ -686,10 +659,10 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	cr_assert_eq(write(j.side, snmp + 6, sizeof snmp - 6), (ssize_t)(sizeof snmp - 6));
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert(c == CUPS_SC_CMD_SNMP_GET && st == CUPS_SC_STATUS_NOT_IMPLEMENTED, "%d %d", c, st);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "DEBUG: Side channel: unknown command 42\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 Test(backend, the_side_channel_tells_no_bidi_and_no_paper)
@@ -698,18 +671,18 @@ Test(backend, the_side_channel_tells_no_bidi_and_no_paper)
 	const char bidi = CUPS_SC_BIDI_NOT_SUPPORTED;
 	const char state = CUPS_SC_STATE_ONLINE | CUPS_SC_STATE_BUSY | CUPS_SC_STATE_ERROR | CUPS_SC_STATE_MEDIA_EMPTY;
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .keep_stdin = true };
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_STATE, CUPS_SC_STATUS_OK, &state, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, "", 0);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "STATE: +media-empty-error\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 Test(backend, drain_output_answers_once_the_data_has_left)
@@ -722,13 +695,13 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 	char answer[16];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	job_write(&j, data, sizeof data - 1);
-	job_await_event(&j, sim, "parport0 fault busy begin busy\n");
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_write(&j, data, sizeof data - 1);
+	proc_await_event(&j, sim, "parport0 fault busy begin busy\n");
 	side_send(&j, CUPS_SC_CMD_DRAIN_OUTPUT, NULL, 0);
 	/* The printer is stalled: the drain waits, and a later request is answered first. */
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
@@ -738,9 +711,9 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 	cr_assert_eq(st, CUPS_SC_STATUS_OK);
 	/* The answer waited for the printer to take it all. */
 	cr_assert(fx_events_contain(sim, "parport0 pjl @PJL ECHO before the drain"));
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 }
 
 Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
@@ -748,18 +721,18 @@ Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
 	enum { N = 100000 };
 	g_autofree unsigned char *data = pattern(N, 7);
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .input = data, .input_len = N };
-	struct job j;
+	struct proc j;
 	const char *first;
 
 	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	close(j.side);
 	j.side = -1;
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	first = strstr(j.errtext->str, "DEBUG: Side channel dropped: closed by the filters\n");
 	cr_assert(first, "%s", j.errtext->str);
 	cr_assert_null(strstr(first + 20, "Side channel dropped"), "dropped twice:\n%s", j.errtext->str);
-	job_free(&j);
+	proc_free(&j);
 	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
@@ -783,20 +756,20 @@ static void cancel_test(const char *uri, bool from_stdin)
 	g_autofree unsigned char *data = pattern(N, 8);
 	struct spec s = { .uri = uri, .input = from_stdin ? NULL : data, .input_len = from_stdin ? 0 : N,
 			  .keep_stdin = from_stdin, .channels = true };
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(stuck_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	if (from_stdin)
-		job_write(&j, data, 30000);
+		proc_write(&j, data, 30000);
 	/* The printer has taken 20000 bytes and stalls: cancel now. */
-	job_await_event(&j, sim, "parport0 fault busy begin busy\n");
+	proc_await_event(&j, sim, "parport0 fault busy begin busy\n");
 	kill(j.pid, SIGTERM);
 	/* How fast is make bench's figure; here only that it ends. */
-	job_wait_for(&j, "INFO: Job cancelled after 20000 bytes\n", EVENTUALLY_MS);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
+	proc_wait_for(&j, "INFO: Job cancelled after 20000 bytes\n", EVENTUALLY_MS);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
 	assert_port_free("LPT1");
 }
 
@@ -820,7 +793,7 @@ Test(backend, reset_yes_resets_the_printer_when_a_job_is_cancelled)
 Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 {
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
-	struct job j;
+	struct proc j;
 	pid_t holder;
 	int release;
 	char expect[64];
@@ -829,12 +802,12 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
 	snprintf(expect, sizeof expect, "INFO: Waiting for LPT1: process %d (", (int)holder);
-	job_wait_for(&j, expect, EVENTUALLY_MS);
+	proc_wait_for(&j, expect, EVENTUALLY_MS);
 	kill(j.pid, SIGTERM);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
 	cr_assert_eq(waitpid(holder, NULL, WNOHANG), 0, "the holder was disturbed");
 	close(release);
 	cr_assert_eq(wait_child(holder), 0);
@@ -843,30 +816,23 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 Test(backend, sigterm_ends_the_wait_for_a_device_another_program_has_open)
 {
 	const char *argv[] = { "parclassctl", "send", "LPT1", "--wait", "0", NULL };
+	struct proc_spec o = { .path = getenv("PARCLASSCTL"), .argv = argv, .keep_stdin = true };
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
-	struct job j;
-	int in[2];
-	pid_t other;
+	struct proc j, other;
 
 	sim = fx_start1(laserjet_model);
 	/* parclassctl send keeps the device open while it reads its standard input. */
-	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-	other = fork();
-	if (other == 0) {
-		dup2(in[0], 0);
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	close(in[0]);
+	proc_start(&other, &o);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Waiting for the printer: another program has it open\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Waiting for the printer: another program has it open\n", EVENTUALLY_MS);
 	kill(j.pid, SIGTERM);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
-	cr_assert_eq(waitpid(other, NULL, WNOHANG), 0, "the other program was disturbed");
-	close(in[1]);
-	cr_assert_eq(wait_child(other), 0);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
+	cr_assert_not(proc_exited(&other), "the other program was disturbed");
+	proc_close_stdin(&other);
+	cr_assert_eq(proc_finish(&other, EVENTUALLY_MS), 0, "%s", other.errtext->str);
+	proc_free(&other);
 }
 
 /* ---- exit codes ---- */
@@ -891,7 +857,7 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 {
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
-	struct job j;
+	struct proc j;
 	pid_t holder;
 	int release;
 
@@ -899,12 +865,12 @@ Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
-	job_wait_for(&j, "INFO: Waiting for LPT1: process", EVENTUALLY_MS);
+	proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Waiting for LPT1: process", EVENTUALLY_MS);
 	close(release);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "STATE: -connecting-to-device\n");
-	job_free(&j);
+	proc_free(&j);
 	cr_assert_eq(wait_child(holder), 0);
 	fx_stop(sim);
 	assert_received("parport0", "late", 4);
@@ -1009,29 +975,25 @@ Test(backend, a_long_job_lets_a_waiting_neighbour_on_the_chain_go_first)
 	const char *argv[] = { "parclassctl", "send", "LPT1.4", NULL, NULL };
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=0&share=100", .input = data, .input_len = N / 2,
 			  .keep_stdin = true };
-	struct job j;
-	pid_t neighbour;
-	int status;
+	struct proc_spec n = { .path = getenv("PARCLASSCTL"), .argv = argv };
+	struct proc j, neighbour;
 
 	sim = fx_start1(model);
 	small = write_temp("neighbour", 9);
 	argv[3] = small;
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1.0", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1.0", EVENTUALLY_MS);
 	/* The job is not over before its input is: the neighbour comes in the middle. */
-	neighbour = fork();
-	if (neighbour == 0) {
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	while ((status = wait_child_within(neighbour, 0)) < 0)
-		job_pump(&j, 10);
-	cr_assert_eq(status, 0, "parclassctl send failed");
-	job_write(&j, data + N / 2, N - N / 2);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_start(&neighbour, &n);
+	while (!proc_exited(&neighbour))
+		proc_pump(&j, 10);
+	cr_assert_eq(proc_finish(&neighbour, EVENTUALLY_MS), 0, "parclassctl send failed: %s", neighbour.errtext->str);
+	proc_free(&neighbour);
+	proc_write(&j, data + N / 2, N - N / 2);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "INFO: Letting 1 other user of LPT1.0 go first\n");
-	job_free(&j);
+	proc_free(&j);
 	fx_stop(sim);
 	assert_received("parport0.0", data, N);
 	assert_received("parport0", "neighbour", 9);
@@ -1051,18 +1013,18 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	char data[64], expect[64], buf[256];
 	size_t len;
 	int c, st, release;
-	struct job j;
+	struct proc j;
 	pid_t neighbour;
 
 	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	job_write(&j, "first", 5);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_write(&j, "first", 5);
 	neighbour = ctl_hold("LPT1", &release);
-	job_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
 	/* The neighbour has the port and the job waits for it again. */
 	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 1\n", (int)neighbour);
-	for (long long end = now_ms() + EVENTUALLY_MS;; job_pump(&j, 10)) {
+	for (long long end = now_ms() + EVENTUALLY_MS;; proc_pump(&j, 10)) {
 		ctl_waiters("LPT1", buf, sizeof buf);
 		if (!strcmp(buf, expect))
 			break;
@@ -1079,10 +1041,10 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_SOFT_RESET);
 	cr_assert_eq(st, CUPS_SC_STATUS_OK, "status %d; the backend said:\n%s", st, j.errtext->str);
-	job_write(&j, "second", 6);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	proc_write(&j, "second", 6);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 	fx_stop(sim);
 	cr_assert(fx_events_contain(sim, "parport0 reset\n"));
 	assert_received("parport0", "firstsecond", 11);
@@ -1096,25 +1058,22 @@ Test(backend, share_no_keeps_the_port_for_the_whole_job)
 	g_autofree char *second = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?share=no", .input = data, .input_len = N / 2,
 			  .keep_stdin = true };
-	struct job j;
-	pid_t other;
+	struct proc_spec o = { .path = getenv("PARCLASSCTL"), .argv = argv };
+	struct proc j, other;
 
 	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	other = fork();
-	if (other == 0) {
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_start(&other, &o);
 	/* The other waits while the job still has data to come. */
 	ctl_await_waiters("LPT1", 1);
-	job_write(&j, data + N / 2, N - N / 2);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	cr_assert_eq(wait_child(other), 0);
+	proc_write(&j, data + N / 2, N - N / 2);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&other, EVENTUALLY_MS), 0, "%s", other.errtext->str);
+	proc_free(&other);
 	assert_not_said(j.errtext->str, "go first");
-	job_free(&j);
+	proc_free(&j);
 	fx_stop(sim);
 	assert_received("parport0", data, N);
 	second = fx_record_read(sim, "parport0-0002.prn", NULL);
@@ -1338,11 +1297,11 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	static char data[8192];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
 	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	side_send(&j, CUPS_SC_CMD_GET_DEVICE_ID, NULL, 0);
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_GET_DEVICE_ID);
@@ -1350,13 +1309,13 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	cr_assert_eq(len, strlen(text), "the whole ID: %zu bytes, expected %zu", len, strlen(text));
 	cr_assert(memcmp(data, text, len) == 0, "other bytes than the parsed ID");
 	assert_printable(data, "the side channel's ID");
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_whole_lines(j.errtext->str, "stderr");
 	/* The ID in the log: the pairs CUPS matches drivers by, and what else fits. */
 	assert_said(j.errtext->str,
 		    "\nDEBUG: Device ID of LPT1: MFG:ACME \"Q\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:?;ATTR:x;\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 /* Holds LPT1 with a ticket of its own under a name it chose itself, as anyone in group lp may. */
@@ -1386,7 +1345,7 @@ Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
 	g_autofree char *expect = NULL;
 	struct sync_pipe sp;
-	struct job j;
+	struct proc j;
 	pid_t holder;
 
 	sim = fx_start1(laserjet_model);
@@ -1394,9 +1353,9 @@ Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
 	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
 	job_start(&j, &s);
 	expect = g_strdup_printf("INFO: Waiting for LPT1: process %d (ev?[2J??\?) is using it\n", (int)holder);
-	job_wait_for(&j, expect, EVENTUALLY_MS);
+	proc_wait_for(&j, expect, EVENTUALLY_MS);
 	kill(holder, SIGKILL);
 	wait_child(holder);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 }

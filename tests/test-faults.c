@@ -563,7 +563,7 @@ static void fault_end(void)
 }
 
 /* Pump until the reasons shown are @want (and @text was said, if given). */
-static void wait_reasons(struct job *j, unsigned want, const char *text)
+static void wait_reasons(struct proc *j, unsigned want, const char *text)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 
@@ -572,12 +572,12 @@ static void wait_reasons(struct job *j, unsigned want, const char *text)
 			return;
 		cr_assert_lt(now_ms(), end, "%s: the backend never showed \"%s\"%s%s; it said:\n%s", cell->name,
 			     cell->during, text ? " with " : "", text ? text : "", j->errtext->str);
-		job_pump(j, 20);
+		proc_pump(j, 20);
 	}
 }
 
 /* DRAIN_OUTPUT on the side channel: answered once the data so far reached the printer. */
-static void drain(struct job *j)
+static void drain(struct proc *j)
 {
 	unsigned char req[4] = { CUPS_SC_CMD_DRAIN_OUTPUT, 0, 0, 0 }, ans[4];
 	long long end = now_ms() + EVENTUALLY_MS;
@@ -590,7 +590,7 @@ static void drain(struct job *j)
 			break;
 		cr_assert_lt(now_ms(), end, "%s: DRAIN_OUTPUT was never answered; the backend said:\n%s", cell->name,
 			     j->errtext->str);
-		job_pump(j, 20);
+		proc_pump(j, 20);
 	}
 	cr_assert_eq(read(j->side, ans, sizeof ans), (ssize_t)sizeof ans);
 	cr_assert(ans[0] == CUPS_SC_CMD_DRAIN_OUTPUT && ans[1] == CUPS_SC_STATUS_OK && !ans[2] && !ans[3],
@@ -619,12 +619,12 @@ static void neighbour_has_it(struct sync_pipe *sp)
 }
 
 /* Once the job says it waits for the neighbour by name. */
-static void kill_neighbour(struct job *j, pid_t pid)
+static void kill_neighbour(struct proc *j, pid_t pid)
 {
 	char text[64];
 
 	snprintf(text, sizeof text, "INFO: Waiting for LPT1: process %d (", (int)pid);
-	job_wait_for(j, text, EVENTUALLY_MS);
+	proc_wait_for(j, text, EVENTUALLY_MS);
 	kill(pid, SIGKILL);
 	cr_assert_eq(wait_child(pid), 128 + SIGKILL);
 }
@@ -719,7 +719,7 @@ static void run_cell(const struct cell *c)
 	struct reasons r;
 	GByteArray *got;
 	pid_t neighbour = 0;
-	struct job j;
+	struct proc j;
 	size_t expect;
 
 	cell = c;
@@ -749,48 +749,48 @@ static void run_cell(const struct cell *c)
 	case WAITS:
 		wait_reasons(&j, reason_set(c->during), c->observe);
 		fault_end();
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case ENDS:
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case CANCELLED:
 		wait_reasons(&j, reason_set(c->during), c->observe);
 		kill(j.pid, SIGTERM);
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case SIGTERM_AT:
 		if (c->point == BEFORE) {
-			job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+			proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 		} else if (c->point == MID) {
-			job_write(&j, data, HALF);
+			proc_write(&j, data, HALF);
 			drain(&j);
 		} else {
 			wait_reasons(&j, reason_set(c->during), NULL);
 		}
 		kill(j.pid, SIGTERM);
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case NEIGHBOUR:
 		if (c->point == BEFORE) {
-			job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+			proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
 			kill_neighbour(&j, neighbour);
 		} else {
-			job_write(&j, data, HALF);
+			proc_write(&j, data, HALF);
 			drain(&j);
 			sync_init(&sp);
 			neighbour = fork_child(neighbour_main, &sp);
-			job_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
+			proc_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
 			neighbour_has_it(&sp);
 			kill_neighbour(&j, neighbour);
-			job_wait_for(&j, "INFO: Printing\n", EVENTUALLY_MS);
-			job_write(&j, data + HALF, JOB_LEN - HALF);
-			job_close_stdin(&j);
+			proc_wait_for(&j, "INFO: Printing\n", EVENTUALLY_MS);
+			proc_write(&j, data + HALF, JOB_LEN - HALF);
+			proc_close_stdin(&j);
 		}
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case STATIC:
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	}
 
@@ -811,7 +811,7 @@ static void run_cell(const struct cell *c)
 	if (c->row == TRUNCATE)
 		cr_assert(j.backdata->len == 10 && !memcmp(j.backdata->data, "@PJL ECHO ", 10),
 			  "%s: the filters got other bytes (%u)", c->name, j.backdata->len);
-	job_free(&j);
+	proc_free(&j);
 
 	/* The printer: the job once, in order (or a prefix of it), in one session unless it let a neighbour in. */
 	got = fx_received(sim, "parport0", &o.sessions);

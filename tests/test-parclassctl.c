@@ -6,18 +6,17 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
 #include "models.h"
 #include "parclass.h"
+#include "proc.h"
 
 #define UEL "\033%-12345X"
 
@@ -46,38 +45,35 @@ struct run {
 	gsize out_len;
 };
 
-/* Run parclassctl with @args (NULL-terminated), @input on its stdin. */
-static struct run ctl_input(const char *input, const char *const *args)
+/* Start parclassctl with @args (NULL-terminated), @input on its stdin. */
+static void ctl_start(struct proc *p, const char *input, const char *const *args)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-								    G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-								    G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GBytes) in = g_bytes_new(input ? input : "", input ? strlen(input) : 0);
-	g_autoptr(GBytes) out = NULL;
-	g_autoptr(GBytes) err = NULL;
-	struct run r = { 0 };
-	const char *data;
-	gsize n;
+	struct proc_spec s = { .path = getenv("PARCLASSCTL"), .input = input, .input_len = input ? strlen(input) : 0 };
 
-	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
+	g_ptr_array_add(argv, g_strdup(s.path));
 	for (const char *const *a = args; *a; a++)
 		g_ptr_array_add(argv, g_strdup(*a));
 	g_ptr_array_add(argv, NULL);
-	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
-	cr_assert(p, "%s", error ? error->message : "?");
-	cr_assert(g_subprocess_communicate(p, in, NULL, &out, &err, &error), "%s", error ? error->message : "?");
-	g_subprocess_wait(p, NULL, NULL);
-	r.status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : 128 + g_subprocess_get_term_sig(p);
-	data = g_bytes_get_data(out, &r.out_len);
+	s.argv = (const char *const *)argv->pdata;
+	proc_start(p, &s);
+}
+
+/* Run parclassctl with @args (NULL-terminated), @input on its stdin. */
+static struct run ctl_input(const char *input, const char *const *args)
+{
+	struct run r = { 0 };
+	struct proc p;
+
+	ctl_start(&p, input, args);
+	r.status = proc_finish(&p, 2 * EVENTUALLY_MS);
+	r.out_len = p.outdata->len;
 	r.out = g_malloc(r.out_len + 1);   /* raw IDs start with NUL bytes: no strndup */
 	if (r.out_len)
-		memcpy(r.out, data, r.out_len);
+		memcpy(r.out, p.outdata->data, r.out_len);
 	r.out[r.out_len] = '\0';
-	data = g_bytes_get_data(err, &n);
-	r.err = g_strndup(data ? data : "", n);   /* empty bytes have no data */
+	r.err = g_strdup(p.errtext->str);
+	proc_free(&p);
 	return r;
 }
 
@@ -247,25 +243,23 @@ Test(parclassctl, parclass_debug_makes_the_library_talk)
 /* A chain device another process has open is its alone: "lock LPT1.0" is busy. */
 Test(parclassctl, lock_of_a_chain_device_open_elsewhere_is_busy)
 {
-	g_autoptr(GSubprocessLauncher) l = NULL;
-	g_autoptr(GSubprocess) sender = NULL;
-	g_autoptr(GError) error = NULL;
+	const char *argv[] = { "parclassctl", "send", "LPT1.0", NULL };
+	struct proc_spec s = { .path = getenv("PARCLASSCTL"), .argv = argv, .keep_stdin = true };
+	struct proc sender;
 	struct run r;
 
 	sim = fx_start1(chain_model);
-	/* "send" has LPT1.0 open (and locked) until its input ends. (The
-	 * launcher after the simulator: it takes the environment as it is.) */
-	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	sender = g_subprocess_launcher_spawn(l, &error, getenv("PARCLASSCTL"), "send", "LPT1.0", NULL);
-	cr_assert(sender, "%s", error ? error->message : "?");
+	/* "send" has LPT1.0 open (and locked) until its input ends. */
+	proc_start(&sender, &s);
 	ctl_await_held("LPT1");
 	/* Not a wait in the queue behind the holder: busy at once. */
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 75, "%d: %s", r.status, r.err);
 	cr_assert(strstr(r.err, "in use"), "%s", r.err);
 	run_free(&r);
-	cr_assert(g_output_stream_close(g_subprocess_get_stdin_pipe(sender), NULL, NULL));
-	cr_assert(g_subprocess_wait_check(sender, NULL, &error), "%s", error ? error->message : "?");
+	proc_close_stdin(&sender);
+	cr_assert_eq(proc_finish(&sender, EVENTUALLY_MS), 0, "%s", sender.errtext->str);
+	proc_free(&sender);
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 0, "free once it is closed: %s", r.err);
 	run_free(&r);
@@ -415,29 +409,6 @@ Test(parclassctl, send_to_a_printer_that_stops_taking_data_times_out_with_75)
 
 /* ---- stop signals ---- */
 
-/* Start parclassctl with @args in the background, stdin from /dev/null. */
-static pid_t ctl_spawn(const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	pid_t pid;
-
-	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, g_strdup(*a));
-	g_ptr_array_add(argv, NULL);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		execv(argv->pdata[0], (char **)argv->pdata);
-		_exit(127);
-	}
-	return pid;
-}
-
 /*
  * parclassctl @args waits in LPT1's queue behind a holder; @sig ends the
  * wait at once: the request leaves the queue, the process ends by the
@@ -447,17 +418,17 @@ static void stop_while_queued(int sig, const char *const *args)
 {
 	char buf[256], expect[64];
 	int release, status;
-	pid_t holder, waiter;
+	struct proc waiter;
+	pid_t holder;
 
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
-	waiter = ctl_spawn(args);
+	ctl_start(&waiter, NULL, args);
 	ctl_await_waiters("LPT1", 1);
-	cr_assert_eq(kill(waiter, sig), 0);
-	status = wait_child_within(waiter, EVENTUALLY_MS);
-	if (status < 0)
-		kill(waiter, SIGKILL);
-	cr_assert_eq(status, 128 + sig, "%s %s: %d (-1: still waiting after the signal)", args[0], args[1], status);
+	cr_assert_eq(kill(waiter.pid, sig), 0);
+	status = proc_finish(&waiter, EVENTUALLY_MS);
+	proc_free(&waiter);
+	cr_assert_eq(status, 128 + sig, "%s %s: %d", args[0], args[1], status);
 	ctl_waiters("LPT1", buf, sizeof buf);
 	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 0\n", (int)holder);
 	cr_assert_str_eq(buf, expect);
@@ -529,10 +500,12 @@ Test(parclassctl, a_stop_signal_at_any_moment_before_the_command_means_it_never_
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	for (int i = 0; i < 5; i++) {
-		pid_t waiter = ctl_spawn((const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+		struct proc waiter;
 
-		cr_assert_eq(kill(waiter, SIGTERM), 0);
-		cr_assert_eq(wait_child_within(waiter, EVENTUALLY_MS), 128 + SIGTERM);
+		ctl_start(&waiter, NULL, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+		cr_assert_eq(kill(waiter.pid, SIGTERM), 0);
+		cr_assert_eq(proc_finish(&waiter, EVENTUALLY_MS), 128 + SIGTERM, "%s", waiter.errtext->str);
+		proc_free(&waiter);
 	}
 	ctl_waiters("LPT1", buf, sizeof buf);
 	cr_assert(strstr(buf, "\nwaiters: 0\n"), "%s", buf);
