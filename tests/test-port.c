@@ -607,3 +607,33 @@ Test(port, an_unusable_runtime_directory_is_reported)
 	cr_assert(strstr(log_text->str, "1 runtime directory "), "log: %s", log_text->str);
 	cr_assert(strstr(log_text->str, "PARCLASS_RUNTIME_DIR"), "log: %s", log_text->str);
 }
+
+/* A child that opens parport0 with the runtime directory @data. */
+static int open_with_runtime_dir_main(void *data)
+{
+	parclass_context *c;
+	parclass_port *port = NULL;
+
+	if (fx_context_new(&c) || parclass_context_set_runtime_dir(c, data))
+		return 10;
+	if (parclass_port_open(c, "parport0", &port) != -EACCES)
+		return 11;
+	parclass_context_unref(c);
+	return 0;
+}
+
+/* The fixture's own rule, where a test can see it: a library error in a
+ * forked child ends the child with FX_LIB_ERROR_STATUS, unless expected. */
+Test(port, a_library_error_in_a_child_fails_it_unless_the_test_expects_it)
+{
+	g_autofree char *file = NULL;
+	g_autofree char *bad = NULL;
+
+	start(laser_model);
+	file = g_build_filename(sim->dir, "not-a-directory", NULL);
+	cr_assert(g_file_set_contents(file, "", 0, NULL));
+	bad = g_build_filename(file, "run", NULL);
+	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), FX_LIB_ERROR_STATUS);
+	fx_expect_lib_error("not-a-directory/run");
+	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), 0);
+}
