@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 int eventually_ms(void)
 {
 	const char *tool = getenv("PARCLASS_TEST_TOOL");
@@ -78,9 +80,9 @@ static void die_with_parent(gpointer data)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-struct sim *sim_start(const char *const *models)
+struct fx_sim *fx_start(const char *const *models)
 {
-	struct sim *s = g_new0(struct sim, 1);
+	struct fx_sim *s = g_new0(struct fx_sim, 1);
 	const char *prog = getenv("PARCLASS_SIM");
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GStrv) env = g_get_environ();
@@ -138,20 +140,20 @@ struct sim *sim_start(const char *const *models)
 	return s;
 }
 
-struct sim *sim_start1(const char *model)
+struct fx_sim *fx_start1(const char *model)
 {
 	const char *models[] = { model, NULL };
 
-	return sim_start(model ? models : NULL);
+	return fx_start(model ? models : NULL);
 }
 
-void sim_kill(struct sim *s, int sig)
+void fx_kill(struct fx_sim *s, int sig)
 {
 	cr_assert(s->pid > 0);
 	kill(s->pid, sig);
 }
 
-void sim_stop(struct sim *s)
+void fx_stop(struct fx_sim *s)
 {
 	int status;
 
@@ -165,11 +167,11 @@ void sim_stop(struct sim *s)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "parclass-sim ended with status %#x", status);
 }
 
-void sim_free(struct sim *s)
+void fx_free(struct fx_sim *s)
 {
 	if (!s)
 		return;
-	sim_stop(s);
+	fx_stop(s);
 	remove_tree(s->dir);
 	g_free(s->dir);
 	g_free(s->record);
@@ -178,7 +180,7 @@ void sim_free(struct sim *s)
 	g_free(s);
 }
 
-char *sim_record_read(struct sim *s, const char *name, size_t *len)
+char *fx_record_read(struct fx_sim *s, const char *name, size_t *len)
 {
 	g_autofree char *path = g_build_filename(s->record, name, NULL);
 	char *data = NULL;
@@ -191,7 +193,7 @@ char *sim_record_read(struct sim *s, const char *name, size_t *len)
 	return data;
 }
 
-GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions)
+GByteArray *fx_received(struct fx_sim *s, const char *device, unsigned *sessions)
 {
 	GByteArray *all = g_byte_array_new();
 	unsigned n = 0;
@@ -199,7 +201,7 @@ GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions)
 	for (;; n++) {
 		g_autofree char *file = g_strdup_printf("%s-%04u.prn", device, n + 1);
 		size_t len = 0;
-		g_autofree char *data = sim_record_read(s, file, &len);
+		g_autofree char *data = fx_record_read(s, file, &len);
 
 		if (!data)
 			break;
@@ -210,25 +212,25 @@ GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions)
 	return all;
 }
 
-char *sim_events(struct sim *s)
+char *fx_events(struct fx_sim *s)
 {
-	g_autofree char *raw = sim_record_read(s, "events.log", NULL);
+	g_autofree char *raw = fx_record_read(s, "events.log", NULL);
 	g_autoptr(GRegex) re = g_regex_new("pid=[0-9]+", 0, 0, NULL);
 
 	cr_assert(raw, "no events.log");
 	return g_regex_replace_literal(re, raw, -1, 0, "pid=PID", 0, NULL);
 }
 
-bool sim_events_contain(struct sim *s, const char *text)
+bool fx_events_contain(struct fx_sim *s, const char *text)
 {
-	g_autofree char *events = sim_events(s);
+	g_autofree char *events = fx_events(s);
 
 	return strstr(events, text) != NULL;
 }
 
-unsigned sim_events_count(struct sim *s, const char *text)
+unsigned fx_events_count(struct fx_sim *s, const char *text)
 {
-	g_autofree char *events = sim_events(s);
+	g_autofree char *events = fx_events(s);
 	unsigned n = 0;
 
 	for (const char *p = events; (p = strstr(p, text)); p += strlen(text))
@@ -236,13 +238,13 @@ unsigned sim_events_count(struct sim *s, const char *text)
 	return n;
 }
 
-void sim_await_events(struct sim *s, const char *text, unsigned n)
+void fx_await_events(struct fx_sim *s, const char *text, unsigned n)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 
-	while (sim_events_count(s, text) < n) {
+	while (fx_events_count(s, text) < n) {
 		if (now_ms() >= end) {
-			g_autofree char *events = sim_events(s);
+			g_autofree char *events = fx_events(s);
 
 			cr_assert_fail("\"%s\" not %u times in the simulator's events:\n%s", text, n, events);
 		}
@@ -250,13 +252,13 @@ void sim_await_events(struct sim *s, const char *text, unsigned n)
 	}
 }
 
-void sim_await_event(struct sim *s, const char *text)
+void fx_await_event(struct fx_sim *s, const char *text)
 {
-	sim_await_events(s, text, 1);
+	fx_await_events(s, text, 1);
 }
 
 struct fault_ender {
-	struct sim *sim;
+	struct fx_sim *sim;
 	const char *text;
 };
 
@@ -264,13 +266,13 @@ static void *end_faults(void *data)
 {
 	struct fault_ender *e = data;
 
-	sim_await_event(e->sim, e->text);
-	sim_kill(e->sim, SIGUSR1);
+	fx_await_event(e->sim, e->text);
+	fx_kill(e->sim, SIGUSR1);
 	g_free(e);
 	return NULL;
 }
 
-pthread_t sim_end_faults_on(struct sim *s, const char *text)
+pthread_t fx_end_faults_on(struct fx_sim *s, const char *text)
 {
 	struct fault_ender *e = g_new(struct fault_ender, 1);
 	pthread_t t;
@@ -292,13 +294,22 @@ pid_t gone_pid(void)
 	return pid;
 }
 
+static bool forked;
+
+bool fx_forked(void)
+{
+	return forked;
+}
+
 pid_t fork_child(int (*fn)(void *), void *data)
 {
 	pid_t pid = fork();
 
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0)
+	if (pid == 0) {
+		forked = true;
 		_exit(fn(data));
+	}
 	return pid;
 }
 
@@ -381,31 +392,28 @@ int wait_child_within(pid_t pid, int timeout_ms)
 	}
 }
 
-/* execv() of parclassctl with a constant argument vector. */
-static void exec_parclassctl(const char *const *argv)
+static const char *parclassctl(void)
 {
-	union {
-		const char *const *in;
-		char *const *out;
-	} a = { argv };
+	const char *path = getenv("PARCLASSCTL");
 
-	execv(getenv("PARCLASSCTL"), a.out);
-	_exit(127);
+	cr_assert(path, "PARCLASSCTL is not set: run the tests through make check");
+	return path;
 }
 
 pid_t ctl_hold(const char *location, int *release)
 {
 	const char *argv[] = { "parclassctl", "lock", location, "--", "sh", "-c", "read line; exit 0", NULL };
+	const char *path = parclassctl();
 	int in[2];
 	pid_t pid;
 
-	cr_assert(getenv("PARCLASSCTL"), "PARCLASSCTL is not set: run the tests through make check");
 	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		dup2(in[0], 0);
-		exec_parclassctl(argv);
+		exec_args(path, argv);
+		_exit(127);
 	}
 	close(in[0]);
 	*release = in[1];
@@ -415,25 +423,14 @@ pid_t ctl_hold(const char *location, int *release)
 void ctl_waiters(const char *location, char *buf, size_t size)
 {
 	const char *argv[] = { "parclassctl", "waiters", location, NULL };
-	size_t got = 0;
-	ssize_t n;
-	int out[2];
-	pid_t pid;
+	struct proc_spec s = { .path = parclassctl(), .argv = argv };
+	struct proc p;
 
+	cr_assert_eq(proc_run(&p, &s), 0, "parclassctl waiters %s failed: %s", location, p.errtext->str);
 	memset(buf, 0, size);
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		exec_parclassctl(argv);
-	}
-	close(out[1]);
-	while (got < size - 1 && ((n = read(out[0], buf + got, size - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
-	close(out[0]);
-	cr_assert_eq(wait_child(pid), 0, "parclassctl waiters %s failed", location);
+	if (p.outdata->len)
+		memcpy(buf, p.outdata->data, MIN(size - 1, p.outdata->len));
+	proc_free(&p);
 }
 
 void ctl_await_held(const char *location)

@@ -2,9 +2,10 @@
  * fixture.h - shared test fixtures: a private parclass-sim per test
  *
  * Criterion runs every test in a fresh process; a test starts its own
- * simulator with sim_start(), which also points this process at the
+ * simulator with fx_start(), which also points this process at the
  * simulator's test bed (UMOCKDEV_DIR; the test runner preloads umockdev).
  * Every simulator records into a private directory that the test can read.
+ * The fixture's names say fx_; sim_ is the simulator's own prefix (sim/).
  */
 #pragma once
 
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "parclass.h"
 
 /*
  * The bound on every "eventually" in the tests: a step that does not happen
@@ -25,7 +28,7 @@ int eventually_ms(void);
 /* The same as text, for a command line. */
 const char *eventually_ms_text(void);
 
-struct sim {
+struct fx_sim {
 	GPid pid;
 	char *dir;        /* private temporary directory */
 	char *record;     /* dir/record: the --record directory */
@@ -36,25 +39,51 @@ struct sim {
 /* Start "parclass-sim --serve" with one model text per port (NULL-terminated
  * array; NULL or empty array: the built-in default printer). Also points
  * libparclass at a private runtime directory (PARCLASS_RUNTIME_DIR). */
-struct sim *sim_start(const char *const *models);
+struct fx_sim *fx_start(const char *const *models);
 /* Same, with one model text. */
-struct sim *sim_start1(const char *model);
+struct fx_sim *fx_start1(const char *model);
 /* Stop the simulator (SIGTERM) and wait for it; the record stays readable. */
-void sim_stop(struct sim *s);
+void fx_stop(struct fx_sim *s);
 /* Stop if running, and remove the temporary directory. */
-void sim_free(struct sim *s);
+void fx_free(struct fx_sim *s);
 
-void sim_kill(struct sim *s, int sig);
+void fx_kill(struct fx_sim *s, int sig);
 
 /* Contents of a file in the record directory; NULL when missing. */
-char *sim_record_read(struct sim *s, const char *name, size_t *len);
+char *fx_record_read(struct fx_sim *s, const char *name, size_t *len);
 /* Everything @device ("parport0", "parport0.1") received, all its sessions
  * in order; their number in @sessions (may be NULL). */
-GByteArray *sim_received(struct sim *s, const char *device, unsigned *sessions);
+GByteArray *fx_received(struct fx_sim *s, const char *device, unsigned *sessions);
 /* events.log with "pid=<pid>" replaced by "pid=PID". */
-char *sim_events(struct sim *s);
+char *fx_events(struct fx_sim *s);
 /* Does that text contain @text? */
-bool sim_events_contain(struct sim *s, const char *text);
+bool fx_events_contain(struct fx_sim *s, const char *text);
+
+/*
+ * Library contexts: a library error fails the test unless it expects it.
+ *
+ * A test gets every parclass_context from fx_context_new(), in its own
+ * process and in the children it forks, never from parclass_context_new().
+ * Such a context logs the library's errors (PARCLASS_LOG_ERROR) to the
+ * fixture: an error the test did not declare with fx_expect_lib_error()
+ * fails the test where it is logged (cr_expect_fail: the test runs on and
+ * reports the message). In a child forked with fork_child() the child
+ * instead says the message on stderr and exits with FX_LIB_ERROR_STATUS,
+ * which the test's wait_child() sees. A test that provokes an error on
+ * purpose declares it first; an expectation holds for the rest of the test
+ * (and in the children forked after it).
+ */
+#define FX_LIB_ERROR_STATUS 99
+/* parclass_context_new() for tests: 0 or a negative errno, *@out only on success. */
+int fx_context_new(parclass_context **out);
+/* parclass_context_set_log() for a context from fx_context_new(): @fn (may be
+ * NULL) also sees the messages of @level and more severe; errors stay checked. */
+int fx_context_set_log(parclass_context *ctx, enum parclass_log_level level, parclass_log_fn fn, void *data);
+/* Library errors whose message contains @substring are part of this test
+ * (@substring must outlive the test; string literals do). */
+void fx_expect_lib_error(const char *substring);
+/* Is this a child forked with fork_child() (not the test's own process)? */
+bool fx_forked(void);
 
 /* Remove a file or a directory with everything in it. */
 void remove_tree(const char *path);
@@ -109,14 +138,14 @@ void ctl_await_held(const char *location);
 void ctl_await_waiters(const char *location, unsigned waiters);
 
 /* How many times @text occurs in events.log (pids as "pid=PID"). */
-unsigned sim_events_count(struct sim *s, const char *text);
+unsigned fx_events_count(struct fx_sim *s, const char *text);
 /* Until @text occurs @n times in events.log (within EVENTUALLY_MS). */
-void sim_await_events(struct sim *s, const char *text, unsigned n);
+void fx_await_events(struct fx_sim *s, const char *text, unsigned n);
 /* Until events.log contains @text (within EVENTUALLY_MS). */
-void sim_await_event(struct sim *s, const char *text);
+void fx_await_event(struct fx_sim *s, const char *text);
 /*
  * In a thread of its own: once events.log contains @text, end the active
  * faults (SIGUSR1), for a test whose own thread is blocked in a transfer
  * the fault holds up. @text must outlive the thread; pthread_join() it.
  */
-pthread_t sim_end_faults_on(struct sim *s, const char *text);
+pthread_t fx_end_faults_on(struct fx_sim *s, const char *text);

@@ -32,26 +32,21 @@
 #include "common/pjl.h"
 #include "fixture.h"
 #include "job.h"
+#include "models.h"
 
-static const char laser_model[] =
-	"[port]\nmodes=pcspp,tristate,ecp\n"
-	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
-	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan 1284;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
-static const char empty_model[] = "[port]\nmodes=pcspp\n";
 static const char hung_model[] = "[device]\nid=MFG:ACME;MDL:Hung;CLS:PRINTER;\nmodes=compat,nibble\n"
 				 "negotiation-delay-ms=100\nautoprobe=false\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -70,7 +65,7 @@ static void assert_not_said(const char *err, const char *text)
 /* Everything device @name received, all sessions in order. */
 static GByteArray *received(const char *name)
 {
-	return sim_received(sim, name, NULL);
+	return fx_received(sim, name, NULL);
 }
 
 static void assert_received(const char *name, const void *expect, size_t n)
@@ -109,53 +104,26 @@ static unsigned char *pattern(size_t n, unsigned seed)
 static char *discover(int deadline_ms, int *status, char **err)
 {
 	const char *argv[] = { "parclass", NULL };
-	int out[2], errp[2];
-	pid_t pid;
-	GString *text = g_string_new(NULL), *etext = g_string_new(NULL);
-	char buf[4096];
-	ssize_t n;
-	int st;
+	g_autofree char *deadline = g_strdup_printf("PARCLASS_DISCOVERY_DEADLINE_MS=%d", deadline_ms);
+	const char *env[] = { deadline_ms ? deadline : NULL, NULL };
+	struct proc_spec s = { .path = backend_path(), .argv = argv, .env = env };
+	struct proc p;
+	char *out;
 
-	cr_assert_eq(pipe(out), 0);
-	cr_assert_eq(pipe(errp), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(errp[1], 2);
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-		if (deadline_ms) {
-			char ms[16];
-
-			snprintf(ms, sizeof ms, "%d", deadline_ms);
-			setenv("PARCLASS_DISCOVERY_DEADLINE_MS", ms, 1);
-		}
-		exec_args(backend_path(), argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(errp[1]);
-	while ((n = read(out[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			g_string_append_len(text, buf, n);
-	while ((n = read(errp[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			g_string_append_len(etext, buf, n);
-	close(out[0]);
-	close(errp[0]);
-	waitpid(pid, &st, 0);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	*err = g_string_free(etext, FALSE);
-	return g_string_free(text, FALSE);
+	*status = proc_run(&p, &s);
+	*err = g_strdup(p.errtext->str);
+	out = g_strndup(p.outdata->len ? (const char *)p.outdata->data : "", p.outdata->len);
+	proc_free(&p);
+	return out;
 }
 
 Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
+	const char *models[] = { laserjet_model, chain_model, empty_spp_model, centronics_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	/* The scanner on the chain is no printer. */
@@ -172,11 +140,11 @@ Test(backend, discovery_lists_every_printer_with_uri_names_id_and_location)
 
 Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 {
-	const char *models[] = { empty_model, NULL };
+	const char *models[] = { empty_spp_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	cr_assert_str_eq(out, "");
@@ -184,11 +152,11 @@ Test(backend, discovery_leaves_out_a_port_with_nothing_attached)
 
 Test(backend, a_bad_discovery_deadline_is_said_and_the_default_used)
 {
-	const char *models[] = { laser_model, NULL };
+	const char *models[] = { laserjet_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(-5, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	cr_assert_str_eq(err, "WARNING: PARCLASS_DISCOVERY_DEADLINE_MS=-5 is not 1 to 600000 ms; using 1500\n");
@@ -197,13 +165,13 @@ Test(backend, a_bad_discovery_deadline_is_said_and_the_default_used)
 
 Test(backend, discovery_lists_a_held_port_from_what_is_known_and_does_not_wait_for_a_hung_device)
 {
-	const char *models[] = { laser_model, hung_model, NULL };
+	const char *models[] = { laserjet_model, hung_model, NULL };
 	g_autofree char *out = NULL, *err = NULL;
 	long long start;
 	pid_t holder;
 	int status, release;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	/* The default deadline: a held port, whatever the machine's speed, is
@@ -231,14 +199,14 @@ Test(backend, a_file_is_printed_in_ecp_mode_with_every_copy)
 	g_autofree char *file = NULL, *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "3" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "INFO: Printing on LPT1 in ECP mode, status in ECP mode\n");
 	for (int i = 0; i < 3; i++)
 		memcpy(three + i * N, data, N);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", three, 3 * N);
 }
 
@@ -249,31 +217,31 @@ Test(backend, stdin_is_printed_once_whatever_the_copies)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .copies = "2", .input = data, .input_len = N };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
 Test(backend, compatibility_mode_on_request_and_for_a_centronics_printer)
 {
 	enum { N = 100000 };
-	const char *models[] = { laser_model, centronics_model, NULL };
+	const char *models[] = { laserjet_model, centronics_model, NULL };
 	g_autofree unsigned char *data = pattern(N, 3);
 	g_autofree char *err1 = NULL, *err2 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?mode=compat&reverse=nibble", .input = data, .input_len = N };
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	cr_assert_eq(run(&s, &err1), CUPS_BACKEND_OK, "%s", err1);
 	assert_said(err1, "INFO: Printing on LPT1 in compatibility mode, status in nibble mode\n");
 	s.uri = "parclass:/dev/parport1";
 	cr_assert_eq(run(&s, &err2), CUPS_BACKEND_OK, "%s", err2);
 	assert_said(err2, "INFO: Printing on LPT2 in compatibility mode, without status from the printer\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 	assert_received("parport1", data, N);
 	/* ECP was only probed: neither data nor status went that way. */
-	cr_assert_not(sim_events_contain(sim, "parport0 direction reverse"), "mode=compat used ECP");
+	cr_assert_not(fx_events_contain(sim, "parport0 direction reverse"), "mode=compat used ECP");
 }
 
 Test(backend, a_mode_the_printer_lacks_stops_the_queue_and_sends_nothing)
@@ -281,11 +249,11 @@ Test(backend, a_mode_the_printer_lacks_stops_the_queue_and_sends_nothing)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?mode=ecp", .input = "x", .input_len = 1 };
 
-	sim = sim_start1(centronics_model);
+	sim = fx_start1(centronics_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
 	assert_said(err, "ERROR: LPT1 cannot print in the mode the device URI asks for (mode=ecp)\n");
-	sim_stop(sim);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL));
+	fx_stop(sim);
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
 
 Test(backend, a_daisy_chain_printer_gets_its_own_data)
@@ -295,12 +263,12 @@ Test(backend, a_daisy_chain_printer_gets_its_own_data)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=1", .input = data, .input_len = N };
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "INFO: Printing on LPT1.1 in ECP mode, status in ECP mode\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0.1", data, N);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "the end-of-chain printer got data");
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL), "the end-of-chain printer got data");
 }
 
 /* daisy=4 goes to the library as numbers: the device is named behind the chain. */
@@ -309,10 +277,10 @@ Test(backend, daisy_4_prints_to_the_end_of_chain_device_named_behind_the_chain)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=4", .input = "tail", .input_len = 4 };
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "INFO: Printing on LPT1.4 in ");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "tail", 4);
 }
 
@@ -321,11 +289,11 @@ Test(backend, the_ecp_channel_option_addresses_the_data)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?channel=5", .input = "hello", .input_len = 5 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "hello", 5);
-	cr_assert(sim_events_contain(sim, "parport0 ecp channel 5"));
+	cr_assert(fx_events_contain(sim, "parport0 ecp channel 5"));
 }
 
 /* ---- the back channel and PJL status ---- */
@@ -336,17 +304,17 @@ Test(backend, the_printers_answers_arrive_on_the_back_channel_in_every_reverse_m
 	static const char *const uris[] = { "parclass:/dev/parport0", "parclass:/dev/parport0?reverse=byte",
 					    "parclass:/dev/parport0?mode=compat&reverse=nibble" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	for (size_t i = 0; i < 3; i++) {
 		struct spec s = { .uri = uris[i], .input = ask, .input_len = sizeof ask - 1, .channels = true };
-		struct job j;
+		struct proc j;
 
 		job_start(&j, &s);
-		cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+		cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 		cr_assert_eq(j.backdata->len, 21, "%s: %u bytes on fd 3", uris[i], j.backdata->len);
 		cr_assert(memcmp(j.backdata->data, "@PJL ECHO parclass\r\n\f", 21) == 0, "%s", uris[i]);
 		assert_said(j.errtext->str, "DEBUG: PJL: parclass\n");
-		job_free(&j);
+		proc_free(&j);
 	}
 }
 
@@ -356,7 +324,7 @@ Test(backend, without_a_back_channel_from_a_shell_the_answers_are_still_read)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = ask, .input_len = sizeof ask - 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: PJL status 10001 (Ready)\n");
 	assert_said(err, "INFO: 00 READY\n");
@@ -372,7 +340,7 @@ Test(backend, pjl_job_and_page_status_become_page_counts_and_the_job_waits_for_i
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = pjl_job, .input_len = sizeof pjl_job - 1 };
 	const char *a, *b, *c, *end;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	a = strstr(err, "PAGE: total 1\n");
 	b = strstr(err, "PAGE: total 2\n");
@@ -389,7 +357,7 @@ Test(backend, waitjob_yes_collects_the_end_the_printer_reports)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes", .input = pjl_job,
 			  .input_len = sizeof pjl_job - 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "DEBUG: The printer ended PJL job \"7 report\" (3 pages)\n");
 	assert_said(err, "PAGE: total 3\n");
@@ -402,7 +370,7 @@ Test(backend, waitjob_gives_up_when_the_printer_stays_silent)
 	struct spec s = { .uri = "parclass:/dev/parport0?waitjob=yes&waitjob-timeout=1", .input = "plain text\f",
 			  .input_len = 11 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: +cups-waiting-for-job-completed\n");
 	assert_said(err, "WARNING: The printer did not say that the job ended; stopped waiting after 1 seconds of "
@@ -417,15 +385,15 @@ Test(backend, waitjob_gives_up_when_the_printer_stays_silent)
  */
 static char *run_until_fault_shows(const struct spec *s, const char *shown)
 {
-	struct job j;
+	struct proc j;
 	char *err;
 
 	job_start(&j, s);
-	job_wait_for(&j, shown, EVENTUALLY_MS);
-	sim_kill(sim, SIGUSR1);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_wait_for(&j, shown, EVENTUALLY_MS);
+	fx_kill(sim, SIGUSR1);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	err = g_strdup(j.errtext->str);
-	job_free(&j);
+	proc_free(&j);
 	return err;
 }
 
@@ -450,7 +418,7 @@ Test(backend, device_status_becomes_printer_state_reasons_and_message)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 	const char *on, *off;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	err = run_until_fault_shows(&s, "STATE: +door-open-error");
 	on = strstr(err, "STATE: +door-open-error");
 	off = strstr(err, "STATE: -door-open-error");
@@ -459,7 +427,7 @@ Test(backend, device_status_becomes_printer_state_reasons_and_message)
 	assert_said(err, "ATTR: printer-alert=\"code=doorOpen;severity=critical\" "
 			 "printer-alert-description=\"12 PRINTER OPEN\"\n");
 	assert_said(err, "DEBUG: PJL status 40021 (Door open)\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -475,13 +443,13 @@ static void fault_mid_job(const char *kind, const char *reason, const char *info
 	struct spec s = { .uri = uri, .input = data, .input_len = N };
 	const char *on, *off;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	err = run_until_fault_shows(&s, plus);
 	on = strstr(err, plus);
 	off = strstr(err, minus);
 	cr_assert(on && off && on < off, "%s", err);
 	assert_said(err, info);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -516,7 +484,7 @@ Test(backend, a_printer_switched_off_mid_job_fails_the_job)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_FAILED, "%s", err);
 	assert_said(err, "INFO: The printer is off\n");
 	assert_said(err, "STATE: +offline-report\n");
@@ -531,23 +499,23 @@ Test(backend, a_printer_that_is_off_at_first_is_waited_for)
 	enum { N = 100000 };
 	g_autofree unsigned char *data = pattern(N, 14);
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
-	struct job j;
+	struct proc j;
 	const char *on;
 
-	sim = sim_start1(model);
-	sim_kill(sim, SIGUSR2);
-	sim_await_event(sim, "parport0 state ready -> power-off");
+	sim = fx_start1(model);
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 state ready -> power-off");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +offline-report\n", EVENTUALLY_MS);
-	job_wait_for(&j, "INFO: The printer is off\n", EVENTUALLY_MS);
-	sim_kill(sim, SIGUSR1);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_wait_for(&j, "STATE: +offline-report\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: The printer is off\n", EVENTUALLY_MS);
+	fx_kill(sim, SIGUSR1);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	on = strstr(j.errtext->str, "STATE: -offline-report\n");
 	cr_assert(on, "%s", j.errtext->str);
 	/* Negotiated once the printer was on: ECP and its status. */
 	cr_assert(strstr(on, "INFO: Printing on LPT1 in ECP mode, status in ECP mode\n"), "%s", j.errtext->str);
-	job_free(&j);
-	sim_stop(sim);
+	proc_free(&j);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -562,7 +530,7 @@ Test(backend, stale_reasons_are_cleared_and_others_left_alone)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1,
 			  .reasons = "media-empty-error,paused,toner-low-warning" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "STATE: -media-empty-error,toner-low-warning\n");
 	assert_not_said(err, "paused");
@@ -570,7 +538,7 @@ Test(backend, stale_reasons_are_cleared_and_others_left_alone)
 
 /* ---- the side channel ---- */
 
-static void side_send(struct job *j, int cmd, const void *data, size_t len)
+static void side_send(struct proc *j, int cmd, const void *data, size_t len)
 {
 	unsigned char msg[64] = { (unsigned char)cmd, 0, (unsigned char)(len >> 8), (unsigned char)len };
 
@@ -581,7 +549,7 @@ static void side_send(struct job *j, int cmd, const void *data, size_t len)
 }
 
 /* Read exactly @len bytes of the side channel, pumping the job meanwhile. */
-static void side_read(struct job *j, unsigned char *buf, size_t len)
+static void side_read(struct proc *j, unsigned char *buf, size_t len)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 	size_t got = 0;
@@ -592,7 +560,7 @@ static void side_read(struct job *j, unsigned char *buf, size_t len)
 
 		if (poll(&p, 1, 0) <= 0) {
 			cr_assert_lt(now_ms(), end, "no side-channel answer; the backend said:\n%s", j->errtext->str);
-			job_pump(j, 20);
+			proc_pump(j, 20);
 			continue;
 		}
 		n = read(j->side, buf + got, len - got);
@@ -602,7 +570,7 @@ static void side_read(struct job *j, unsigned char *buf, size_t len)
 }
 
 /* The next answer's command, status and data (NUL-terminated in @data): a stream, one answer at a time. */
-static void side_answer(struct job *j, int *cmd, int *status, char *data, size_t size, size_t *len)
+static void side_answer(struct proc *j, int *cmd, int *status, char *data, size_t size, size_t *len)
 {
 	unsigned char head[4];
 
@@ -615,7 +583,7 @@ static void side_answer(struct job *j, int *cmd, int *status, char *data, size_t
 	data[*len] = '\0';
 }
 
-static void assert_side(struct job *j, int cmd, int expect_status, const void *expect, size_t expect_len)
+static void assert_side(struct proc *j, int cmd, int expect_status, const void *expect, size_t expect_len)
 {
 	char data[1024];
 	size_t len;
@@ -637,11 +605,11 @@ Test(backend, the_side_channel_answers_every_command)
 	char data[64];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, id, sizeof id - 1);
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_STATE, CUPS_SC_STATUS_OK, &online, 1);
@@ -657,13 +625,13 @@ Test(backend, the_side_channel_answers_every_command)
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, 42);
 	cr_assert_eq(st, CUPS_SC_STATUS_NOT_IMPLEMENTED);
-	job_write(&j, "data", 4);
+	proc_write(&j, "data", 4);
 	assert_side(&j, CUPS_SC_CMD_DRAIN_OUTPUT, CUPS_SC_STATUS_OK, "", 0);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 reset"));
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 reset"));
 	assert_received("parport0", "data", 4);
 }
 
@@ -677,11 +645,11 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	char data[64];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	cr_assert_eq(write(j.side, two, sizeof two), (ssize_t)sizeof two);
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert(c == CUPS_SC_CMD_GET_BIDI && st == CUPS_SC_STATUS_OK && len == 1 && data[0] == CUPS_SC_BIDI_SUPPORTED);
@@ -691,7 +659,7 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	cr_assert(c == CUPS_SC_CMD_GET_CONNECTED && st == CUPS_SC_STATUS_OK && data[0] == CUPS_SC_CONNECTED);
 	/* One request in two writes, the second after the backend has read the first. */
 	cr_assert_eq(write(j.side, snmp, 6), 6);
-	for (long long end = now_ms() + EVENTUALLY_MS;; job_pump(&j, 5)) {
+	for (long long end = now_ms() + EVENTUALLY_MS;; proc_pump(&j, 5)) {
 		int unread = -1;
 
 		/* A unix socket's send queue holds what its peer has not read yet. */
@@ -703,10 +671,10 @@ Test(backend, side_channel_requests_are_taken_from_the_stream_whole_and_in_order
 	cr_assert_eq(write(j.side, snmp + 6, sizeof snmp - 6), (ssize_t)(sizeof snmp - 6));
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert(c == CUPS_SC_CMD_SNMP_GET && st == CUPS_SC_STATUS_NOT_IMPLEMENTED, "%d %d", c, st);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "DEBUG: Side channel: unknown command 42\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 Test(backend, the_side_channel_tells_no_bidi_and_no_paper)
@@ -715,18 +683,18 @@ Test(backend, the_side_channel_tells_no_bidi_and_no_paper)
 	const char bidi = CUPS_SC_BIDI_NOT_SUPPORTED;
 	const char state = CUPS_SC_STATE_ONLINE | CUPS_SC_STATE_BUSY | CUPS_SC_STATE_ERROR | CUPS_SC_STATE_MEDIA_EMPTY;
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .keep_stdin = true };
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_STATE, CUPS_SC_STATUS_OK, &state, 1);
 	assert_side(&j, CUPS_SC_CMD_GET_DEVICE_ID, CUPS_SC_STATUS_OK, "", 0);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "STATE: +media-empty-error\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 Test(backend, drain_output_answers_once_the_data_has_left)
@@ -739,25 +707,25 @@ Test(backend, drain_output_answers_once_the_data_has_left)
 	char answer[16];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	job_write(&j, data, sizeof data - 1);
-	job_await_event(&j, sim, "parport0 fault busy begin busy\n");
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_write(&j, data, sizeof data - 1);
+	proc_await_event(&j, sim, "parport0 fault busy begin busy\n");
 	side_send(&j, CUPS_SC_CMD_DRAIN_OUTPUT, NULL, 0);
 	/* The printer is stalled: the drain waits, and a later request is answered first. */
 	assert_side(&j, CUPS_SC_CMD_GET_BIDI, CUPS_SC_STATUS_OK, &bidi, 1);
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	side_answer(&j, &c, &st, answer, sizeof answer, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_DRAIN_OUTPUT);
 	cr_assert_eq(st, CUPS_SC_STATUS_OK);
 	/* The answer waited for the printer to take it all. */
-	cr_assert(sim_events_contain(sim, "parport0 pjl @PJL ECHO before the drain"));
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	cr_assert(fx_events_contain(sim, "parport0 pjl @PJL ECHO before the drain"));
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 }
 
 Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
@@ -765,19 +733,19 @@ Test(backend, a_broken_side_channel_is_dropped_once_and_the_job_goes_on)
 	enum { N = 100000 };
 	g_autofree unsigned char *data = pattern(N, 7);
 	struct spec s = { .uri = "parclass:/dev/parport0", .channels = true, .input = data, .input_len = N };
-	struct job j;
+	struct proc j;
 	const char *first;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
 	close(j.side);
 	j.side = -1;
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	first = strstr(j.errtext->str, "DEBUG: Side channel dropped: closed by the filters\n");
 	cr_assert(first, "%s", j.errtext->str);
 	cr_assert_null(strstr(first + 20, "Side channel dropped"), "dropped twice:\n%s", j.errtext->str);
-	job_free(&j);
-	sim_stop(sim);
+	proc_free(&j);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
 }
 
@@ -800,27 +768,27 @@ static void cancel_test(const char *uri, bool from_stdin)
 	g_autofree unsigned char *data = pattern(N, 8);
 	struct spec s = { .uri = uri, .input = from_stdin ? NULL : data, .input_len = from_stdin ? 0 : N,
 			  .keep_stdin = from_stdin, .channels = true };
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(stuck_model);
+	sim = fx_start1(stuck_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	if (from_stdin)
-		job_write(&j, data, 30000);
+		proc_write(&j, data, 30000);
 	/* The printer has taken 20000 bytes and stalls: cancel now. */
-	job_await_event(&j, sim, "parport0 fault busy begin busy\n");
+	proc_await_event(&j, sim, "parport0 fault busy begin busy\n");
 	kill(j.pid, SIGTERM);
 	/* How fast is make bench's figure; here only that it ends. */
-	job_wait_for(&j, "INFO: Job cancelled after 20000 bytes\n", EVENTUALLY_MS);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
+	proc_wait_for(&j, "INFO: Job cancelled after 20000 bytes\n", EVENTUALLY_MS);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
 	assert_port_free("LPT1");
 }
 
 Test(backend, sigterm_stops_a_stalled_job_and_frees_the_port)
 {
 	cancel_test("parclass:/dev/parport0", false);
-	cr_assert_not(sim_events_contain(sim, "parport0 reset"));
+	cr_assert_not(fx_events_contain(sim, "parport0 reset"));
 }
 
 Test(backend, sigterm_stops_a_job_read_from_stdin_too)
@@ -831,27 +799,27 @@ Test(backend, sigterm_stops_a_job_read_from_stdin_too)
 Test(backend, reset_yes_resets_the_printer_when_a_job_is_cancelled)
 {
 	cancel_test("parclass:/dev/parport0?reset=yes", false);
-	cr_assert(sim_events_contain(sim, "parport0 reset"));
+	cr_assert(fx_events_contain(sim, "parport0 reset"));
 }
 
 Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 {
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
-	struct job j;
+	struct proc j;
 	pid_t holder;
 	int release;
 	char expect[64];
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
 	snprintf(expect, sizeof expect, "INFO: Waiting for LPT1: process %d (", (int)holder);
-	job_wait_for(&j, expect, EVENTUALLY_MS);
+	proc_wait_for(&j, expect, EVENTUALLY_MS);
 	kill(j.pid, SIGTERM);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
 	cr_assert_eq(waitpid(holder, NULL, WNOHANG), 0, "the holder was disturbed");
 	close(release);
 	cr_assert_eq(wait_child(holder), 0);
@@ -860,30 +828,23 @@ Test(backend, sigterm_ends_the_wait_for_a_busy_port)
 Test(backend, sigterm_ends_the_wait_for_a_device_another_program_has_open)
 {
 	const char *argv[] = { "parclassctl", "send", "LPT1", "--wait", "0", NULL };
+	struct proc_spec o = { .path = getenv("PARCLASSCTL"), .argv = argv, .keep_stdin = true };
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "x", .input_len = 1 };
-	struct job j;
-	int in[2];
-	pid_t other;
+	struct proc j, other;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	/* parclassctl send keeps the device open while it reads its standard input. */
-	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-	other = fork();
-	if (other == 0) {
-		dup2(in[0], 0);
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	close(in[0]);
+	proc_start(&other, &o);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Waiting for the printer: another program has it open\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Waiting for the printer: another program has it open\n", EVENTUALLY_MS);
 	kill(j.pid, SIGTERM);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
-	job_free(&j);
-	cr_assert_eq(waitpid(other, NULL, WNOHANG), 0, "the other program was disturbed");
-	close(in[1]);
-	cr_assert_eq(wait_child(other), 0);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_CANCEL, "%s", j.errtext->str);
+	proc_free(&j);
+	cr_assert_not(proc_exited(&other), "the other program was disturbed");
+	proc_close_stdin(&other);
+	cr_assert_eq(proc_finish(&other, EVENTUALLY_MS), 0, "%s", other.errtext->str);
+	proc_free(&other);
 }
 
 /* ---- exit codes ---- */
@@ -895,7 +856,7 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 	pid_t holder;
 	int release;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
@@ -908,22 +869,22 @@ Test(backend, a_busy_port_is_waited_for_then_the_job_is_retried_later)
 Test(backend, a_port_that_frees_up_is_taken_and_printed_on)
 {
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
-	struct job j;
+	struct proc j;
 	pid_t holder;
 	int release;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	job_start(&j, &s);
-	job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
-	job_wait_for(&j, "INFO: Waiting for LPT1: process", EVENTUALLY_MS);
+	proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Waiting for LPT1: process", EVENTUALLY_MS);
 	close(release);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "STATE: -connecting-to-device\n");
-	job_free(&j);
+	proc_free(&j);
 	cr_assert_eq(wait_child(holder), 0);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "late", 4);
 }
 
@@ -936,7 +897,7 @@ Test(backend, configuration_errors_stop_the_queue)
 		{ "parclass:/dev/parport3", "ERROR: parclass:/dev/parport3: there is no such parallel port\n" },
 	};
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
 		g_autofree char *err = NULL;
 		struct spec s = { .uri = uris[i][0], .input = "x", .input_len = 1 };
@@ -951,7 +912,7 @@ Test(backend, no_device_uri_stops_the_queue)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = NULL, .input = "x", .input_len = 1 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_STOP, "%s", err);
 	assert_said(err, "ERROR: No device URI");
 }
@@ -961,7 +922,7 @@ Test(backend, a_chain_device_that_does_not_answer_is_retried_later)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=3", .input = "x", .input_len = 1 };
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_RETRY, "%s", err);
 	assert_said(err, "ERROR: The printer at LPT1.3 does not answer on the daisy chain: is it on?\n");
 }
@@ -975,7 +936,7 @@ Test(backend, a_port_that_vanishes_mid_job_fails_the_job)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_FAILED, "%s", err);
 	assert_said(err, "ERROR: LPT1 is gone: the port disappeared while printing\n");
 }
@@ -988,7 +949,7 @@ Test(backend, bad_arguments_fail_the_job)
 	g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0" };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	s.argv = too_few;
 	cr_assert_eq(run(&s, &e1), CUPS_BACKEND_FAILED, "%s", e1);
 	assert_said(e1, "Usage: parclass job-id user title copies options [file]\n");
@@ -1005,10 +966,10 @@ Test(backend, unknown_uri_options_are_warned_about_and_the_job_prints)
 	g_autofree char *err = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?speed=fast", .input = "ok", .input_len = 2 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
 	assert_said(err, "WARNING: Unknown options in the device URI ignored: speed\n");
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_received("parport0", "ok", 2);
 }
 
@@ -1026,33 +987,29 @@ Test(backend, a_long_job_lets_a_waiting_neighbour_on_the_chain_go_first)
 	const char *argv[] = { "parclassctl", "send", "LPT1.4", NULL, NULL };
 	struct spec s = { .uri = "parclass:/dev/parport0?daisy=0&share=100", .input = data, .input_len = N / 2,
 			  .keep_stdin = true };
-	struct job j;
-	pid_t neighbour;
-	int status;
+	struct proc_spec n = { .path = getenv("PARCLASSCTL"), .argv = argv };
+	struct proc j, neighbour;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	small = write_temp("neighbour", 9);
 	argv[3] = small;
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1.0", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1.0", EVENTUALLY_MS);
 	/* The job is not over before its input is: the neighbour comes in the middle. */
-	neighbour = fork();
-	if (neighbour == 0) {
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
-	while ((status = wait_child_within(neighbour, 0)) < 0)
-		job_pump(&j, 10);
-	cr_assert_eq(status, 0, "parclassctl send failed");
-	job_write(&j, data + N / 2, N - N / 2);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_start(&neighbour, &n);
+	while (!proc_exited(&neighbour))
+		proc_pump(&j, 10);
+	cr_assert_eq(proc_finish(&neighbour, EVENTUALLY_MS), 0, "parclassctl send failed: %s", neighbour.errtext->str);
+	proc_free(&neighbour);
+	proc_write(&j, data + N / 2, N - N / 2);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_said(j.errtext->str, "INFO: Letting 1 other user of LPT1.0 go first\n");
-	job_free(&j);
-	sim_stop(sim);
+	proc_free(&j);
+	fx_stop(sim);
 	assert_received("parport0.0", data, N);
 	assert_received("parport0", "neighbour", 9);
-	second = sim_record_read(sim, "parport0.0-0002.prn", NULL);
+	second = fx_record_read(sim, "parport0.0-0002.prn", NULL);
 	cr_assert_not_null(second, "the job never let go");
 }
 
@@ -1068,18 +1025,18 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	char data[64], expect[64], buf[256];
 	size_t len;
 	int c, st, release;
-	struct job j;
+	struct proc j;
 	pid_t neighbour;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	job_write(&j, "first", 5);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_write(&j, "first", 5);
 	neighbour = ctl_hold("LPT1", &release);
-	job_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
 	/* The neighbour has the port and the job waits for it again. */
 	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 1\n", (int)neighbour);
-	for (long long end = now_ms() + EVENTUALLY_MS;; job_pump(&j, 10)) {
+	for (long long end = now_ms() + EVENTUALLY_MS;; proc_pump(&j, 10)) {
 		ctl_waiters("LPT1", buf, sizeof buf);
 		if (!strcmp(buf, expect))
 			break;
@@ -1096,12 +1053,12 @@ Test(backend, the_side_channel_answers_while_a_neighbour_has_the_port)
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_SOFT_RESET);
 	cr_assert_eq(st, CUPS_SC_STATUS_OK, "status %d; the backend said:\n%s", st, j.errtext->str);
-	job_write(&j, "second", 6);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+	proc_write(&j, "second", 6);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"));
 	assert_received("parport0", "firstsecond", 11);
 }
 
@@ -1113,28 +1070,25 @@ Test(backend, share_no_keeps_the_port_for_the_whole_job)
 	g_autofree char *second = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0?share=no", .input = data, .input_len = N / 2,
 			  .keep_stdin = true };
-	struct job j;
-	pid_t other;
+	struct proc_spec o = { .path = getenv("PARCLASSCTL"), .argv = argv };
+	struct proc j, other;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
-	other = fork();
-	if (other == 0) {
-		exec_args(getenv("PARCLASSCTL"), argv);
-		_exit(127);
-	}
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_start(&other, &o);
 	/* The other waits while the job still has data to come. */
 	ctl_await_waiters("LPT1", 1);
-	job_write(&j, data + N / 2, N - N / 2);
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	cr_assert_eq(wait_child(other), 0);
+	proc_write(&j, data + N / 2, N - N / 2);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	cr_assert_eq(proc_finish(&other, EVENTUALLY_MS), 0, "%s", other.errtext->str);
+	proc_free(&other);
 	assert_not_said(j.errtext->str, "go first");
-	job_free(&j);
-	sim_stop(sim);
+	proc_free(&j);
+	fx_stop(sim);
 	assert_received("parport0", data, N);
-	second = sim_record_read(sim, "parport0-0002.prn", NULL);
+	second = fx_record_read(sim, "parport0-0002.prn", NULL);
 	cr_assert_null(second, "the job let go");
 }
 
@@ -1148,7 +1102,7 @@ Test(backend, a_terminal_gets_a_progress_line)
 	g_autofree char *file = NULL;
 	struct spec s = { .uri = "parclass:/dev/parport0", .tty = true };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	file = write_temp(data, N);
 	s.file = file;
 	cr_assert_eq(run(&s, &err), CUPS_BACKEND_OK, "%s", err);
@@ -1268,7 +1222,7 @@ Test(backend, quotes_line_breaks_controls_and_stray_bytes_in_ids_cannot_break_di
 	g_autofree char *out = NULL, *err = NULL;
 	int status;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	out = discover(EVENTUALLY_MS, &status, &err);
 	cr_assert_eq(status, CUPS_BACKEND_OK, "%s", err);
 	assert_discovered(out, err, expect, G_N_ELEMENTS(expect));
@@ -1324,7 +1278,7 @@ Test(backend, long_ids_and_unicode_tricks_fit_one_discovery_line_each)
 	pid_t holder;
 	int status, release;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	/* What a process that read LPT2's ID left for others (the printer's own words). */
 	dir = g_build_filename(sim->runtime, "parport1", NULL);
 	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
@@ -1355,11 +1309,11 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	static char data[8192];
 	size_t len;
 	int c, st;
-	struct job j;
+	struct proc j;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	job_start(&j, &s);
-	job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+	proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 	side_send(&j, CUPS_SC_CMD_GET_DEVICE_ID, NULL, 0);
 	side_answer(&j, &c, &st, data, sizeof data, &len);
 	cr_assert_eq(c, CUPS_SC_CMD_GET_DEVICE_ID);
@@ -1367,13 +1321,13 @@ Test(backend, a_hostile_id_reaches_stderr_in_whole_lines_and_the_side_channel_wh
 	cr_assert_eq(len, strlen(text), "the whole ID: %zu bytes, expected %zu", len, strlen(text));
 	cr_assert(memcmp(data, text, len) == 0, "other bytes than the parsed ID");
 	assert_printable(data, "the side channel's ID");
-	job_close_stdin(&j);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_close_stdin(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
 	assert_whole_lines(j.errtext->str, "stderr");
 	/* The ID in the log: the pairs CUPS matches drivers by, and what else fits. */
 	assert_said(j.errtext->str,
 		    "\nDEBUG: Device ID of LPT1: MFG:ACME \"Q\\\";MDL:Long 9;CMD:PJL;CLS:PRINTER;SN:?;ATTR:x;\n");
-	job_free(&j);
+	proc_free(&j);
 }
 
 /* Holds LPT1 with a ticket of its own under a name it chose itself, as anyone in group lp may. */
@@ -1403,17 +1357,17 @@ Test(backend, a_holders_process_name_reaches_cupsd_as_printable_text)
 	struct spec s = { .uri = "parclass:/dev/parport0", .input = "late", .input_len = 4 };
 	g_autofree char *expect = NULL;
 	struct sync_pipe sp;
-	struct job j;
+	struct proc j;
 	pid_t holder;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laserjet_model);
 	sync_init(&sp);
 	holder = fork_child_ready(named_holder_main, &sp, &sp, 'h');
 	job_start(&j, &s);
 	expect = g_strdup_printf("INFO: Waiting for LPT1: process %d (ev?[2J??\?) is using it\n", (int)holder);
-	job_wait_for(&j, expect, EVENTUALLY_MS);
+	proc_wait_for(&j, expect, EVENTUALLY_MS);
 	kill(holder, SIGKILL);
 	wait_child(holder);
-	cr_assert_eq(job_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
-	job_free(&j);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	proc_free(&j);
 }

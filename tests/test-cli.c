@@ -6,16 +6,15 @@
 
 #include <criterion/criterion.h>
 #include <elf.h>
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
+#include "proc.h"
 
 struct run {
 	int status;          /* exit status, or 128 + signal */
@@ -42,25 +41,23 @@ TestSuite(cli, .init = setup, .fini = teardown);
 static struct run sim_run_preload(const char *const *args, const char *preload)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "LD_PRELOAD");
-	g_autoptr(GError) error = NULL;
+	g_autofree char *ld_preload = preload ? g_strconcat("LD_PRELOAD=", preload, NULL) : NULL;
+	/* In a sanitizer build the preload would come before ASan's runtime. */
+	const char *env[] = { "LD_PRELOAD", "UMOCKDEV_DIR", ld_preload, preload ? "ASAN_OPTIONS=verify_asan_link_order=0" : NULL,
+			      NULL };
+	struct proc_spec s = { .path = getenv("PARCLASS_SIM"), .env = env };
 	struct run r = { 0 };
-	int wait_status;
+	struct proc p;
 
-	g_ptr_array_add(argv, g_strdup(getenv("PARCLASS_SIM")));
+	g_ptr_array_add(argv, g_strdup(s.path));
 	for (const char *const *a = args; *a; a++)
 		g_ptr_array_add(argv, g_strdup(*a));
 	g_ptr_array_add(argv, NULL);
-	env = g_environ_unsetenv(env, "UMOCKDEV_DIR");
-	if (preload) {
-		env = g_environ_setenv(env, "LD_PRELOAD", preload, TRUE);
-		/* In a sanitizer build the preload would come before ASan's runtime. */
-		env = g_environ_setenv(env, "ASAN_OPTIONS", "verify_asan_link_order=0", TRUE);
-	}
-	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
-			       &wait_status, &error),
-		  "%s", error ? error->message : "?");
-	r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+	s.argv = (const char *const *)argv->pdata;
+	r.status = proc_run(&p, &s);
+	r.out = g_strndup(p.outdata->len ? (const char *)p.outdata->data : "", p.outdata->len);
+	r.err = g_strdup(p.errtext->str);
+	proc_free(&p);
 	return r;
 }
 
@@ -250,38 +247,31 @@ Test(cli, an_unusable_record_directory_is_an_error)
 
 Test(cli, serve_prints_the_environment_closes_stdout_and_stops_on_sigterm)
 {
-	char *argv[] = { getenv("PARCLASS_SIM"), (char[]){ "--serve" }, NULL };
-	g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "LD_PRELOAD");
-	g_autoptr(GError) error = NULL;
+	const char *argv[] = { getenv("PARCLASS_SIM"), "--serve", NULL };
+	const char *env[] = { "LD_PRELOAD", NULL };
+	struct proc_spec s = { .path = argv[0], .argv = argv, .env = env };
 	g_autofree char *testbed = NULL;
-	GString *out = g_string_new(NULL);
-	GPid pid;
-	int fd, status;
-	char buf[256];
-	ssize_t n;
+	g_autofree char *out = NULL;
+	struct proc p;
 
-	cr_assert(g_spawn_async_with_pipes(NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-					   NULL, &fd, NULL, &error));
-	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			g_string_append_len(out, buf, n);
-	close(fd);
+	proc_start(&p, &s);
+	proc_wait_output_end(&p, EVENTUALLY_MS);
+	out = g_strndup(p.outdata->len ? (const char *)p.outdata->data : "", p.outdata->len);
 	{
-		g_auto(GStrv) lines = g_strsplit(out->str, "\n", -1);
+		g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
 
-		cr_assert_eq(g_strv_length(lines), 4, "three lines: [%s]", out->str);
+		cr_assert_eq(g_strv_length(lines), 4, "three lines: [%s]", out);
 		cr_assert(g_str_has_prefix(lines[0], "export LD_PRELOAD="));
 		cr_assert(g_str_has_prefix(lines[1], "export UMOCKDEV_DIR="));
 		testbed = g_shell_unquote(lines[1] + strlen("export UMOCKDEV_DIR="), NULL);
-		g_autofree char *pid_line = g_strdup_printf("export PARCLASS_SIM_PID=%d", (int)pid);
+		g_autofree char *pid_line = g_strdup_printf("export PARCLASS_SIM_PID=%d", (int)p.pid);
 
 		cr_assert_str_eq(lines[2], pid_line);
 	}
-	g_string_free(out, TRUE);
 	cr_assert(g_file_test(testbed, G_FILE_TEST_IS_DIR));
-	kill(pid, SIGTERM);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	kill(p.pid, SIGTERM);
+	cr_assert_eq(proc_finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
+	proc_free(&p);
 	cr_assert_not(g_file_test(testbed, G_FILE_TEST_EXISTS), "the test bed is removed");
 }
 

@@ -13,26 +13,22 @@
 
 #include "common/pjl.h"
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
-static const char laser_model[] =
-	"[port]\nmodes=pcspp,tristate,ecp\n"
-	"[device]\nid=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
-	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 static const char chain_model[] =
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,ecp\npjl=true\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 
 static void teardown(void)
 {
 	parclass_context_unref(ctx);
 	ctx = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -40,14 +36,14 @@ TestSuite(device, .fini = teardown);
 
 static void start(const char *model)
 {
-	sim = sim_start1(model);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	sim = fx_start1(model);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static void start_many(const char *const *models)
 {
-	sim = sim_start(models);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	sim = fx_start(models);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static parclass_device *open_dev(const char *location)
@@ -71,7 +67,7 @@ static parclass_device *open_locked(const char *location)
 static void assert_record(const char *name, const void *expect, size_t n)
 {
 	size_t len = 0;
-	g_autofree char *data = sim_record_read(sim, name, &len);
+	g_autofree char *data = fx_record_read(sim, name, &len);
 
 	cr_assert_not_null(data, "%s was not recorded", name);
 	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
@@ -86,7 +82,7 @@ static int try_open_main(void *data)
 	parclass_device *d = NULL;
 	int r;
 
-	if (parclass_context_new(&c))
+	if (fx_context_new(&c))
 		return 10;
 	r = parclass_device_open(c, data, &d);
 	parclass_device_close(d);
@@ -100,7 +96,7 @@ static int open_and_pause_main(void *data)
 	parclass_context *c;
 	parclass_device *d;
 
-	if (parclass_context_new(&c) || parclass_device_open(c, "LPT1", &d))
+	if (fx_context_new(&c) || parclass_device_open(c, "LPT1", &d))
 		return 10;
 	sync_post(sp, 'o');
 	pause();
@@ -171,7 +167,7 @@ Test(device, a_dead_openers_device_can_be_opened)
 	parclass_device *dev;
 	pid_t pid;
 
-	start(laser_model);
+	start(laserjet_model);
 	sync_init(&sp);
 	pid = fork_child(open_and_pause_main, &sp);
 	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'o');
@@ -212,7 +208,7 @@ Test(device, modes_need_the_lock_and_are_probed_once)
 	unsigned modes = 0;
 	g_autofree char *before = NULL, *after = NULL;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), -ENOLCK);
 	cr_assert_eq(parclass_device_lock(dev, 2000, 0), 0);
@@ -220,9 +216,9 @@ Test(device, modes_need_the_lock_and_are_probed_once)
 	cr_assert_eq(modes, PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
 				    PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
 		     "modes %#x", modes);
-	before = sim_record_read(sim, "events.log", NULL);
+	before = fx_record_read(sim, "events.log", NULL);
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
-	after = sim_record_read(sim, "events.log", NULL);
+	after = fx_record_read(sim, "events.log", NULL);
 	cr_assert_str_eq(before, after, "probed again");
 	parclass_device_close(dev);
 }
@@ -259,7 +255,7 @@ Test(device, negotiate_picks_the_fastest_common_modes)
 	parclass_device *dev;
 	unsigned w = 0, r = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, &w, &r), 0);
 	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ);
@@ -286,7 +282,7 @@ Test(device, compat_writes_arrive_exactly)
 	size_t written = 0;
 
 	fill_pattern(data, N, 3);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_write(dev, data, N, EVENTUALLY_MS, &written), 0);
 	cr_assert_eq(written, N);
@@ -303,7 +299,7 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	unsigned mode = 0;
 
 	fill_pattern(data, N, 4);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
 	cr_assert_eq(parclass_device_set_write_channel(dev, 2), 0);
@@ -314,8 +310,8 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
 	parclass_device_close(dev);
 	assert_record("parport0-0001.prn", data, N);
-	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
-	cr_assert(sim_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
+	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
+	cr_assert(fx_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
 					  "parport0 release"), "unlock returns the link to compatibility mode");
 }
 
@@ -327,7 +323,7 @@ Test(device, an_ecp_read_address_is_sent_before_the_turn_and_the_write_channel_a
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_default_modes(dev, &fwd, &rev), 0);
 	cr_assert_eq(fwd, PARCLASS_MODE_CENTRONICS);
@@ -340,8 +336,8 @@ Test(device, an_ecp_read_address_is_sent_before_the_turn_and_the_write_channel_a
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
 	cr_assert_eq(parclass_device_write(dev, "x", 1, EVENTUALLY_MS, &n), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 ecp channel 3\nparport0 direction reverse\nparport0 direction forward\n"
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 ecp channel 3\nparport0 direction reverse\nparport0 direction forward\n"
 					  "parport0 ecp channel 2\n"));
 }
 
@@ -362,7 +358,7 @@ Test(device, a_paper_out_write_times_out_with_an_exact_count_and_loses_nothing)
 	cr_assert_eq(written, 5000);
 	cr_assert_eq(parclass_device_get_status(dev, &status), 0);
 	cr_assert(status & PARCLASS_STATUS_PAPER_EMPTY, "status %#x", status);
-	sim_kill(sim, SIGUSR1);   /* paper is back */
+	fx_kill(sim, SIGUSR1);   /* paper is back */
 	cr_assert_eq(parclass_device_write(dev, data + written, N - written, EVENTUALLY_MS, &more), 0);
 	cr_assert_eq(more, N - 5000);
 	parclass_device_close(dev);
@@ -382,7 +378,7 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 	start(model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
-	t = sim_end_faults_on(sim, "parport0 fault off begin offline\n");
+	t = fx_end_faults_on(sim, "parport0 fault off begin offline\n");
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &written), 0);
 	pthread_join(t, NULL);
 	cr_assert_eq(written, sizeof data);
@@ -393,7 +389,7 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 /* Cancel the write once the printer has stalled it. */
 static void *cancel_when_stalled(void *data)
 {
-	sim_await_event(sim, "parport0 fault busy begin busy\n");
+	fx_await_event(sim, "parport0 fault busy begin busy\n");
 	parclass_device_cancel(data);
 	return NULL;
 }
@@ -425,7 +421,7 @@ Test(device, a_cancel_that_comes_before_a_transfer_ends_it_at_once)
 	char buf[16];
 
 	fill_pattern(data, sizeof data, 7);
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_cancel(dev), 0);
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &n), -ECANCELED);
@@ -446,7 +442,7 @@ Test(device, control_needs_the_lock)
 	size_t n = 7;
 	unsigned st;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_status(dev, &st), -ENOLCK);
 	cr_assert_eq(parclass_device_reset(dev), -ENOLCK);
@@ -465,7 +461,7 @@ Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
 	char buf[16];
 	size_t n = 7;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data - 1, EVENTUALLY_MS, &n), 0);
 	cr_assert_eq(n, sizeof data - 1);
@@ -480,8 +476,8 @@ Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
 	cr_assert(parclass_port_is_held(parclass_device_get_port(dev)));
 	cr_assert_eq(parclass_device_unlock(dev, 0), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 claim"), "no kernel claim");
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 claim"), "no kernel claim");
 	assert_record("parport0-0001.prn", data, sizeof data - 1);
 }
 
@@ -509,7 +505,7 @@ Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
 	int release;
 	size_t n = 7;
 
-	start(laser_model);
+	start(laserjet_model);
 	w.dev = open_dev("LPT1");
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
@@ -525,7 +521,7 @@ Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
 	cr_assert_eq(w.written, sizeof data - 1);
 	cr_assert_not(parclass_port_is_held(parclass_device_get_port(w.dev)));
 	parclass_device_close(w.dev);
-	sim_stop(sim);
+	fx_stop(sim);
 	assert_record("parport0-0001.prn", data, sizeof data - 1);
 }
 
@@ -553,7 +549,7 @@ Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 	parclass_device *dev;
 	char buf[256];
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	for (size_t i = 0; i < 3; i++) {
 		size_t n = 9;
@@ -577,7 +573,7 @@ Test(device, pending_reverse_data_is_seen_without_turning_the_link)
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_reverse_pending(dev), -ENOTSUP, "compatibility mode has no signal");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
@@ -602,7 +598,7 @@ Test(device, a_read_waits_no_longer_than_its_timeout)
 	size_t n = 5;
 	long long t0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	t0 = now_ms();
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 200, &n), 0);
@@ -621,7 +617,7 @@ Test(device, an_ecp_link_turns_around_and_back)
 	char buf[64];
 	size_t n = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_fwd_to_rev(dev), -ENOTSUP, "not in ECP mode");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, NULL,
@@ -639,7 +635,7 @@ Test(device, an_ecp_link_turns_around_and_back)
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
 	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS);
 	parclass_device_close(dev);
-	cr_assert(sim_events_contain(sim, "parport0 direction reverse\nparport0 direction forward\nparport0 terminate\n"));
+	cr_assert(fx_events_contain(sim, "parport0 direction reverse\nparport0 direction forward\nparport0 terminate\n"));
 }
 
 /* ---- device IDs ---- */
@@ -652,7 +648,7 @@ Test(device, cached_ids_need_no_lock_and_fresh_ones_do)
 	char buf[256];
 	size_t size = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_id(dev, 0, NULL, 0, &size), 0);
 	cr_assert_eq(size, strlen(cached));
@@ -679,7 +675,7 @@ Test(device, the_parsed_id_and_make_and_model)
 	parclass_device *dev;
 	parclass_device_id *id = NULL;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_id_parsed(dev, PARCLASS_ID_FRESH, &id), 0);
 	cr_assert_str_eq(parclass_device_id_make_and_model(id), "HP LaserJet 4");
@@ -824,7 +820,7 @@ Test(device, a_flag_of_another_call_is_einval)
 	parclass_device_id *id = NULL;
 	size_t size = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_id(dev, (enum parclass_id_flags)PARCLASS_LOCK_NO_SELECT, NULL, 0, &size),
 		     -EINVAL);
@@ -853,8 +849,8 @@ Test(device, a_chain_device_talking_ecp_gets_the_ecp_select)
 	cr_assert(w & (PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_HW_IRQ), "not ECP: %#x", w);
 	cr_assert_eq(parclass_device_write(dev, "ecp data", 8, EVENTUALLY_MS, &n), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	/* Right before the ECP negotiation of the transfer, in compatibility mode. */
 	select = strstr(events, "parport0.1 select ecp\n");
 	cr_assert(select, "no ECP select: %s", events);
@@ -868,7 +864,7 @@ Test(device, autofeed_drives_nautofd_and_shows_in_the_status)
 	parclass_device *dev;
 	unsigned lines = 0, status = 0;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_set_autofeed(dev, 1), -ENOLCK);
 	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
@@ -889,11 +885,11 @@ Test(device, reset_pulses_ninit)
 {
 	parclass_device *dev;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_reset(dev), 0);
 	parclass_device_close(dev);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"));
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"));
 }
 
 Test(device, ports_without_an_interrupt_have_no_interrupt_fd)
@@ -901,7 +897,7 @@ Test(device, ports_without_an_interrupt_have_no_interrupt_fd)
 	parclass_device *dev;
 	int fd = -7;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_interrupt_fd(dev, &fd), -ENOTSUP);
 	cr_assert_eq(fd, -7);
@@ -927,7 +923,7 @@ Test(device, a_chain_device_that_is_not_there_cannot_be_locked)
 Test(device, caps_negotiate_every_mode_but_the_ones_ruled_out)
 {
 	static const char epp_model[] = "[port]\nmodes=pcspp,tristate,epp\n[device]\nid=MFG:A;\nmodes=compat,nibble,epp\n";
-	const char *models[] = { laser_model, laser_model, laser_model, epp_model, centronics_model, laser_model, NULL };
+	const char *models[] = { laserjet_model, laserjet_model, laserjet_model, epp_model, centronics_model, laserjet_model, NULL };
 	static const struct {
 		unsigned must_not_read, must_not_write, read, write;
 		const char *negotiated, *never[2];
@@ -971,8 +967,8 @@ Test(device, caps_negotiate_every_mode_but_the_ones_ruled_out)
 		cr_assert_not(parclass_port_is_held(parclass_device_get_port(dev)), "%s: the probe kept the port", loc);
 		parclass_device_close(dev);
 	}
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
 		cr_assert(strstr(events, expect[i].negotiated), "no \"%s\" in %s", expect[i].negotiated, events);
 		for (size_t k = 0; k < G_N_ELEMENTS(expect[i].never); k++)
@@ -988,7 +984,7 @@ Test(device, caps_leave_a_held_link_in_compatibility_mode_and_the_port_held)
 	size_t n = 0;
 	g_autofree char *events = NULL;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
 	cr_assert_eq(parclass_device_write(dev, "ecp", 3, EVENTUALLY_MS, &n), 0);
@@ -1003,14 +999,14 @@ Test(device, caps_leave_a_held_link_in_compatibility_mode_and_the_port_held)
 	/* The negotiated write mode stays: the next write negotiates ECP again. */
 	cr_assert_eq(parclass_device_write(dev, "again", 5, EVENTUALLY_MS, &n), 0);
 	parclass_device_close(dev);
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	/* The probe without ECP, then the second write's ECP negotiation. */
 	cr_assert(strstr(events, "parport0 negotiate byte accepted\nparport0 terminate\n"
 				 "parport0 negotiate epp rejected\nparport0 terminate\n"
 				 "parport0 negotiate ecp accepted\n"), "%s", events);
 	/* The modes of the negotiation, the first write, the second: none in the probe. */
-	cr_assert_eq(sim_events_count(sim, "parport0 negotiate ecp"), 3, "%s", events);
+	cr_assert_eq(fx_events_count(sim, "parport0 negotiate ecp"), 3, "%s", events);
 }
 
 Test(device, caps_wait_for_the_port_within_their_timeout_and_check_their_masks)
@@ -1020,7 +1016,7 @@ Test(device, caps_wait_for_the_port_within_their_timeout_and_check_their_masks)
 	pid_t holder;
 	int release;
 
-	start(laser_model);
+	start(laserjet_model);
 	dev = open_dev("LPT1");
 	cr_assert_eq(parclass_device_get_caps(dev, PARCLASS_MODE_CENTRONICS, 0, 0, &rd, &wr), -EINVAL,
 		     "a forward mode in the read mask");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 static const char laser_model[] =
@@ -23,10 +24,8 @@ static const char chain_model[] =
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,byte\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
-static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static parclass_enumeration *e;
 
@@ -36,7 +35,7 @@ static void teardown(void)
 	e = NULL;
 	parclass_context_unref(ctx);
 	ctx = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -44,8 +43,8 @@ TestSuite(enumerate, .fini = teardown);
 
 static void start(const char *const *models)
 {
-	sim = sim_start(models);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	sim = fx_start(models);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 }
 
 static const parclass_device_info *device(unsigned port, unsigned i)
@@ -67,7 +66,7 @@ static const char *id_text(const parclass_device_info *d)
 
 Test(enumerate, every_port_and_device_with_ids_and_modes)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, centronics_model, NULL };
+	const char *models[] = { laser_model, chain_model, empty_bidir_model, centronics_model, NULL };
 	const parclass_port_info *p;
 	int n = -1, a = 0;
 
@@ -120,7 +119,7 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	cr_assert_str_eq(parclass_device_info_make_and_model(device(3, 0)), "Unknown");
 	cr_assert_eq(parclass_device_info_modes(device(3, 0)), PARCLASS_MODE_CENTRONICS);
 
-	cr_assert(sim_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
+	cr_assert(fx_events_contain(sim, "parport1.0 assign 0\nparport1.1 assign 1\n"));
 }
 
 struct holder_arg {
@@ -137,7 +136,7 @@ static int holder_main_on(void *data)
 	char buf[256];
 	size_t size;
 
-	if (parclass_context_new(&c) || parclass_device_open(c, a->location, &d) ||
+	if (fx_context_new(&c) || parclass_device_open(c, a->location, &d) ||
 	    parclass_device_lock(d, EVENTUALLY_MS, 0) || parclass_device_get_id(d, PARCLASS_ID_FRESH, buf, sizeof buf, &size))
 		return 10;
 	sync_post(a->sp, 'h');

@@ -483,12 +483,12 @@ static struct reasons replay(const char *err, unsigned initial)
 
 /* ---- one cell ---- */
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static const struct cell *cell;   /* the one running */
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -546,8 +546,8 @@ static unsigned char *job_data(void)
 
 static void fault_signal(int sig, const char *event)
 {
-	sim_kill(sim, sig);
-	sim_await_event(sim, event);
+	fx_kill(sim, sig);
+	fx_await_event(sim, event);
 }
 
 static void fault_begin(void)
@@ -563,7 +563,7 @@ static void fault_end(void)
 }
 
 /* Pump until the reasons shown are @want (and @text was said, if given). */
-static void wait_reasons(struct job *j, unsigned want, const char *text)
+static void wait_reasons(struct proc *j, unsigned want, const char *text)
 {
 	long long end = now_ms() + EVENTUALLY_MS;
 
@@ -572,12 +572,12 @@ static void wait_reasons(struct job *j, unsigned want, const char *text)
 			return;
 		cr_assert_lt(now_ms(), end, "%s: the backend never showed \"%s\"%s%s; it said:\n%s", cell->name,
 			     cell->during, text ? " with " : "", text ? text : "", j->errtext->str);
-		job_pump(j, 20);
+		proc_pump(j, 20);
 	}
 }
 
 /* DRAIN_OUTPUT on the side channel: answered once the data so far reached the printer. */
-static void drain(struct job *j)
+static void drain(struct proc *j)
 {
 	unsigned char req[4] = { CUPS_SC_CMD_DRAIN_OUTPUT, 0, 0, 0 }, ans[4];
 	long long end = now_ms() + EVENTUALLY_MS;
@@ -590,7 +590,7 @@ static void drain(struct job *j)
 			break;
 		cr_assert_lt(now_ms(), end, "%s: DRAIN_OUTPUT was never answered; the backend said:\n%s", cell->name,
 			     j->errtext->str);
-		job_pump(j, 20);
+		proc_pump(j, 20);
 	}
 	cr_assert_eq(read(j->side, ans, sizeof ans), (ssize_t)sizeof ans);
 	cr_assert(ans[0] == CUPS_SC_CMD_DRAIN_OUTPUT && ans[1] == CUPS_SC_STATUS_OK && !ans[2] && !ans[3],
@@ -604,7 +604,7 @@ static int neighbour_main(void *data)
 	parclass_context *ctx;
 	parclass_port *port;
 
-	if (parclass_context_new(&ctx) < 0 || parclass_port_open(ctx, "parport0", &port) < 0)
+	if (fx_context_new(&ctx) < 0 || parclass_port_open(ctx, "parport0", &port) < 0)
 		return 10;
 	if (parclass_port_lock(port, PARCLASS_ADDRESS_END, -1, 0) < 0)
 		return 11;
@@ -619,12 +619,12 @@ static void neighbour_has_it(struct sync_pipe *sp)
 }
 
 /* Once the job says it waits for the neighbour by name. */
-static void kill_neighbour(struct job *j, pid_t pid)
+static void kill_neighbour(struct proc *j, pid_t pid)
 {
 	char text[64];
 
 	snprintf(text, sizeof text, "INFO: Waiting for LPT1: process %d (", (int)pid);
-	job_wait_for(j, text, EVENTUALLY_MS);
+	proc_wait_for(j, text, EVENTUALLY_MS);
 	kill(pid, SIGKILL);
 	cr_assert_eq(wait_child(pid), 128 + SIGKILL);
 }
@@ -687,7 +687,7 @@ static void next_job(const char *uri, unsigned left, unsigned sessions_before)
 	r = replay(err, left);
 	cr_assert_eq(r.now, 0, "%s: the next job left reasons set:\n%s", cell->name, err);
 	cr_assert_eq(r.ever, 0, "%s: the next job set reasons:\n%s", cell->name, err);
-	got = sim_record_read(sim, name, &len);
+	got = fx_record_read(sim, name, &len);
 	cr_assert(got && len == sizeof data - 1 && !memcmp(got, data, len), "%s: the next job did not print",
 		  cell->name);
 }
@@ -719,13 +719,13 @@ static void run_cell(const struct cell *c)
 	struct reasons r;
 	GByteArray *got;
 	pid_t neighbour = 0;
-	struct job j;
+	struct proc j;
 	size_t expect;
 
 	cell = c;
 	model = cell_model();
 	uri = cell_uri();
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	file = g_build_filename(sim->dir, "job.data", NULL);
 	cr_assert(g_file_set_contents(file, (const char *)data, JOB_LEN, NULL));
 	s.uri = uri;
@@ -749,48 +749,48 @@ static void run_cell(const struct cell *c)
 	case WAITS:
 		wait_reasons(&j, reason_set(c->during), c->observe);
 		fault_end();
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case ENDS:
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case CANCELLED:
 		wait_reasons(&j, reason_set(c->during), c->observe);
 		kill(j.pid, SIGTERM);
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case SIGTERM_AT:
 		if (c->point == BEFORE) {
-			job_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
+			proc_wait_for(&j, "INFO: Printing on LPT1", EVENTUALLY_MS);
 		} else if (c->point == MID) {
-			job_write(&j, data, HALF);
+			proc_write(&j, data, HALF);
 			drain(&j);
 		} else {
 			wait_reasons(&j, reason_set(c->during), NULL);
 		}
 		kill(j.pid, SIGTERM);
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case NEIGHBOUR:
 		if (c->point == BEFORE) {
-			job_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
+			proc_wait_for(&j, "STATE: +connecting-to-device\n", EVENTUALLY_MS);
 			kill_neighbour(&j, neighbour);
 		} else {
-			job_write(&j, data, HALF);
+			proc_write(&j, data, HALF);
 			drain(&j);
 			sync_init(&sp);
 			neighbour = fork_child(neighbour_main, &sp);
-			job_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
+			proc_wait_for(&j, "INFO: Letting 1 other user of LPT1 go first\n", EVENTUALLY_MS);
 			neighbour_has_it(&sp);
 			kill_neighbour(&j, neighbour);
-			job_wait_for(&j, "INFO: Printing\n", EVENTUALLY_MS);
-			job_write(&j, data + HALF, JOB_LEN - HALF);
-			job_close_stdin(&j);
+			proc_wait_for(&j, "INFO: Printing\n", EVENTUALLY_MS);
+			proc_write(&j, data + HALF, JOB_LEN - HALF);
+			proc_close_stdin(&j);
 		}
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	case STATIC:
-		o.exit = job_finish(&j, EVENTUALLY_MS);
+		o.exit = proc_finish(&j, EVENTUALLY_MS);
 		break;
 	}
 
@@ -811,10 +811,10 @@ static void run_cell(const struct cell *c)
 	if (c->row == TRUNCATE)
 		cr_assert(j.backdata->len == 10 && !memcmp(j.backdata->data, "@PJL ECHO ", 10),
 			  "%s: the filters got other bytes (%u)", c->name, j.backdata->len);
-	job_free(&j);
+	proc_free(&j);
 
 	/* The printer: the job once, in order (or a prefix of it), in one session unless it let a neighbour in. */
-	got = sim_received(sim, "parport0", &o.sessions);
+	got = fx_received(sim, "parport0", &o.sessions);
 	o.received = got->len;
 	expect = c->received == ALL || c->received == ALL_IN_TWO ? JOB_LEN : c->received == PREFIX_HALF ? HALF : 0;
 	cr_assert_eq(got->len, expect, "%s: the printer received %u bytes, expected %zu", c->name, got->len, expect);
@@ -874,7 +874,7 @@ static void run_group(enum row_id row, enum mode mode)
 		if (cells[i].row != row || cells[i].mode != mode)
 			continue;
 		run_cell(&cells[i]);
-		sim_free(sim);
+		fx_free(sim);
 		sim = NULL;
 	}
 }

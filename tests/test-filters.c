@@ -23,23 +23,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/pjl.h"
 #include "fixture.h"
+#include "job.h"
 
 #define PS_PPD "ppd/parclass-pjl-ps.ppd"
 #define PCL_PPD "ppd/parclass-pjl-pcl.ppd"
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static char *tmpdir;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 	if (tmpdir)
 		remove_tree(tmpdir);
@@ -104,183 +103,40 @@ struct run {
 	bool keep_stdin;
 };
 
-struct proc {
-	pid_t pid;
-	int in, out, err, back;
-	GByteArray *outdata;
-	GString *errtext;
-	int status;
-};
-
-static void nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
+/* Start @r's filter; the test's ends of its fds are in @p. */
 static void start(struct proc *p, const struct run *r)
 {
-	int in[2], out[2], err[2], back[2] = { -1, -1 };
-	char *rel = g_strconcat("filters/", r->filter, NULL);
-	char *path = build_path(rel);
-	char *ppd = r->ppd ? src_path(r->ppd) : g_strdup(r->ppd_path);
+	g_autofree char *rel = g_strconcat("filters/", r->filter, NULL);
+	g_autofree char *path = build_path(rel);
+	g_autofree char *ppd_path = r->ppd ? src_path(r->ppd) : g_strdup(r->ppd_path);
+	g_autofree char *ppd = ppd_path ? g_strconcat("PPD=", ppd_path, NULL) : g_strdup("PPD");
+	g_autofree char *serverbin = r->serverbin ? g_strconcat("CUPS_SERVERBIN=", r->serverbin, NULL)
+						  : g_strdup("CUPS_SERVERBIN");
+	g_autofree char *reasons = r->reasons ? g_strconcat("PRINTER_STATE_REASONS=", r->reasons, NULL)
+					      : g_strdup("PRINTER_STATE_REASONS");
+	const char *env[] = { ppd, serverbin, reasons, NULL };
 	const char *argv[] = { "queue", "42", r->user ? r->user : "alice", r->title ? r->title : "report",
 			       r->copies ? r->copies : "1", r->options ? r->options : "", r->file, NULL };
+	struct proc_spec s = {
+		.path = path,
+		.argv = argv,
+		.env = env,
+		.input = r->input,
+		.input_len = r->input_len,
+		.keep_stdin = r->keep_stdin,
+		.back = r->back_channel ? PROC_BACK_TO : PROC_BACK_NONE,
+	};
 
-	g_free(rel);
-	memset(p, 0, sizeof *p);
-	signal(SIGPIPE, SIG_IGN);
-	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
-	if (r->back_channel)
-		cr_assert_eq(pipe2(back, O_CLOEXEC), 0);
-	p->pid = fork();
-	cr_assert_geq(p->pid, 0);
-	if (p->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		if (r->back_channel)
-			dup2(back[0], 3);
-		else
-			close(3);
-		for (int fd = 4; fd < 1024; fd++)
-			close(fd);
-		if (ppd)
-			setenv("PPD", ppd, 1);
-		else
-			unsetenv("PPD");
-		if (r->serverbin)
-			setenv("CUPS_SERVERBIN", r->serverbin, 1);
-		else
-			unsetenv("CUPS_SERVERBIN");
-		if (r->reasons)
-			setenv("PRINTER_STATE_REASONS", r->reasons, 1);
-		else
-			unsetenv("PRINTER_STATE_REASONS");
-		execv(path, (char **)(uintptr_t)argv);
-		_exit(127);
-	}
-	g_free(path);
-	g_free(ppd);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	if (r->back_channel) {
-		close(back[0]);
-		p->back = back[1];
-	} else {
-		p->back = -1;
-	}
-	p->in = in[1];
-	p->out = out[0];
-	p->err = err[0];
-	nonblock(p->out);
-	nonblock(p->err);
-	p->outdata = g_byte_array_new();
-	p->errtext = g_string_new(NULL);
-	p->status = -1;
-	if (r->input_len) {
-		/* Small inputs: the pipe holds them. */
-		cr_assert_eq(write(p->in, r->input, r->input_len), (ssize_t)r->input_len);
-	}
-	if (!r->keep_stdin) {
-		close(p->in);
-		p->in = -1;
-	}
+	proc_start(p, &s);
 }
 
-/* Collect stdout and stderr for up to @ms. */
-static void pump(struct proc *p, int ms)
-{
-	long long end = now_ms() + ms;
-
-	do {
-		struct pollfd fds[2];
-		nfds_t n = 0;
-		int left = (int)(end - now_ms());
-
-		if (p->out >= 0)
-			fds[n++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
-		if (p->err >= 0)
-			fds[n++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
-		if (!n)
-			return;
-		if (poll(fds, n, left < 0 ? 0 : left) <= 0)
-			continue;
-		for (nfds_t i = 0; i < n; i++) {
-			char buf[65536];
-			ssize_t got;
-
-			if (!fds[i].revents)
-				continue;
-			got = read(fds[i].fd, buf, sizeof buf);
-			if (got > 0 && fds[i].fd == p->out)
-				g_byte_array_append(p->outdata, (guint8 *)buf, (guint)got);
-			else if (got > 0)
-				g_string_append_len(p->errtext, buf, got);
-			else if (got == 0 || errno != EAGAIN) {
-				close(fds[i].fd);
-				if (fds[i].fd == p->out)
-					p->out = -1;
-				else
-					p->err = -1;
-			}
-		}
-	} while (now_ms() < end);
-}
-
-/* Pump until stdout holds @text. */
-static void wait_output(struct proc *p, const char *text, int timeout_ms)
-{
-	long long end = now_ms() + timeout_ms;
-
-	while (!p->outdata->len || !g_strstr_len((const char *)p->outdata->data, (gssize)p->outdata->len, text)) {
-		cr_assert_lt(now_ms(), end, "no \"%s\" on stdout within %d ms; stderr:\n%s", text, timeout_ms,
-			     p->errtext->str);
-		pump(p, 20);
-	}
-}
-
-/* Pump until the filter exits; its stdin stays as it is. @return its status. */
-static int await_exit(struct proc *p, int timeout_ms)
-{
-	long long end = now_ms() + timeout_ms;
-	int status;
-
-	for (;;) {
-		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
-			break;
-		if (now_ms() >= end) {
-			kill(p->pid, SIGKILL);
-			waitpid(p->pid, &status, 0);
-			cr_assert_fail("the filter did not finish within %d ms; it said:\n%s", timeout_ms,
-				       p->errtext->str);
-		}
-		pump(p, 20);
-	}
-	while (p->out >= 0 || p->err >= 0)
-		pump(p, 100);
-	if (p->back >= 0)
-		close(p->back);
-	p->back = -1;
-	p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return p->status;
-}
-
-/* End the filter's input, then as await_exit(). */
+/* End the filter's input if the test kept it open, then wait for it to
+ * finish. @return its status. */
 static int finish(struct proc *p, int timeout_ms)
 {
-	if (p->in >= 0)
-		close(p->in);
-	p->in = -1;
-	return await_exit(p, timeout_ms);
-}
-
-static void proc_free(struct proc *p)
-{
-	g_byte_array_free(p->outdata, TRUE);
-	g_string_free(p->errtext, TRUE);
+	if (p->keep_stdin)
+		proc_close_stdin(p);
+	return proc_finish(p, timeout_ms);
 }
 
 /* The filter's whole output must be @expected, byte for byte. */
@@ -626,7 +482,7 @@ Test(filters, sigterm_mid_job_still_ends_the_job_on_the_printer)
 	struct proc p;
 
 	start(&p, &r);
-	wait_output(&p, "showpage", EVENTUALLY_MS);
+	proc_wait_output(&p, "showpage", EVENTUALLY_MS);
 	kill(p.pid, SIGTERM);
 	cr_assert_eq(finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
 	ASSERT_OUTPUT(&p, PJL_UEL "@PJL\r\n"
@@ -669,8 +525,7 @@ Test(filters, sigterm_while_the_backend_takes_nothing_ends_the_job_whatever_more
 
 	memset(chunk, 'x', sizeof chunk);
 	memcpy(chunk, "%!PS-Adobe-3.0\n", 15);
-	start(&p, &r);
-	nonblock(p.in);
+	start(&p, &r);   /* (its stdin does not block) */
 	/* Until it is blocked writing to the backend and our input waits behind it. */
 	for (long long end = now_ms() + EVENTUALLY_MS; !blocked_writing(p.pid, 1); poll(NULL, 0, 5)) {
 		cr_assert_lt(now_ms(), end, "the wrapper never blocked in its output; it said:\n%s", p.errtext->str);
@@ -680,7 +535,7 @@ Test(filters, sigterm_while_the_backend_takes_nothing_ends_the_job_whatever_more
 	}
 	cr_assert_eq(ioctl(p.out, FIONREAD, &queued), 0);
 	kill(p.pid, SIGTERM);
-	cr_assert_eq(await_exit(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
+	cr_assert_eq(proc_finish(&p, EVENTUALLY_MS), 0, "%s", p.errtext->str);
 	assert_said(&p, "INFO: parclass-pjl: job cancelled, ending it on the printer\n");
 	assert_not_said(&p, "ERROR");
 	cr_assert_geq(p.outdata->len, (guint)queued);
@@ -742,7 +597,7 @@ static char *query_token(struct proc *p)
 {
 	const char *out, *echo, *end;
 
-	wait_output(p, "@PJL INFO STATUS\r\n" PJL_UEL, EVENTUALLY_MS);
+	proc_wait_output(p, "@PJL INFO STATUS\r\n" PJL_UEL, EVENTUALLY_MS);
 	out = (const char *)p->outdata->data;
 	echo = g_strstr_len(out, (gssize)p->outdata->len, "@PJL ECHO ");
 	cr_assert(echo);
@@ -904,138 +759,63 @@ static const char laser_model[] =
 	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
 
 struct chain {
-	struct proc filter;
-	pid_t backend;
-	int backend_err;
-	GString *backend_said;
+	struct proc filter, backend;
 };
 
 /* Start @r's filter with its output into the backend, the backend's back channel into the filter. */
 static void chain_start(struct chain *c, const struct run *r)
 {
-	int data[2], back[2], side[2], err[2];
-	char *rel = g_strconcat("filters/", r->filter, NULL);
-	char *filter = build_path(rel);
-	char *backend = build_path("backend/parclass");
-	char *ppd = r->ppd ? src_path(r->ppd) : NULL;
+	int data[2], back[2], devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	g_autofree char *rel = g_strconcat("filters/", r->filter, NULL);
+	g_autofree char *filter = build_path(rel);
+	g_autofree char *ppd_path = r->ppd ? src_path(r->ppd) : NULL;
+	g_autofree char *ppd = ppd_path ? g_strconcat("PPD=", ppd_path, NULL) : g_strdup("PPD");
+	const char *fenv[] = { ppd, NULL };
 	const char *fargv[] = { "queue", "42", "alice", r->title ? r->title : "report", "1",
 				r->options ? r->options : "", r->file, NULL };
+	/* waitjob=auto: the backend waits for the printer's job END only
+	 * when the data asks for job status and ends its job. */
+	const char *benv[] = { "DEVICE_URI=parclass:/dev/parport0", "PRINTER_STATE_REASONS", NULL };
 	const char *bargv[] = { "parclass:/dev/parport0", "42", "alice", "report", "1", "", NULL };
-	int ferr[2];
+	/* The side channel stays open and unused, as with filters that do not ask. */
+	struct proc_spec b = { .path = backend_path(), .argv = bargv, .env = benv, .back = PROC_BACK_FROM, .side = true };
+	struct proc_spec f = { .path = filter, .argv = fargv, .env = fenv, .stdin_fd = devnull, .back = PROC_BACK_TO };
 
-	g_free(rel);
-	memset(c, 0, sizeof *c);
-	signal(SIGPIPE, SIG_IGN);
+	cr_assert_geq(devnull, 0);
 	cr_assert_eq(pipe2(data, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(back, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(ferr, O_CLOEXEC), 0);
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, side), 0);
-
-	c->backend = fork();
-	cr_assert_geq(c->backend, 0);
-	if (c->backend == 0) {
-		dup2(data[0], 0);
-		dup2(err[1], 2);
-		dup2(back[1], 3);
-		dup2(side[1], 4);
-		for (int fd = 5; fd < 1024; fd++)
-			close(fd);
-		/* waitjob=auto: the backend waits for the printer's job END only
-		 * when the data asks for job status and ends its job. */
-		setenv("DEVICE_URI", "parclass:/dev/parport0", 1);
-		unsetenv("PRINTER_STATE_REASONS");
-		execv(backend, (char **)(uintptr_t)bargv);
-		_exit(127);
-	}
-	memset(&c->filter, 0, sizeof c->filter);
-	c->filter.pid = fork();
-	cr_assert_geq(c->filter.pid, 0);
-	if (c->filter.pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		dup2(devnull, 0);
-		dup2(data[1], 1);
-		dup2(ferr[1], 2);
-		dup2(back[0], 3);
-		for (int fd = 4; fd < 1024; fd++)
-			close(fd);
-		if (ppd)
-			setenv("PPD", ppd, 1);
-		else
-			unsetenv("PPD");
-		execv(filter, (char **)(uintptr_t)fargv);
-		_exit(127);
-	}
+	b.stdin_fd = data[0];
+	b.back_fd = back[1];
+	f.stdout_fd = data[1];
+	f.back_fd = back[0];
+	proc_start(&c->backend, &b);
+	proc_start(&c->filter, &f);
 	close(data[0]);
 	close(data[1]);
 	close(back[0]);
 	close(back[1]);
-	close(side[1]);
-	close(err[1]);
-	close(ferr[1]);
-	/* The side channel stays open and unused, as with filters that do not ask. */
-	c->filter.in = side[0];
-	c->filter.out = -1;
-	c->filter.back = -1;
-	c->filter.err = ferr[0];
-	nonblock(ferr[0]);
-	c->backend_err = err[0];
-	nonblock(err[0]);
-	c->filter.outdata = g_byte_array_new();
-	c->filter.errtext = g_string_new(NULL);
-	c->backend_said = g_string_new(NULL);
-	g_free(filter);
-	g_free(backend);
-	g_free(ppd);
+	close(devnull);
 }
 
 /* Both exit statuses, after both have finished. */
 static void chain_finish(struct chain *c, int *filter_status, int *backend_status)
 {
 	long long end = now_ms() + 2 * EVENTUALLY_MS;
-	bool backend_done = false, filter_done = false;
-	int status;
 
-	while (!backend_done || !filter_done || c->backend_err >= 0 || c->filter.err >= 0) {
-		char buf[4096];
-		ssize_t n;
-
+	while (!proc_exited(&c->filter) || !proc_exited(&c->backend)) {
 		cr_assert_lt(now_ms(), end, "the chain did not finish; filter:\n%s\nbackend:\n%s",
-			     c->filter.errtext->str, c->backend_said->str);
-		if (c->backend_err >= 0) {
-			while ((n = read(c->backend_err, buf, sizeof buf)) > 0)
-				g_string_append_len(c->backend_said, buf, n);
-			if (n == 0) {
-				close(c->backend_err);
-				c->backend_err = -1;
-			}
-		}
-		if (c->filter.err >= 0) {
-			while ((n = read(c->filter.err, buf, sizeof buf)) > 0)
-				g_string_append_len(c->filter.errtext, buf, n);
-			if (n == 0) {
-				close(c->filter.err);
-				c->filter.err = -1;
-			}
-		}
-		if (!filter_done && waitpid(c->filter.pid, &status, WNOHANG) == c->filter.pid) {
-			filter_done = true;
-			*filter_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		if (!backend_done && waitpid(c->backend, &status, WNOHANG) == c->backend) {
-			backend_done = true;
-			*backend_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		usleep(10000);
+			     c->filter.errtext->str, c->backend.errtext->str);
+		proc_pump(&c->filter, 10);
+		proc_pump(&c->backend, 10);
 	}
-	close(c->filter.in);
+	*filter_status = proc_finish(&c->filter, EVENTUALLY_MS);
+	*backend_status = proc_finish(&c->backend, EVENTUALLY_MS);
 }
 
 static void chain_free(struct chain *c)
 {
 	proc_free(&c->filter);
-	g_string_free(c->backend_said, TRUE);
+	proc_free(&c->backend);
 }
 
 Test(filters, report_status_through_the_backend_gets_the_printers_own_answer)
@@ -1045,17 +825,17 @@ Test(filters, report_status_through_the_backend_gets_the_printers_own_answer)
 	struct chain c;
 	int fs = -1, bs = -1;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	chain_start(&c, &r);
 	chain_finish(&c, &fs, &bs);
-	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
-	cr_assert_eq(bs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
+	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend.errtext->str);
+	cr_assert_eq(bs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend.errtext->str);
 	cr_assert(strstr(c.filter.errtext->str, "INFO: 00 READY\n"), "filter:\n%s\nbackend:\n%s",
-		  c.filter.errtext->str, c.backend_said->str);
+		  c.filter.errtext->str, c.backend.errtext->str);
 	cr_assert(strstr(c.filter.errtext->str,
 			 "ATTR: printer-alert=\"code=printerReadyToPrint;severity=other\" "
 			 "printer-alert-description=\"00 READY\"\n"));
-	cr_assert(sim_events_contain(sim, "parport0 pjl @PJL INFO STATUS"));
+	cr_assert(fx_events_contain(sim, "parport0 pjl @PJL INFO STATUS"));
 	g_free(cmd);
 	chain_free(&c);
 }
@@ -1069,19 +849,19 @@ Test(filters, a_wrapped_job_through_the_backend_is_named_and_counted_by_the_prin
 	int fs = -1, bs = -1;
 	char *events;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	chain_start(&c, &r);
 	chain_finish(&c, &fs, &bs);
-	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
-	cr_assert_eq(bs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend_said->str);
-	events = sim_events(sim);
+	cr_assert_eq(fs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend.errtext->str);
+	cr_assert_eq(bs, 0, "filter:\n%s\nbackend:\n%s", c.filter.errtext->str, c.backend.errtext->str);
+	events = fx_events(sim);
 	/* (events.log escapes quotes) */
 	cr_assert(strstr(events, "parport0 pjl @PJL JOB NAME=\\\"42 Quarterly 'numbers'\\\"\n"), "%s", events);
 	cr_assert(strstr(events, "parport0 pjl @PJL EOJ NAME=\\\"42 Quarterly 'numbers'\\\"\n"), "%s", events);
 	/* The printer's job END with its two pages is what completes the job. */
-	cr_assert(strstr(c.backend_said->str, "DEBUG: The printer ended PJL job \"42 Quarterly 'numbers'\" (2 pages)\n"),
-		  "%s", c.backend_said->str);
-	cr_assert(strstr(c.backend_said->str, "PAGE: total 2\n"), "%s", c.backend_said->str);
+	cr_assert(strstr(c.backend.errtext->str, "DEBUG: The printer ended PJL job \"42 Quarterly 'numbers'\" (2 pages)\n"),
+		  "%s", c.backend.errtext->str);
+	cr_assert(strstr(c.backend.errtext->str, "PAGE: total 2\n"), "%s", c.backend.errtext->str);
 	g_free(events);
 	g_free(file);
 	chain_free(&c);

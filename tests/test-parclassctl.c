@@ -6,18 +6,18 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/pjl.h"
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
+#include "proc.h"
 
 static const char laser_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
@@ -27,13 +27,12 @@ static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate\n"
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[device]\nmodes=compat\n";
-static const char empty_model[] = "[port]\nmodes=pcspp\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 
 static void teardown(void)
 {
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -45,38 +44,35 @@ struct run {
 	gsize out_len;
 };
 
-/* Run parclassctl with @args (NULL-terminated), @input on its stdin. */
-static struct run ctl_input(const char *input, const char *const *args)
+/* Start parclassctl with @args (NULL-terminated), @input on its stdin. */
+static void ctl_start(struct proc *p, const char *input, const char *const *args)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-								    G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-								    G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GBytes) in = g_bytes_new(input ? input : "", input ? strlen(input) : 0);
-	g_autoptr(GBytes) out = NULL;
-	g_autoptr(GBytes) err = NULL;
-	struct run r = { 0 };
-	const char *data;
-	gsize n;
+	struct proc_spec s = { .path = getenv("PARCLASSCTL"), .input = input, .input_len = input ? strlen(input) : 0 };
 
-	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
+	g_ptr_array_add(argv, g_strdup(s.path));
 	for (const char *const *a = args; *a; a++)
 		g_ptr_array_add(argv, g_strdup(*a));
 	g_ptr_array_add(argv, NULL);
-	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
-	cr_assert(p, "%s", error ? error->message : "?");
-	cr_assert(g_subprocess_communicate(p, in, NULL, &out, &err, &error), "%s", error ? error->message : "?");
-	g_subprocess_wait(p, NULL, NULL);
-	r.status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : 128 + g_subprocess_get_term_sig(p);
-	data = g_bytes_get_data(out, &r.out_len);
+	s.argv = (const char *const *)argv->pdata;
+	proc_start(p, &s);
+}
+
+/* Run parclassctl with @args (NULL-terminated), @input on its stdin. */
+static struct run ctl_input(const char *input, const char *const *args)
+{
+	struct run r = { 0 };
+	struct proc p;
+
+	ctl_start(&p, input, args);
+	r.status = proc_finish(&p, 2 * EVENTUALLY_MS);
+	r.out_len = p.outdata->len;
 	r.out = g_malloc(r.out_len + 1);   /* raw IDs start with NUL bytes: no strndup */
 	if (r.out_len)
-		memcpy(r.out, data, r.out_len);
+		memcpy(r.out, p.outdata->data, r.out_len);
 	r.out[r.out_len] = '\0';
-	data = g_bytes_get_data(err, &n);
-	r.err = g_strndup(data ? data : "", n);   /* empty bytes have no data */
+	r.err = g_strdup(p.errtext->str);
+	proc_free(&p);
 	return r;
 }
 
@@ -95,10 +91,10 @@ static void run_free(struct run *r)
 
 Test(parclassctl, list_shows_ports_devices_ids_and_modes)
 {
-	const char *models[] = { laser_model, chain_model, empty_model, NULL };
+	const char *models[] = { laser_model, chain_model, empty_spp_model, NULL };
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	r = CTL("list", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
@@ -122,7 +118,7 @@ Test(parclassctl, list_json_is_one_object)
 {
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("list", "--json", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
@@ -142,7 +138,7 @@ Test(parclassctl, id_cached_fresh_and_raw)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("id", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "CLASS:PRINTER;MODEL:HP LaserJet 4;MANUFACTURER:Hewlett-Packard;COMMAND SET:PCL,PJL;\n");
@@ -163,7 +159,7 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	const char *models[] = { laser_model, "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=offline\n", NULL };
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	r = CTL("modes", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n");
@@ -191,14 +187,14 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "");
 	run_free(&r);
-	cr_assert(sim_events_contain(sim, "parport0 reset\n"), "no nInit pulse");
+	cr_assert(fx_events_contain(sim, "parport0 reset\n"), "no nInit pulse");
 }
 
 Test(parclassctl, usage_and_missing_things_have_their_exit_status)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("id", "LPT3");
 	cr_assert_eq(r.status, 69);
 	cr_assert(strstr(r.err, "LPT3: no such port"), "%s", r.err);
@@ -228,7 +224,7 @@ Test(parclassctl, parclass_debug_makes_the_library_talk)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	setenv("PARCLASS_DEBUG", "1", 1);
 	r = CTL("status", "LPT1");
 	unsetenv("PARCLASS_DEBUG");
@@ -246,25 +242,23 @@ Test(parclassctl, parclass_debug_makes_the_library_talk)
 /* A chain device another process has open is its alone: "lock LPT1.0" is busy. */
 Test(parclassctl, lock_of_a_chain_device_open_elsewhere_is_busy)
 {
-	g_autoptr(GSubprocessLauncher) l = NULL;
-	g_autoptr(GSubprocess) sender = NULL;
-	g_autoptr(GError) error = NULL;
+	const char *argv[] = { "parclassctl", "send", "LPT1.0", NULL };
+	struct proc_spec s = { .path = getenv("PARCLASSCTL"), .argv = argv, .keep_stdin = true };
+	struct proc sender;
 	struct run r;
 
-	sim = sim_start1(chain_model);
-	/* "send" has LPT1.0 open (and locked) until its input ends. (The
-	 * launcher after the simulator: it takes the environment as it is.) */
-	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	sender = g_subprocess_launcher_spawn(l, &error, getenv("PARCLASSCTL"), "send", "LPT1.0", NULL);
-	cr_assert(sender, "%s", error ? error->message : "?");
+	sim = fx_start1(chain_model);
+	/* "send" has LPT1.0 open (and locked) until its input ends. */
+	proc_start(&sender, &s);
 	ctl_await_held("LPT1");
 	/* Not a wait in the queue behind the holder: busy at once. */
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 75, "%d: %s", r.status, r.err);
 	cr_assert(strstr(r.err, "in use"), "%s", r.err);
 	run_free(&r);
-	cr_assert(g_output_stream_close(g_subprocess_get_stdin_pipe(sender), NULL, NULL));
-	cr_assert(g_subprocess_wait_check(sender, NULL, &error), "%s", error ? error->message : "?");
+	proc_close_stdin(&sender);
+	cr_assert_eq(proc_finish(&sender, EVENTUALLY_MS), 0, "%s", sender.errtext->str);
+	proc_free(&sender);
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 0, "free once it is closed: %s", r.err);
 	run_free(&r);
@@ -274,7 +268,7 @@ Test(parclassctl, lock_holds_the_port_while_its_command_runs)
 {
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = CTL("lock", "LPT1", "--", "sh", "-c", "\"$PARCLASSCTL\" waiters LPT1; \"$PARCLASSCTL\" lock --try LPT1 -- true; "
 						  "echo try=$?; exit 3");
 	cr_assert_eq(r.status, 3, "the command's status: %s", r.err);
@@ -292,7 +286,7 @@ Test(parclassctl, lock_works_with_a_fifo_planted_as_seq)
 	struct run r;
 	struct stat st;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	/* A member of group lp (or a confused program) made seq a FIFO. */
 	dir = g_build_filename(sim->runtime, "parport0", NULL);
 	cr_assert_eq(g_mkdir_with_parents(dir, 02775), 0);
@@ -314,7 +308,7 @@ Test(parclassctl, a_busy_port_times_out_with_75)
 	int release;
 	pid_t pid;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	pid = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	r = CTL("id", "LPT1", "--fresh", "--timeout", "200");
@@ -333,16 +327,16 @@ Test(parclassctl, lock_selects_a_chain_device)
 {
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("lock", "LPT1.0", "--", "true");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
 	r = CTL("lock", "LPT1.0", "--no-select", "--", "true");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
-		g_autofree char *events = sim_events(sim);
+		g_autofree char *events = fx_events(sim);
 
 		const char *select = strstr(events, "parport0.0 select\n");
 
@@ -357,7 +351,7 @@ Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_byte
 	static const char job[] = PJL_UEL "@PJL ECHO one\r\n@PJL ECHO two\r\n" PJL_UEL;
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	r = ctl_input(job, (const char *const[]){ "send", "LPT1", NULL });
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "@PJL ECHO one\r\n\f@PJL ECHO two\r\n\f");
@@ -365,16 +359,16 @@ Test(parclassctl, send_prints_the_printers_answers_and_the_printer_gets_the_byte
 	r = ctl_input("plain", (const char *const[]){ "send", "LPT1", "--mode", "compat", "--wait", "0", NULL });
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
 		size_t len;
-		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", &len);
-		g_autofree char *compat = sim_record_read(sim, "parport0-0002.prn", NULL);
+		g_autofree char *data = fx_record_read(sim, "parport0-0001.prn", &len);
+		g_autofree char *compat = fx_record_read(sim, "parport0-0002.prn", NULL);
 
 		cr_assert_eq(len, sizeof job - 1);
 		cr_assert(memcmp(data, job, len) == 0);
 		cr_assert_str_eq(compat, "plain");
-		cr_assert(sim_events_contain(sim, "parport0 negotiate ecp accepted\n"), "ECP by default");
+		cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\n"), "ECP by default");
 	}
 }
 
@@ -383,7 +377,7 @@ Test(parclassctl, send_from_a_file)
 	g_autofree char *file = NULL;
 	struct run r;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = g_build_filename(sim->dir, "job.prn", NULL);
 	cr_assert(g_file_set_contents(file, "file data\f", -1, NULL));
 	r = CTL("send", "LPT1", file, "--wait", "0");
@@ -392,9 +386,9 @@ Test(parclassctl, send_from_a_file)
 	r = CTL("send", "LPT1", "/nonexistent/job");
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
-	sim_stop(sim);
+	fx_stop(sim);
 	{
-		g_autofree char *data = sim_record_read(sim, "parport0-0001.prn", NULL);
+		g_autofree char *data = fx_record_read(sim, "parport0-0001.prn", NULL);
 
 		cr_assert_str_eq(data, "file data\f");
 	}
@@ -406,36 +400,13 @@ Test(parclassctl, send_to_a_printer_that_stops_taking_data_times_out_with_75)
 				    "[fault.paper]\nkind=paper-out\nafter-bytes=3\n";
 	struct run r;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	r = ctl_input("123456", (const char *const[]){ "send", "LPT1", "--timeout", "300", NULL });
 	cr_assert_eq(r.status, 75, "%s", r.err);
 	run_free(&r);
 }
 
 /* ---- stop signals ---- */
-
-/* Start parclassctl with @args in the background, stdin from /dev/null. */
-static pid_t ctl_spawn(const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	pid_t pid;
-
-	g_ptr_array_add(argv, g_strdup(getenv("PARCLASSCTL")));
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, g_strdup(*a));
-	g_ptr_array_add(argv, NULL);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		execv(argv->pdata[0], (char **)argv->pdata);
-		_exit(127);
-	}
-	return pid;
-}
 
 /*
  * parclassctl @args waits in LPT1's queue behind a holder; @sig ends the
@@ -446,17 +417,17 @@ static void stop_while_queued(int sig, const char *const *args)
 {
 	char buf[256], expect[64];
 	int release, status;
-	pid_t holder, waiter;
+	struct proc waiter;
+	pid_t holder;
 
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
-	waiter = ctl_spawn(args);
+	ctl_start(&waiter, NULL, args);
 	ctl_await_waiters("LPT1", 1);
-	cr_assert_eq(kill(waiter, sig), 0);
-	status = wait_child_within(waiter, EVENTUALLY_MS);
-	if (status < 0)
-		kill(waiter, SIGKILL);
-	cr_assert_eq(status, 128 + sig, "%s %s: %d (-1: still waiting after the signal)", args[0], args[1], status);
+	cr_assert_eq(kill(waiter.pid, sig), 0);
+	status = proc_finish(&waiter, EVENTUALLY_MS);
+	proc_free(&waiter);
+	cr_assert_eq(status, 128 + sig, "%s %s: %d", args[0], args[1], status);
 	ctl_waiters("LPT1", buf, sizeof buf);
 	snprintf(expect, sizeof expect, "holder: pid %d\nwaiters: 0\n", (int)holder);
 	cr_assert_str_eq(buf, expect);
@@ -469,7 +440,7 @@ static void stop_queued_lock(int sig)
 {
 	g_autofree char *marker = NULL;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	marker = g_build_filename(sim->dir, "ran", NULL);
 	stop_while_queued(sig, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
 	cr_assert_not(g_file_test(marker, G_FILE_TEST_EXISTS), "the command ran after signal %d", sig);
@@ -489,29 +460,29 @@ Test(parclassctl, sigterm_ends_a_send_that_waits_for_the_port_and_nothing_is_sen
 {
 	g_autofree char *file = NULL;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	file = g_build_filename(sim->dir, "job.prn", NULL);
 	cr_assert(g_file_set_contents(file, "never sent", -1, NULL));
 	stop_while_queued(SIGTERM, (const char *const[]){ "send", "LPT1", file, NULL });
-	sim_stop(sim);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
+	fx_stop(sim);
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL), "send sent data after SIGTERM");
 }
 
 Test(parclassctl, sigint_ends_a_fresh_id_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGINT, (const char *const[]){ "id", "LPT1", "--fresh", NULL });
 }
 
 Test(parclassctl, sigterm_ends_a_status_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGTERM, (const char *const[]){ "status", "LPT1", NULL });
 }
 
 Test(parclassctl, sigint_ends_a_modes_that_waits_for_the_port)
 {
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	stop_while_queued(SIGINT, (const char *const[]){ "modes", "LPT1", NULL });
 }
 
@@ -523,15 +494,17 @@ Test(parclassctl, a_stop_signal_at_any_moment_before_the_command_means_it_never_
 	int release;
 	pid_t holder;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	marker = g_build_filename(sim->dir, "ran", NULL);
 	holder = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	for (int i = 0; i < 5; i++) {
-		pid_t waiter = ctl_spawn((const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+		struct proc waiter;
 
-		cr_assert_eq(kill(waiter, SIGTERM), 0);
-		cr_assert_eq(wait_child_within(waiter, EVENTUALLY_MS), 128 + SIGTERM);
+		ctl_start(&waiter, NULL, (const char *const[]){ "lock", "LPT1", "--", "touch", marker, NULL });
+		cr_assert_eq(kill(waiter.pid, SIGTERM), 0);
+		cr_assert_eq(proc_finish(&waiter, EVENTUALLY_MS), 128 + SIGTERM, "%s", waiter.errtext->str);
+		proc_free(&waiter);
 	}
 	ctl_waiters("LPT1", buf, sizeof buf);
 	cr_assert(strstr(buf, "\nwaiters: 0\n"), "%s", buf);
@@ -546,7 +519,7 @@ Test(parclassctl, a_stop_signal_while_the_command_runs_goes_to_the_command)
 	pid_t lock;
 	char buf[256];
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	lock = ctl_hold("LPT1", &release);
 	ctl_await_held("LPT1");
 	cr_assert_eq(kill(lock, SIGTERM), 0);
@@ -576,7 +549,7 @@ Test(parclassctl, status_shows_the_lines_that_tell_no_cable_from_power_off)
 	};
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
 		g_autofree char *loc = g_strdup_printf("LPT%zu", i + 1);
 
@@ -593,7 +566,7 @@ Test(parclassctl, modes_default_and_caps_with_modes_ruled_out)
 	g_autofree char *events = NULL;
 	struct run r;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	r = CTL("modes", "LPT1", "--default");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "read: NIBBLE\nwrite: CENTRONICS\n");
@@ -627,8 +600,8 @@ Test(parclassctl, modes_default_and_caps_with_modes_ruled_out)
 	r = CTL("waiters", "LPT2");
 	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "caps gave the port back");
 	run_free(&r);
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	cr_assert(strstr(events, "parport0 negotiate ecp accepted\n"), "%s", events);
 	cr_assert(strstr(events, "parport1 negotiate nibble accepted\n"), "%s", events);
 	cr_assert_null(strstr(events, "parport1 negotiate byte"), "a ruled-out mode was negotiated: %s", events);
@@ -641,7 +614,7 @@ Test(parclassctl, select_selects_a_chain_device_runs_the_command_and_deselects)
 	const char *ecp;
 	struct run r;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("select", "LPT1.0");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "LPT1.0: selected\n");
@@ -654,8 +627,8 @@ Test(parclassctl, select_selects_a_chain_device_runs_the_command_and_deselects)
 	r = CTL("waiters", "LPT1");
 	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n", "freed afterwards");
 	run_free(&r);
-	sim_stop(sim);
-	events = sim_events(sim);
+	fx_stop(sim);
+	events = fx_events(sim);
 	cr_assert(strstr(events, "parport0.0 select\nparport0 deselect-all\n"), "%s", events);
 	/* The bus goes to the command, and comes back for the deselect. */
 	ecp = strstr(events, "parport0.0 select ecp\nparport0 release pid=PID\n");
@@ -669,7 +642,7 @@ Test(parclassctl, select_of_no_chain_device_a_missing_one_or_a_busy_port_fails)
 	int release;
 	pid_t holder;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	r = CTL("select", "LPT1");
 	cr_assert_eq(r.status, 2);
 	cr_assert_str_eq(r.err, "parclassctl select: LPT1: not a daisy-chain device (LPT1.0 to LPT1.3)\n");

@@ -22,15 +22,13 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "parclass.h"
 
 static const char laser_model[] =
 	"[device]\nid=MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;\nmodes=compat,nibble,byte,ecp\npjl=true\n";
-static const char chain_model[] =
-	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\n[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\n"
-	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static GString *log_text;
 
@@ -41,10 +39,10 @@ static void on_log(parclass_context *c, enum parclass_log_level level, const cha
 
 static void start(const char *model)
 {
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	log_text = g_string_new(NULL);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
-	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
+	cr_assert_eq(fx_context_new(&ctx), 0);
+	fx_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
 }
 
 static void teardown(void)
@@ -54,7 +52,7 @@ static void teardown(void)
 	if (log_text)
 		g_string_free(log_text, TRUE);
 	log_text = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -102,7 +100,7 @@ static int allocator_main(void *data)
 	parclass_port *port;
 	int r;
 
-	if (parclass_context_new(&cctx) || parclass_port_open(cctx, c->location ? c->location : "parport0", &port))
+	if (fx_context_new(&cctx) || parclass_port_open(cctx, c->location ? c->location : "parport0", &port))
 		return 10;
 	sync_post(&c->up, 'o');
 	r = parclass_port_allocate(port, c->timeout_ms);
@@ -151,9 +149,9 @@ Test(port, allocate_takes_the_kernel_claim_and_free_gives_it_back)
 	cr_assert_eq(parclass_port_free(port), -ENOLCK);
 	cr_assert_eq(parclass_port_is_free(port), 1);
 	parclass_port_close(port);
-	sim_stop(sim);
+	fx_stop(sim);
 	/* libieee1284's one-time probe, then our claim for the allocation */
-	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"
+	cr_assert(fx_events_contain(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"
 					  "parport0 claim pid=PID\nparport0 release pid=PID\n"));
 }
 
@@ -313,7 +311,7 @@ static void *cancel_when_queued(void *data)
 	parclass_port *watch;
 	unsigned n = 0;
 
-	cr_assert_eq(parclass_context_new(&tctx), 0);
+	cr_assert_eq(fx_context_new(&tctx), 0);
 	cr_assert_eq(parclass_port_open(tctx, "parport0", &watch), 0);
 	for (long long t0 = now_ms(); parclass_port_query_waiters(watch, &n) == 0 && n != 1; poll(NULL, 0, 2))
 		cr_assert_lt(now_ms() - t0, EVENTUALLY_MS, "the wait never began");
@@ -378,7 +376,7 @@ Test(port, waiters_do_not_touch_the_kernel_claim)
 	cr_assert_eq(parclass_port_allocate(port, 1000), 0);
 	pid = start_allocator(&c, 'w', -1);
 	await_waiters(port, 1);
-	events = sim_record_read(sim, "events.log", NULL);
+	events = fx_record_read(sim, "events.log", NULL);
 	claim = g_strdup_printf("claim pid=%d", (int)pid);
 	cr_assert_null(strstr(events, claim), "a waiter claimed the port: %s", events);
 	cr_assert_eq(parclass_port_free(port), 0);
@@ -447,7 +445,7 @@ Test(port, a_chain_device_open_elsewhere_cannot_be_locked_through_the_port)
 	parclass_port *port;
 	parclass_device *dev;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("parport0");
 	cr_assert_eq(parclass_device_open(ctx, "LPT1.1", &dev), 0);
 	cr_assert_eq(parclass_port_lock(port, 1, EVENTUALLY_MS, 0), -EBUSY);
@@ -472,7 +470,7 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 	g_autofree char *events = NULL;
 	const char *from;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1");
 	cr_assert_eq(parclass_port_select(port, 1, 0), -ENOLCK);
 	cr_assert_eq(parclass_port_deselect(port), -ENOLCK);
@@ -488,7 +486,7 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 	cr_assert_eq(parclass_port_is_held(port), 1, "the port stays held");
 	cr_assert_eq(parclass_port_free(port), 0);
 	parclass_port_close(port);
-	events = sim_events(sim);
+	events = fx_events(sim);
 	from = strstr(events, "parport0.0 assign 0\n");
 	cr_assert(from, "%s", events);
 	cr_assert(g_str_has_prefix(from, "parport0.0 assign 0\nparport0.1 assign 1\nparport0.1 select\n"
@@ -504,9 +502,9 @@ Test(port, the_ports_resources_as_the_kernel_gives_them)
 	int irq = 0, dma = 0;
 	parclass_port *p0, *p1;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	log_text = g_string_new(NULL);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
+	cr_assert_eq(fx_context_new(&ctx), 0);
 	p0 = open_port("parport0");
 	p1 = open_port("parport1");
 	cr_assert_eq(parclass_port_get_resources(p0, &base, &hi, &irq, &dma), 0);
@@ -526,7 +524,7 @@ Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 {
 	parclass_port *port;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1");
 	cr_assert_eq(parclass_port_lock(port, 1, 1000, 0), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
@@ -537,21 +535,21 @@ Test(port, lock_selects_a_chain_device_and_unlock_deselects)
 	cr_assert_eq(parclass_port_lock(port, 2, 1000, PARCLASS_LOCK_NO_SELECT), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
-	cr_assert(sim_events_contain(sim, "parport0.1 select\nparport0 deselect-all\nparport0 release"));
-	cr_assert(sim_events_contain(sim, "parport0.0 select\nparport0 release"));
-	cr_assert(sim_events_contain(sim, "parport0 select 3 failed\n"));
+	cr_assert(fx_events_contain(sim, "parport0.1 select\nparport0 deselect-all\nparport0 release"));
+	cr_assert(fx_events_contain(sim, "parport0.0 select\nparport0 release"));
+	cr_assert(fx_events_contain(sim, "parport0 select 3 failed\n"));
 }
 
 Test(port, lock_of_the_end_device_deselects_the_chain)
 {
 	parclass_port *port;
 
-	start(chain_model);
+	start(bare_chain_model);
 	port = open_port("LPT1.4");
 	cr_assert_eq(parclass_port_lock(port, PARCLASS_ADDRESS_END, 1000, 0), 0);
 	cr_assert_eq(parclass_port_unlock(port, 0), 0);
 	parclass_port_close(port);
-	cr_assert(sim_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
+	cr_assert(fx_events_contain(sim, "parport0 claim pid=PID\nparport0 deselect-all\n"));
 }
 
 Test(port, the_runtime_directory_is_shared_with_the_group_whatever_the_umask)
@@ -603,8 +601,39 @@ Test(port, an_unusable_runtime_directory_is_reported)
 	file = g_build_filename(sim->dir, "not-a-directory", NULL);
 	cr_assert(g_file_set_contents(file, "", 0, NULL));
 	bad = g_build_filename(file, "run", NULL);
+	fx_expect_lib_error("not-a-directory/run");
 	cr_assert_eq(parclass_context_set_runtime_dir(ctx, bad), 0);
 	cr_assert_eq(parclass_port_open(ctx, "parport0", &port), -EACCES);
 	cr_assert(strstr(log_text->str, "1 runtime directory "), "log: %s", log_text->str);
 	cr_assert(strstr(log_text->str, "PARCLASS_RUNTIME_DIR"), "log: %s", log_text->str);
+}
+
+/* A child that opens parport0 with the runtime directory @data. */
+static int open_with_runtime_dir_main(void *data)
+{
+	parclass_context *c;
+	parclass_port *port = NULL;
+
+	if (fx_context_new(&c) || parclass_context_set_runtime_dir(c, data))
+		return 10;
+	if (parclass_port_open(c, "parport0", &port) != -EACCES)
+		return 11;
+	parclass_context_unref(c);
+	return 0;
+}
+
+/* The fixture's own rule, where a test can see it: a library error in a
+ * forked child ends the child with FX_LIB_ERROR_STATUS, unless expected. */
+Test(port, a_library_error_in_a_child_fails_it_unless_the_test_expects_it)
+{
+	g_autofree char *file = NULL;
+	g_autofree char *bad = NULL;
+
+	start(laser_model);
+	file = g_build_filename(sim->dir, "not-a-directory", NULL);
+	cr_assert(g_file_set_contents(file, "", 0, NULL));
+	bad = g_build_filename(file, "run", NULL);
+	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), FX_LIB_ERROR_STATUS);
+	fx_expect_lib_error("not-a-directory/run");
+	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), 0);
 }

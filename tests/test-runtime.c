@@ -42,7 +42,7 @@ static const char fresh_id[] = "MFG:ACME;MDL:Laser 9;CMD:PJL;CLS:PRINTER;";
 /* A raw device ID that must never show up: the bait behind links. */
 static const char bait_id[] = "\x00\x1a" "MFG:Outside;MDL:Secret 7;";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static parclass_context *ctx;
 static GString *log_text;
 static bool log_broken;          /* a message with a line break in it */
@@ -70,7 +70,7 @@ static void teardown(void)
 	if (log_text)
 		g_string_free(log_text, TRUE);
 	log_text = NULL;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -91,10 +91,10 @@ static void start_ports(unsigned n, const char *model)
 	cr_assert_leq(n, 8);
 	for (unsigned i = 0; i < n; i++)
 		models[i] = model ? model : laser_model;
-	sim = sim_start(models);
+	sim = fx_start(models);
 	log_text = g_string_new(NULL);
-	cr_assert_eq(parclass_context_new(&ctx), 0);
-	parclass_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
+	cr_assert_eq(fx_context_new(&ctx), 0);
+	fx_context_set_log(ctx, PARCLASS_LOG_DEBUG, on_log, NULL);
 	cr_assert_eq(g_mkdir_with_parents(sim->runtime, 02775), 0);
 	for (unsigned i = 0; i < n; i++) {
 		g_autofree char *dir = g_strdup_printf("%s/parport%u", sim->runtime, i);
@@ -321,7 +321,7 @@ static int client_main(void *data)
 	parclass_port *port;
 	parclass_device *dev = NULL;
 
-	if (parclass_context_new(&cctx) || parclass_port_open(cctx, c->location, &port))
+	if (fx_context_new(&cctx) || parclass_port_open(cctx, c->location, &port))
 		return 10;
 	sync_post(&c->from, 'r');
 	for (;;) {
@@ -862,7 +862,7 @@ static int holder_main(void *data)
 	parclass_context *cctx;
 	parclass_port *ports[8];
 
-	if (parclass_context_new(&cctx))
+	if (fx_context_new(&cctx))
 		return 10;
 	for (unsigned i = 0; i < h->n; i++) {
 		g_autofree char *name = g_strdup_printf("parport%u", i);
@@ -1178,9 +1178,9 @@ static int unprivileged_main(void *data)
 	if (setgroups(1, &group) < 0 || setresgid(65534, 65534, 0) < 0 || setresuid(65534, 65534, 0) < 0)
 		return 10;
 	g_string_truncate(log_text, 0);   /* this process's own log */
-	if (parclass_context_new(&cctx))
+	if (fx_context_new(&cctx))
 		return 11;
-	parclass_context_set_log(cctx, PARCLASS_LOG_DEBUG, on_log, NULL);
+	fx_context_set_log(cctx, PARCLASS_LOG_DEBUG, on_log, NULL);
 	if (parclass_port_open(cctx, "parport0", &port))
 		return 12;
 	if (parclass_port_query_waiters(port, &waiters) || waiters != 0)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "models.h"
 
 /* Spelled here, not taken from common/pjl.h: the simulator and its tests share nothing with the host. */
 #define UEL "\033%-12345X"
@@ -30,17 +31,13 @@ static const char laser_model[] =
 	"id=MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;DES:Hewlett-Packard LaserJet 4;\n"
 	"modes=compat,nibble,byte,ecp,ecprle\npjl=true\n";
 
-static const char centronics_model[] = "[port]\nmodes=pcspp\n[device]\nmodes=compat\n";
-
-static const char empty_model[] = "[port]\nmodes=pcspp,tristate\n";
-
 static const char chain_model[] =
 	"[port]\nmodes=pcspp,tristate,ecp\n"
 	"[daisy.0]\nid=MFG:ACME;MDL:Scan 1284;CLS:SCANNER;\nmodes=compat,nibble\n"
 	"[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\nmodes=compat,nibble,ecp\n"
 	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
 
-static struct sim *sim;
+static struct fx_sim *sim;
 static struct parport_list ports;
 static bool have_ports;
 
@@ -49,7 +46,7 @@ static void teardown(void)
 	if (have_ports)
 		ieee1284_free_ports(&ports);
 	have_ports = false;
-	sim_free(sim);
+	fx_free(sim);
 	sim = NULL;
 }
 
@@ -101,7 +98,7 @@ static int status_reg(struct parport *p)
 /* events.log, normalised, compared whole. */
 static void assert_events(const char *expect)
 {
-	g_autofree char *events = sim_events(sim);
+	g_autofree char *events = fx_events(sim);
 
 	cr_assert_str_eq(events, expect);
 }
@@ -109,7 +106,7 @@ static void assert_events(const char *expect)
 static void assert_record(const char *name, const void *expect, size_t n)
 {
 	size_t len = 0;
-	g_autofree char *data = sim_record_read(sim, name, &len);
+	g_autofree char *data = fx_record_read(sim, name, &len);
 
 	cr_assert_not_null(data, "%s was not recorded", name);
 	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
@@ -135,10 +132,10 @@ static size_t nibble_read_all(struct parport *p, char *buf, size_t n)
 
 Test(sim, find_ports_sees_every_modelled_port_and_their_modes)
 {
-	const char *models[] = { laser_model, centronics_model, empty_model, NULL };
+	const char *models[] = { laser_model, centronics_model, empty_bidir_model, NULL };
 	int caps[3];
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	find_port(0);
 	cr_assert_eq(ports.portc, 3);
 	for (int i = 0; i < 3; i++) {
@@ -159,7 +156,7 @@ Test(sim, default_model_serves_one_printer)
 	char id[256];
 	ssize_t n;
 
-	sim = sim_start(NULL);
+	sim = fx_start(NULL);
 	find_port(0);
 	cr_assert_eq(ports.portc, 1);
 	n = ieee1284_get_deviceid(ports.portv[0], -1, F1284_FRESH, id, sizeof id);
@@ -176,7 +173,7 @@ Test(sim, cached_device_id_is_the_kernels_autoprobe_text)
 	char id[512];
 	ssize_t n;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	n = ieee1284_get_deviceid(find_port(0), -1, 0, id, sizeof id);
 	cr_assert_eq(n, (ssize_t)strlen(text));
 	cr_assert_eq((unsigned char)id[0], strlen(text) >> 8);
@@ -191,7 +188,7 @@ Test(sim, fresh_device_id_is_the_raw_id_with_its_length)
 	char id[512];
 	ssize_t n;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	n = ieee1284_get_deviceid(find_port(0), -1, F1284_FRESH, id, sizeof id);
 	cr_assert_eq(n, (ssize_t)strlen(text) + 2);
 	cr_assert_eq((size_t)(((unsigned char)id[0] << 8) | (unsigned char)id[1]), strlen(text) + 2);
@@ -208,7 +205,7 @@ Test(sim, daisy_chain_devices_have_cached_ids)
 	char id[256];
 	ssize_t n;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	n = ieee1284_get_deviceid(find_port(0), 1, 0, id, sizeof id);
 	cr_assert_gt(n, 0);
 	cr_assert_str_eq(id + 2, "CLASS:PRINTER;\nMODEL:Laser 9;\nMANUFACTURER:ACME;\n");
@@ -227,7 +224,7 @@ Test(sim, malformed_ids_are_served_as_modelled)
 	char buf[64];
 	struct parport *p;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	p = find_port(0);
 	cr_assert_eq(ieee1284_get_deviceid(p, -1, F1284_FRESH, buf, sizeof buf), 14);
 	cr_assert(memcmp(buf, "\x0e\x00" "MFG:A;MDL:B;", 14) == 0, "little-endian length");
@@ -247,7 +244,7 @@ Test(sim, device_without_id_rejects_the_id_request)
 {
 	struct parport *p;
 
-	sim = sim_start1("[device]\nmodes=compat,nibble\n");
+	sim = fx_start1("[device]\nmodes=compat,nibble\n");
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE | M1284_FLAG_DEVICEID), E1284_REJECTED);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
@@ -258,7 +255,7 @@ Test(sim, autoprobe_can_be_absent)
 {
 	char id[128];
 
-	sim = sim_start1("[device]\nid=MFG:A;MDL:B;\nautoprobe=false\nmodes=compat,nibble\n");
+	sim = fx_start1("[device]\nid=MFG:A;MDL:B;\nautoprobe=false\nmodes=compat,nibble\n");
 	/* No cache: libieee1284 asks the device. */
 	cr_assert_eq(ieee1284_get_deviceid(find_port(0), -1, 0, id, sizeof id), 14);
 	cr_assert_str_eq(id + 2, "MFG:A;MDL:B;");
@@ -285,7 +282,7 @@ Test(sim, accepted_modes_negotiate_and_others_are_rejected)
 	};
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		int r = ieee1284_negotiate(p, cases[i].mode);
@@ -300,7 +297,7 @@ Test(sim, refused_mode_is_rejected)
 {
 	struct parport *p;
 
-	sim = sim_start1("[device]\nid=MFG:A;\nmodes=compat,nibble,byte,ecp\nrefuse=ecp\n");
+	sim = fx_start1("[device]\nid=MFG:A;\nmodes=compat,nibble,byte,ecp\nrefuse=ecp\n");
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_REJECTED);
 	ieee1284_terminate(p);
@@ -310,10 +307,10 @@ Test(sim, refused_mode_is_rejected)
 
 Test(sim, legacy_device_and_empty_port_do_not_answer_negotiation)
 {
-	const char *models[] = { centronics_model, empty_model, NULL };
+	const char *models[] = { centronics_model, empty_bidir_model, NULL };
 	struct parport *p0, *p1;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	p0 = claim_port(0, 0);
 	p1 = ports.portv[1];
 	cr_assert_eq(ieee1284_open(p1, 0, NULL), E1284_OK);
@@ -334,7 +331,7 @@ Test(sim, late_answers_fail_only_beyond_the_kernels_wait)
 	struct parport *p;
 	long long t0;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	p = claim_port(0, 0);
 	t0 = now_ms();
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
@@ -356,7 +353,7 @@ Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
 	struct parport *p;
 
 	fill_pattern(data, N, 21);
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);   /* 200 ms inactivity timeout */
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
 	/* The printer stops answering the ECP handshake at byte 1000: PeriphAck stays high. */
@@ -368,13 +365,13 @@ Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
 	cr_assert_eq(ieee1284_negotiate(p, M1284_BYTE), E1284_OK, "other modes stay");
 	ieee1284_terminate(p);
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
-	sim_kill(sim, SIGUSR1);
-	sim_await_event(sim, "parport0 fault noecp end\n");
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport0 fault noecp end\n");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK, "ECP is back when the fault ends");
 	put_port(p);
 	assert_record("parport0-0001.prn", data, N);
-	cr_assert(sim_events_contain(sim, "parport0 fault noecp begin refuse\n"));
-	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp rejected\n"));
+	cr_assert(fx_events_contain(sim, "parport0 fault noecp begin refuse\n"));
+	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp rejected\n"));
 }
 
 Test(sim, a_late_fault_fails_negotiation_while_it_lasts)
@@ -383,21 +380,21 @@ Test(sim, a_late_fault_fails_negotiation_while_it_lasts)
 				    "[fault.slow]\nkind=late\nnegotiation-delay-ms=100\non-signal=true\n";
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
 	ieee1284_terminate(p);
-	sim_kill(sim, SIGUSR2);
-	sim_await_event(sim, "parport0 fault slow begin late\n");
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 fault slow begin late\n");
 	/* Beyond the kernel's 40 ms: no IEEE 1284 answer at all; the status lines stay ready. */
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_NEGFAILED);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED);
 	cr_assert_eq(status_reg(p), 0xd8);
-	sim_kill(sim, SIGUSR1);
-	sim_await_event(sim, "parport0 fault slow end\n");
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport0 fault slow end\n");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0 negotiate ecp no-answer\n"));
+	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp no-answer\n"));
 }
 
 /* ---- transfers ---- */
@@ -409,7 +406,7 @@ Test(sim, compat_write_delivers_exact_bytes)
 	struct parport *p;
 
 	fill_pattern(data, N, 1);
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data, N), N);
 	put_port(p);
@@ -420,7 +417,7 @@ Test(sim, each_claim_session_gets_its_own_record_file)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "first", 5), 5);
 	ieee1284_release(p);
@@ -431,14 +428,14 @@ Test(sim, each_claim_session_gets_its_own_record_file)
 	put_port(p);
 	assert_record("parport0-0001.prn", "first", 5);
 	assert_record("parport0-0002.prn", "second", 6);
-	cr_assert_null(sim_record_read(sim, "parport0-0003.prn", NULL));
+	cr_assert_null(fx_record_read(sim, "parport0-0003.prn", NULL));
 }
 
 Test(sim, ecp_write_decodes_channels_and_rle)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECPRLE), E1284_OK);
 	cr_assert_eq(ieee1284_ecp_write_data(p, F1284_RLE, "head", 4), 4);
@@ -448,7 +445,7 @@ Test(sim, ecp_write_decodes_channels_and_rle)
 	cr_assert_eq(ieee1284_ecp_write_data(p, F1284_RLE, "Xend", 4), 4);
 	put_port(p);
 	assert_record("parport0-0001.prn", "headabXXXXXend", 14);
-	cr_assert(sim_events_contain(sim, "parport0 ecp channel 5\n"));
+	cr_assert(fx_events_contain(sim, "parport0 ecp channel 5\n"));
 }
 
 Test(sim, ecp_reverse_nibble_and_byte_reads_carry_exact_bytes)
@@ -462,7 +459,7 @@ Test(sim, ecp_reverse_nibble_and_byte_reads_carry_exact_bytes)
 	char buf[64];
 	struct parport *p;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
 	cr_assert_eq(ieee1284_ecp_fwd_to_rev(p), E1284_OK);
@@ -493,7 +490,7 @@ Test(sim, reads_are_short_at_the_kernels_buffer_size)
 	for (int i = 0; i < 3000; i++)
 		g_string_append_c(model, (char)('a' + i % 26));
 	g_string_append_c(model, '\n');
-	sim = sim_start1(model->str);
+	sim = fx_start1(model->str);
 	g_string_free(model, TRUE);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
@@ -509,7 +506,7 @@ Test(sim, nonblocking_read_without_data_is_eagain)
 	char buf[16];
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	errno = 0;
@@ -537,7 +534,7 @@ Test(sim, blocking_read_without_data_waits_until_a_signal)
 	struct parport *p;
 	long long t0;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	catch_signal(SIGALRM);
@@ -561,7 +558,7 @@ Test(sim, pjl_requests_are_answered_on_the_reverse_channel)
 	char buf[256];
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(status_reg(p), 0xd8, "ready, nothing to say");
 	cr_assert_eq(ieee1284_compat_write(p, 0, request, sizeof request - 1), sizeof request - 1);
@@ -577,7 +574,7 @@ Test(sim, ecp_forward_idle_signals_reverse_data_with_nperiphrequest)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK);
 	cr_assert_eq(status_reg(p), 0xf8);
@@ -600,10 +597,10 @@ Test(sim, ustatus_reports_device_job_and_page_events)
 	struct parport *p;
 	size_t got = 0;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, job, sizeof job - 1), sizeof job - 1);
-	sim_kill(sim, SIGUSR2);
+	fx_kill(sim, SIGUSR2);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	for (long long t0 = now_ms(); got < sizeof expect - 1 && now_ms() - t0 < EVENTUALLY_MS;) {
 		ssize_t r = ieee1284_nibble_read(p, F1284_NONBLOCK, buf + got, sizeof buf - got);
@@ -637,7 +634,7 @@ Test(sim, each_condition_has_its_status_lines)
 		texts[i] = g_strdup_printf("[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=%s\n", cases[i].state);
 		models[i] = texts[i];
 	}
-	models[G_N_ELEMENTS(cases)] = empty_model;
+	models[G_N_ELEMENTS(cases)] = empty_bidir_model;
 	models[G_N_ELEMENTS(cases) + 1] = NULL;
 	/* Eight nodes at most: run the cases in two simulators. */
 	for (size_t first = 0; first < G_N_ELEMENTS(cases) + 1; first += 6) {
@@ -645,7 +642,7 @@ Test(sim, each_condition_has_its_status_lines)
 		size_t n = MIN(6, G_N_ELEMENTS(cases) + 1 - first);
 
 		memcpy(some, models + first, n * sizeof *some);
-		sim = sim_start(some);
+		sim = fx_start(some);
 		find_port(0);
 		for (size_t i = 0; i < n; i++) {
 			struct parport *p = ports.portv[i];
@@ -660,7 +657,7 @@ Test(sim, each_condition_has_its_status_lines)
 		}
 		ieee1284_free_ports(&ports);
 		have_ports = false;
-		sim_free(sim);
+		fx_free(sim);
 		sim = NULL;
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
@@ -681,17 +678,17 @@ Test(sim, status_follows_a_byte_triggered_fault_and_its_end)
 				    "[fault.paper]\nkind=paper-out\nafter-bytes=10\n";
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(status_reg(p), 0xd8);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "0123456789", 10), 10);
 	cr_assert_eq(status_reg(p), 0x70, "paper out after 10 bytes");
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "the fault ends on SIGUSR1");
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0 fault paper begin paper-out\n"
+	cr_assert(fx_events_contain(sim, "parport0 fault paper begin paper-out\n"
 					  "parport0 state ready -> paper-out\n"));
-	cr_assert(sim_events_contain(sim, "parport0 fault paper end\nparport0 state paper-out -> ready\n"));
+	cr_assert(fx_events_contain(sim, "parport0 fault paper end\nparport0 state paper-out -> ready\n"));
 }
 
 Test(sim, signals_start_and_end_faults)
@@ -700,12 +697,12 @@ Test(sim, signals_start_and_end_faults)
 				    "[fault.off]\nkind=offline\non-signal=true\n";
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(status_reg(p), 0xd8);
-	sim_kill(sim, SIGUSR2);
+	fx_kill(sim, SIGUSR2);
 	cr_assert(wait_status(p, 0x48, EVENTUALLY_MS), "offline after SIGUSR2");
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "online after SIGUSR1");
 	put_port(p);
 }
@@ -721,10 +718,10 @@ Test(sim, time_triggered_fault_starts_and_ends_by_the_clock)
 				    "[fault.off]\nkind=power-off\nafter-ms=100\nduration-ms=300\n";
 	long long t0 = now_ms();
 
-	sim = sim_start1(model);
-	sim_await_event(sim, "parport0 fault off begin power-off\nparport0 state ready -> power-off\n");
+	sim = fx_start1(model);
+	fx_await_event(sim, "parport0 fault off begin power-off\nparport0 state ready -> power-off\n");
 	cr_assert_geq(now_ms() - t0, 100, "started before after-ms");
-	sim_await_event(sim, "parport0 fault off end\nparport0 state power-off -> ready\n");
+	fx_await_event(sim, "parport0 fault off end\nparport0 state power-off -> ready\n");
 	cr_assert_geq(now_ms() - t0, 400, "ended before duration-ms");
 }
 
@@ -735,11 +732,11 @@ Test(sim, a_byte_triggered_fault_with_a_duration_ends_by_itself)
 	struct parport *p;
 	long long t0;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	t0 = now_ms();
 	cr_assert_eq(ieee1284_compat_write(p, 0, "0123456789", 10), 10);
-	sim_await_event(sim, "parport0 fault paper end\nparport0 state paper-out -> ready\n");
+	fx_await_event(sim, "parport0 fault paper end\nparport0 state paper-out -> ready\n");
 	cr_assert_geq(now_ms() - t0, 300, "ended before duration-ms");
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS));
 	put_port(p);
@@ -751,12 +748,12 @@ Test(sim, a_powered_off_printer_cannot_negotiate_until_it_is_on_again)
 				    "[fault.off]\nkind=power-off\non-signal=true\n";
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
-	sim_kill(sim, SIGUSR2);
+	fx_kill(sim, SIGUSR2);
 	cr_assert(wait_status(p, 0x80, EVENTUALLY_MS), "powered off");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED, "a powered-off printer cannot answer");
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "powered on again");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
 	put_port(p);
@@ -774,7 +771,7 @@ Test(sim, paper_out_makes_a_compat_write_return_0_after_the_timeout_and_loses_no
 	ssize_t n;
 
 	fill_pattern(data, N, 2);
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);   /* 200 ms inactivity timeout */
 	t0 = now_ms();
 	n = ieee1284_compat_write(p, 0, (const char *)data, N);
@@ -783,7 +780,7 @@ Test(sim, paper_out_makes_a_compat_write_return_0_after_the_timeout_and_loses_no
 	t0 = now_ms();
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), 0);
 	cr_assert_geq(now_ms() - t0, 190);
-	sim_kill(sim, SIGUSR1);
+	fx_kill(sim, SIGUSR1);
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "paper is back");
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
 	put_port(p);
@@ -797,12 +794,12 @@ Test(sim, without_a_fifo_paper_out_stops_a_compat_write_at_once)
 	struct parport *p;
 	struct timeval tv = { 5, 0 };
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	ieee1284_set_timeout(p, &tv);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "data", 4), 0);
 	put_port(p);
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL));
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
 
 Test(sim, a_powered_off_printer_swallows_fifo_data_but_not_handshaken_data)
@@ -814,7 +811,7 @@ Test(sim, a_powered_off_printer_swallows_fifo_data_but_not_handshaken_data)
 	};
 	struct parport *p;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	/* A FIFO only watches Busy, which an unpowered printer leaves low. */
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "lost", 4), 4);
@@ -823,8 +820,8 @@ Test(sim, a_powered_off_printer_swallows_fifo_data_but_not_handshaken_data)
 	p = claim_port(1, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "kept", 4), 0);
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0 lost 4 bytes: nothing listening\n"));
-	cr_assert_null(sim_record_read(sim, "parport0-0001.prn", NULL));
+	cr_assert(fx_events_contain(sim, "parport0 lost 4 bytes: nothing listening\n"));
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
 
 Test(sim, busy_printer_takes_data_when_busy_ends)
@@ -835,10 +832,10 @@ Test(sim, busy_printer_takes_data_when_busy_ends)
 	struct timeval tv = { EVENTUALLY_MS / 1000, 0 };
 	pthread_t t;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	ieee1284_set_timeout(p, &tv);
-	t = sim_end_faults_on(sim, "parport0 fault busy begin busy\n");
+	t = fx_end_faults_on(sim, "parport0 fault busy begin busy\n");
 	cr_assert_eq(ieee1284_compat_write(p, 0, "abcdefgh", 8), 8, "waited for Busy, lost nothing");
 	pthread_join(t, NULL);
 	put_port(p);
@@ -850,7 +847,7 @@ Test(sim, timeouts_are_kept_per_file_in_jiffies)
 	struct timeval tv = { 0, 1 }, *old;
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);   /* sets 200 ms */
 	old = ieee1284_set_timeout(p, &tv);
 	cr_assert_eq(old->tv_sec, 0);
@@ -867,7 +864,7 @@ Test(sim, link_rate_limits_throughput)
 	struct parport *p;
 	long long t0;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	t0 = now_ms();
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data, sizeof data), sizeof data);
@@ -882,7 +879,7 @@ Test(sim, reverse_data_can_be_garbled_and_truncated)
 	char buf[64];
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "@PJL ECHO abcdef\r\n", 18), 18);
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_OK);
@@ -946,11 +943,11 @@ Test(sim, a_claim_waits_for_the_holder_to_release)
 	struct parport *p;
 	pid_t pid;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	pid = start_claimer(&c, 'b');
 	p = claim_port(0, 0);
 	sync_post(&c.to_child, 'g');
-	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	fx_await_event(sim, "parport0 claim waits pid=PID\n");
 	cr_assert_eq(sync_wait(&c.to_parent, 0), -1, "claimed while the port was held");
 	ieee1284_release(p);
 	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'b', "did not get the released port");
@@ -965,13 +962,13 @@ Test(sim, claims_are_granted_in_arrival_order)
 	struct parport *p;
 	char order[4] = { 0 };
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	for (int i = 0; i < 3; i++)
 		pid[i] = start_claimer(&c[i], (char)('B' + i));
 	p = claim_port(0, 0);
 	for (int i = 0; i < 3; i++) {
 		sync_post(&c[i].to_child, 'g');
-		sim_await_events(sim, "parport0 claim waits pid=PID\n", (unsigned)i + 1);   /* queued before the next */
+		fx_await_events(sim, "parport0 claim waits pid=PID\n", (unsigned)i + 1);   /* queued before the next */
 	}
 	ieee1284_release(p);
 	for (int i = 0; i < 3; i++)
@@ -979,7 +976,7 @@ Test(sim, claims_are_granted_in_arrival_order)
 	cr_assert_str_eq(order, "BCD");
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(wait_child(pid[i]), 0);
-	cr_assert(sim_events_contain(sim, "parport0 release pid=PID\n"
+	cr_assert(fx_events_contain(sim, "parport0 release pid=PID\n"
 					  "parport0 claim pid=PID\nparport0 release pid=PID\n"
 					  "parport0 claim pid=PID\nparport0 release pid=PID\n"
 					  "parport0 claim pid=PID\nparport0 release pid=PID\n"));
@@ -1005,19 +1002,19 @@ Test(sim, a_holder_killed_with_sigkill_frees_the_port)
 	struct claimer c = { 0 };
 	pid_t holder, waiter;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	waiter = start_claimer(&c, 'w');
 	sync_init(&hp);
 	holder = fork_child(holder_main, &hp);
 	cr_assert_eq(sync_wait(&hp, EVENTUALLY_MS), 'h');
 	sync_post(&c.to_child, 'g');
-	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	fx_await_event(sim, "parport0 claim waits pid=PID\n");
 	cr_assert_eq(sync_wait(&c.to_parent, 0), -1);
 	kill(holder, SIGKILL);
 	cr_assert_eq(wait_child(holder), 128 + SIGKILL);
 	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'w', "the waiter did not get the port");
 	cr_assert_eq(wait_child(waiter), 0);
-	cr_assert(sim_events_contain(sim, "parport0 release pid=PID (closed)\nparport0 claim pid=PID\n"));
+	cr_assert(fx_events_contain(sim, "parport0 release pid=PID (closed)\nparport0 claim pid=PID\n"));
 }
 
 static int slow_writer_main(void *data)
@@ -1041,16 +1038,16 @@ Test(sim, a_client_killed_in_the_middle_of_a_transfer_frees_the_port)
 	pid_t writer, waiter;
 
 	/* The toner-low "fault" changes nothing on the link: it only marks that 10 bytes went. */
-	sim = sim_start1("[device]\nid=MFG:A;\nmodes=compat,nibble\ncompat-rate=100\n"
+	sim = fx_start1("[device]\nid=MFG:A;\nmodes=compat,nibble\ncompat-rate=100\n"
 			 "[fault.mark]\nkind=toner-low\nafter-bytes=10\n");
 	waiter = start_claimer(&c, 'n');
 	sync_init(&sp);
 	writer = fork_child(slow_writer_main, &sp);
 	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'w');
 	sync_post(&c.to_child, 'g');
-	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	fx_await_event(sim, "parport0 claim waits pid=PID\n");
 	/* The simulator is fetching the writer's data as the link allows. */
-	sim_await_event(sim, "parport0 fault mark begin toner-low\n");
+	fx_await_event(sim, "parport0 fault mark begin toner-low\n");
 	kill(writer, SIGKILL);
 	cr_assert_eq(wait_child(writer), 128 + SIGKILL);
 	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'n', "the port stayed with the dead writer");
@@ -1063,11 +1060,11 @@ Test(sim, a_waiting_claim_is_interrupted_by_a_signal)
 	struct parport *p;
 	pid_t pid;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	pid = start_claimer(&c, 'c');
 	p = claim_port(0, 0);
 	sync_post(&c.to_child, 'g');
-	sim_await_event(sim, "parport0 claim waits pid=PID\n");
+	fx_await_event(sim, "parport0 claim waits pid=PID\n");
 	cr_assert_eq(sync_wait(&c.to_parent, 0), -1);
 	kill(pid, SIGUSR1);
 	cr_assert_eq(sync_wait(&c.to_parent, EVENTUALLY_MS), 'i', "PPCLAIM did not return EINTR");
@@ -1097,7 +1094,7 @@ Test(sim, exclusive_open_fails_while_another_file_is_registered)
 	struct parport *p;
 	pid_t other;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	sync_init(&sp);
 	other = fork_child(register_main, &sp);
 	cr_assert_eq(sync_wait(&sp, EVENTUALLY_MS), 'r');
@@ -1130,7 +1127,7 @@ Test(sim, an_exclusive_file_keeps_everyone_else_out)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, F1284_EXCL);
 	ieee1284_release(p);
 	cr_assert_eq(wait_child(fork_child(try_claim_main, NULL)), 0, "another process registered");
@@ -1142,7 +1139,7 @@ Test(sim, the_lp_driver_blocks_exclusive_access)
 {
 	struct parport *p;
 
-	sim = sim_start1("[port]\nmodes=pcspp\nlp-driver=true\n[device]\nmodes=compat\n");
+	sim = fx_start1("[port]\nmodes=pcspp\nlp-driver=true\n[device]\nmodes=compat\n");
 	p = find_port(0);
 	cr_assert_eq(ieee1284_open(p, F1284_EXCL, NULL), E1284_OK);
 	errno = 0;
@@ -1194,7 +1191,7 @@ Test(sim, cpp_selects_and_deselects_each_chain_address)
 {
 	struct parport *p;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	p = claim_port(0, 0);
 	{
 		g_autofree char *id = answering_id(p);
@@ -1221,17 +1218,17 @@ Test(sim, cpp_selects_and_deselects_each_chain_address)
 		cr_assert_str_eq(id, "MFG:Epson;MDL:LQ-570;CLS:PRINTER;");
 	}
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0.0 select\n"));
-	cr_assert(sim_events_contain(sim, "parport0.1 select ecp\n"), "the ECP select (0xD1) is logged as such");
-	cr_assert(sim_events_contain(sim, "parport0 select 2 failed\n"));
-	cr_assert(sim_events_contain(sim, "parport0 deselect-all\n"));
+	cr_assert(fx_events_contain(sim, "parport0.0 select\n"));
+	cr_assert(fx_events_contain(sim, "parport0.1 select ecp\n"), "the ECP select (0xD1) is logged as such");
+	cr_assert(fx_events_contain(sim, "parport0 select 2 failed\n"));
+	cr_assert(fx_events_contain(sim, "parport0 deselect-all\n"));
 }
 
 Test(sim, data_for_a_selected_chain_device_is_recorded_under_its_address)
 {
 	struct parport *p;
 
-	sim = sim_start1(chain_model);
+	sim = fx_start1(chain_model);
 	p = claim_port(0, 0);
 	cr_assert(cpp(p, 0xe1) & S1284_NFAULT);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "to 1", 4), 4);
@@ -1247,7 +1244,7 @@ Test(sim, cpp_address_assignment_numbers_the_chain)
 	struct parport *p;
 	int s, n = 0;
 
-	sim = sim_start1("[port]\nmodes=pcspp,tristate\ndaisy-assigned=false\n"
+	sim = fx_start1("[port]\nmodes=pcspp,tristate\ndaisy-assigned=false\n"
 			 "[daisy.0]\nid=MFG:A;\n[daisy.1]\nid=MFG:B;\n[daisy.2]\nid=MFG:C;\n");
 	p = claim_port(0, 0);
 	cr_assert_eq(cpp(p, 0xe0) & S1284_NFAULT, 0, "no addresses yet");
@@ -1276,14 +1273,14 @@ Test(sim, cpp_address_assignment_numbers_the_chain)
 	for (int a = 0; a < 3; a++)
 		cr_assert(cpp(p, (unsigned char)(0xe0 + a)) & S1284_NFAULT, "select %d", a);
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0.0 assign 0\nparport0.1 assign 1\nparport0.2 assign 2\n"));
+	cr_assert(fx_events_contain(sim, "parport0.0 assign 0\nparport0.1 assign 1\nparport0.2 assign 2\n"));
 }
 
 Test(sim, no_chain_means_no_cpp_answer)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	cr_assert_eq(cpp(p, 0xe0), -1);
 	put_port(p);
@@ -1297,9 +1294,9 @@ Test(sim, a_vanished_device_stops_answering)
 				    "[fault.gone]\nkind=vanish\non-signal=true\n";
 	struct parport *p;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
-	sim_kill(sim, SIGUSR2);
+	fx_kill(sim, SIGUSR2);
 	cr_assert(wait_status(p, 0x78, EVENTUALLY_MS), "only the pull-ups drive the lines");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_NIBBLE), E1284_NEGFAILED);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "x", 1), 0, "Busy high: nothing taken");
@@ -1313,9 +1310,9 @@ Test(sim, a_port_that_goes_away_fails_like_an_unregistered_port)
 	struct parport *p;
 	char buf[8];
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
-	sim_kill(sim, SIGUSR2);
+	fx_kill(sim, SIGUSR2);
 	for (long long t0 = now_ms(); status_reg(p) != 0 && now_ms() - t0 < EVENTUALLY_MS;)
 		usleep(5000);
 	cr_assert_eq(status_reg(p), 0);
@@ -1339,11 +1336,11 @@ Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
 				    "[fault.unplug]\nkind=port-gone\non-signal=true\n";
 	g_autofree char *dir = NULL;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
 	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
-	sim_kill(sim, SIGUSR2);
-	sim_await_event(sim, "parport0 fault unplug begin port-gone\n");
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 fault unplug begin port-gone\n");
 	/* A client that starts once it read the log must find no port. */
 	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
@@ -1357,14 +1354,14 @@ Test(sim, a_port_can_go_away_after_so_many_bytes_and_the_write_stops_there)
 	size_t len = 0;
 	g_autofree char *rec = NULL;
 
-	sim = sim_start1(model);
+	sim = fx_start1(model);
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, data, sizeof data), 0, "a write on a dead port takes nothing");
 	cr_assert_eq(status_reg(p), 0);
 	put_port(p);
-	sim_stop(sim);
-	cr_assert(sim_events_contain(sim, "parport0 fault unplug begin port-gone"));
-	rec = sim_record_read(sim, "parport0-0001.prn", &len);
+	fx_stop(sim);
+	cr_assert(fx_events_contain(sim, "parport0 fault unplug begin port-gone"));
+	rec = fx_record_read(sim, "parport0-0001.prn", &len);
 	cr_assert_eq(len, 1000, "the printer got exactly the bytes before the fault");
 }
 
@@ -1384,7 +1381,7 @@ Test(sim, ppdev_calls_need_a_claim_and_a_second_claim_is_einval)
 	unsigned char st;
 	char c;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPGETMODE, &mode), 0, "allowed before a claim");
 	cr_assert_eq(mode, IEEE1284_MODE_COMPAT);
@@ -1408,7 +1405,7 @@ Test(sim, ppdev_null_pointers_are_efault)
 {
 	int fd;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPGETMODES, NULL), -1);
 	cr_assert_eq(errno, EFAULT);
@@ -1432,7 +1429,7 @@ Test(sim, a_printer_that_is_never_read_keeps_a_bounded_reverse_queue)
 	size_t total = 0;
 	ssize_t n;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = claim_port(0, 0);
 	memcpy(cmd, "@PJL ECHO ", 10);
 	memset(cmd + 10, 'e', 1000);
@@ -1444,7 +1441,7 @@ Test(sim, a_printer_that_is_never_read_keeps_a_bounded_reverse_queue)
 		total += (size_t)n;
 	cr_assert_eq(total, 64 * 1013, "64 whole answers fit in 64 KiB");
 	put_port(p);
-	cr_assert(sim_events_contain(sim, "parport0 reverse overflow: 1013 bytes dropped\n"));
+	cr_assert(fx_events_contain(sim, "parport0 reverse overflow: 1013 bytes dropped\n"));
 }
 
 Test(sim, ppdev_modes_phases_and_flags_are_kept_per_file)
@@ -1452,7 +1449,7 @@ Test(sim, ppdev_modes_phases_and_flags_are_kept_per_file)
 	unsigned int modes = 0;
 	int fd, v;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPGETMODES, &modes), 0);
 	cr_assert_eq(modes, PARPORT_MODE_PCSPP | PARPORT_MODE_TRISTATE | PARPORT_MODE_ECP);
@@ -1482,7 +1479,7 @@ Test(sim, ppdev_read_in_compat_mode_negotiates_byte_or_nibble_itself)
 	char buf[8];
 	int fd;
 
-	sim = sim_start(models);
+	sim = fx_start(models);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
 	cr_assert_eq(read(fd, buf, sizeof buf), 3);
@@ -1498,16 +1495,16 @@ Test(sim, ppdev_read_in_compat_mode_negotiates_byte_or_nibble_itself)
 	cr_assert_eq(read(fd, buf, sizeof buf), -1, "a legacy printer cannot send");
 	cr_assert_eq(errno, EIO);
 	close(fd);
-	cr_assert(sim_events_contain(sim, "parport0 negotiate byte accepted\n"));
-	cr_assert(sim_events_contain(sim, "parport1 negotiate nibble accepted\n"));
-	cr_assert(sim_events_contain(sim, "parport2 negotiate nibble no-answer\n"));
+	cr_assert(fx_events_contain(sim, "parport0 negotiate byte accepted\n"));
+	cr_assert(fx_events_contain(sim, "parport1 negotiate nibble accepted\n"));
+	cr_assert(fx_events_contain(sim, "parport2 negotiate nibble no-answer\n"));
 }
 
 Test(sim, closing_without_release_frees_the_port_and_terminates)
 {
 	int fd, v = IEEE1284_MODE_ECP;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
 	cr_assert_eq(ioctl(fd, PPNEGOT, &v), 0);
@@ -1515,7 +1512,7 @@ Test(sim, closing_without_release_frees_the_port_and_terminates)
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPCLAIM), 0, "the port is free again");
 	close(fd);
-	sim_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
+	fx_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
 	assert_events("parport0 claim pid=PID\n"
 					  "parport0 negotiate ecp accepted\n"
 					  "parport0 terminate\n"
@@ -1529,7 +1526,7 @@ Test(sim, ports_without_a_model_exist_but_have_no_port)
 	unsigned int modes;
 	int fd;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport5");
 	cr_assert_eq(ioctl(fd, PPCLAIM), -1);
 	cr_assert_eq(errno, ENXIO);
@@ -1545,7 +1542,7 @@ Test(sim, events_log_is_exact)
 {
 	struct parport *p;
 
-	sim = sim_start1(laser_model);
+	sim = fx_start1(laser_model);
 	p = find_port(0);
 	cr_assert_eq(ieee1284_open(p, 0, NULL), E1284_OK);
 	cr_assert_eq(ieee1284_claim(p), E1284_OK);

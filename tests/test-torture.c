@@ -16,15 +16,13 @@
 #include <stdlib.h>
 
 #include "fixture.h"
+#include "models.h"
 #include "torture/torture.h"
 
-static const char chain_model[] =
-	"[daisy.0]\nid=MFG:ACME;MDL:Scan;CLS:SCANNER;\n[daisy.1]\nid=MFG:ACME;MDL:Laser 9;CLS:PRINTER;\n"
-	"[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\n";
 
 Test(torture, holders_and_waiters_killed_at_random_break_no_invariant)
 {
-	struct sim *sim = sim_start1(chain_model);
+	struct fx_sim *sim = fx_start1(bare_chain_model);
 	g_autofree char *events = g_build_filename(sim->record, "events.log", NULL);
 	g_autofree char *work = g_build_filename(sim->dir, "torture", NULL);
 	const char *seed = getenv("TORTURE_SEED");
@@ -80,5 +78,5 @@ Test(torture, holders_and_waiters_killed_at_random_break_no_invariant)
 	cr_expect(torture_passed(&r));
 
 	torture_result_clear(&r);
-	sim_free(sim);
+	fx_free(sim);
 }
