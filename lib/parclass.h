@@ -307,6 +307,7 @@ enum parclass_location_flags {
  * (the end-of-chain device behind a chain), "/dev/parport0", or a device URI
  * "parclass:/dev/parport0" with an optional "?daisy=N" (and other options,
  * which are ignored here).
+ * @param location  the text to parse
  * @param port     the port number N of parportN, 0..PARCLASS_PORT_MAX
  * @param address  0..3 for a chain device, PARCLASS_ADDRESS_END otherwise
  * @param flags    PARCLASS_LOCATION_BEHIND_CHAIN for ".4" and "daisy=4",
@@ -723,20 +724,32 @@ PARCLASS_EXPORT int parclass_port_release_bus(parclass_port *port);
 
 /**
  * Open a device exclusively: until it is closed or its process dies, every
- * other open of the same device, by any process, fails with -EBUSY.
- * @return 0, -EINVAL, -ENODEV (no such port), -EBUSY, -EACCES, -ENOMEM
+ * other open of the same device, by any process, fails with -EBUSY. Opening
+ * takes neither the port nor the bus: that waits for a lock or a transfer.
+ * @param ctx       the context (the handle takes a reference)
+ * @param location  a location naming the device (see
+ *                  parclass_location_parse())
+ * @param out       the handle (close it with parclass_device_close())
+ * @return 0; -EINVAL (no @ctx, @location or @out, or not a location);
+ *         -ENODEV (no such port); -EBUSY (the device is open elsewhere);
+ *         -EACCES (the runtime directory is not usable); -EIO (the port's
+ *         queue in it is not); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_device_open(parclass_context *ctx, const char *location, parclass_device **out);
 /**
  * Open the device a location names, from what parclass_location_parse()
  * gave: as parclass_device_open(), for a caller that parsed the location
  * itself.
+ * @param ctx      the context (the handle takes a reference)
  * @param port     0..PARCLASS_PORT_MAX
  * @param address  0..3, or PARCLASS_ADDRESS_END
  * @param flags    PARCLASS_LOCATION_BEHIND_CHAIN (with PARCLASS_ADDRESS_END
  *                 only) for the names "LPTn.4" and "parportN.4", or 0
- * @return 0, -EINVAL (a value out of range), -ENODEV (no such port),
- *         -EBUSY, -EACCES, -ENOMEM
+ * @param out      the handle (close it with parclass_device_close())
+ * @return 0; -EINVAL (no @ctx or @out, or a value out of range); -ENODEV
+ *         (no such port); -EBUSY (the device is open elsewhere); -EACCES
+ *         (the runtime directory is not usable); -EIO (the port's queue in
+ *         it is not); -ENOMEM
  */
 PARCLASS_EXPORT int parclass_device_open_at(parclass_context *ctx, int port, int address,
 					    enum parclass_location_flags flags, parclass_device **out);

@@ -15,11 +15,6 @@ hdr=$src/lib/parclass.h
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Being rewritten elsewhere at the same time (the location grammar and the
-# device open, parclass_device_open_at() among them); the test fails once one
-# of them passes, so that it leaves this list.
-exceptions="parclass_location_parse parclass_device_open parclass_device_open_at"
-
 # One line per exported function: NAME, RETURN TYPE, PARAMETERS and DOC,
 # DOC being the /** comment that ends on the line before the declaration,
 # separated by US (\037: not white space, so that an empty field stays one).
@@ -110,17 +105,6 @@ while IFS="$us" read -r name ret params doc; do
 		done
 		problems=${problems#; }
 	fi
-	case " $exceptions " in
-	*" $name "*)
-		if [ -n "$problems" ]; then
-			ok "$name: a known exception ($problems)"
-		else
-			not_ok "$name is documented now: take it off the exceptions"
-		fi
-		;;
-	*)
-		if [ -z "$problems" ]; then ok "$name"; else not_ok "$name: $problems"; fi
-		;;
-	esac
+	if [ -z "$problems" ]; then ok "$name"; else not_ok "$name: $problems"; fi
 done <"$tmp/decls"
 exit $failed
