@@ -362,6 +362,17 @@ static int set_link(parclass_device *dev, struct pc_hw *hw, int kmode)
 	return 0;
 }
 
+/* The bus with the link back in compatibility mode, for the calls that work
+ * on the lines themselves (IDs, status, reset, AUTOFEED, probing modes). */
+static int compat_bus(parclass_device *dev, struct pc_hw **hw)
+{
+	int r = bus(dev, hw);
+
+	if (r == 0)
+		set_link(dev, *hw, PC_M_COMPAT);
+	return r;
+}
+
 _public_ int parclass_device_get_current_mode(parclass_device *dev, unsigned *mode)
 {
 	assert_return(dev && mode, -EINVAL);
@@ -437,10 +448,9 @@ static int raw_id(parclass_device *dev, enum parclass_id_flags flags, char **raw
 	if (flags & PARCLASS_ID_FRESH) {
 		struct pc_hw *hw;
 
-		r = bus(dev, &hw);
+		r = compat_bus(dev, &hw);
 		if (r < 0)
 			return r;
-		set_link(dev, hw, PC_M_COMPAT);
 		r = pc_read_fresh_id(dev->ctx, ops_of(dev), hw, pc_now_ms() + FRESH_ID_TIMEOUT_MS, raw, len);
 		dev->link = PC_M_COMPAT;
 		if (r == 0)
@@ -787,9 +797,8 @@ _public_ int parclass_device_get_caps(parclass_device *dev, unsigned must_not_re
 	taken = lock_for_transfer(dev, timeout_ms);
 	if (taken < 0)
 		return taken;
-	r = bus(dev, &hw);
+	r = compat_bus(dev, &hw);
 	if (r == 0) {
-		set_link(dev, hw, PC_M_COMPAT);
 		m = pc_probe_modes(dev->ctx, ops_of(dev), hw, may_read | may_write, pc_now_ms() + PROBE_MODES_MS);
 		*read_modes = m & may_read;
 		*write_modes = m & may_write;
@@ -816,10 +825,9 @@ _public_ int parclass_device_get_lines(parclass_device *dev, unsigned *lines)
 	int r;
 
 	assert_return(dev && lines, -EINVAL);
-	r = bus(dev, &hw);
+	r = compat_bus(dev, &hw);
 	if (r < 0)
 		return r;
-	set_link(dev, hw, PC_M_COMPAT);
 	if (ops_of(dev)->read_status(hw, &st) < 0 || ops_of(dev)->read_control(hw, &ctl) < 0)
 		return gone_or(dev, -EIO);
 	/* Every line low with Busy high: what an unregistered port reads. */
@@ -848,11 +856,10 @@ _public_ int parclass_device_set_autofeed(parclass_device *dev, int on)
 	int r;
 
 	assert_return(dev, -EINVAL);
-	r = bus(dev, &hw);
+	r = compat_bus(dev, &hw);
 	if (r < 0)
 		return r;
 	/* PAR_SET_INFORMATION's AUTOFEED: nAutoFd low while it is on. */
-	set_link(dev, hw, PC_M_COMPAT);
 	if (ops_of(dev)->frob_control(hw, PC_CTL_AUTOFD, on ? PC_CTL_AUTOFD : 0) < 0)
 		return gone_or(dev, -EIO);
 	return 0;
@@ -864,10 +871,9 @@ _public_ int parclass_device_reset(parclass_device *dev)
 	int r;
 
 	assert_return(dev, -EINVAL);
-	r = bus(dev, &hw);
+	r = compat_bus(dev, &hw);
 	if (r < 0)
 		return r;
-	set_link(dev, hw, PC_M_COMPAT);
 	/* IEEE 1284: nInit low for at least 50 us resets the printer. */
 	ops_of(dev)->frob_control(hw, PC_CTL_INIT, 0);
 	pc_sleep_ms(1);
