@@ -60,9 +60,6 @@ struct bk_options {
 int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t error_len, char *warning,
 		     size_t warning_len);
 
-/* The URI discovery reports for a device of port @port at @address. */
-void bk_device_uri(char *buf, size_t len, int port, int address, bool behind_chain);
-
 /* ---- lines.c: what CUPS reads ------------------------------------------- */
 
 /* The longest line cupsd (stderr) and cups-deviced (stdout) read whole, newline included. */

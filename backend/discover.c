@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "backend.h"
+#include "common/uri.h"
 
 #define MM_MAX 255   /* bytes of make and model, as CUPS keeps them (ppd-make-and-model) */
 
@@ -60,7 +61,7 @@ int bk_discover(parclass_context *ctx, int deadline_ms)
 				continue;
 			}
 			parclass_location_parse(location, &number, &address, &flags);
-			bk_device_uri(uri, sizeof uri, number, address, flags & PARCLASS_LOCATION_BEHIND_CHAIN);
+			device_uri(uri, sizeof uri, number, address, flags & PARCLASS_LOCATION_BEHIND_CHAIN);
 			snprintf(mm, sizeof mm, "%.*s", (int)bk_utf8_cut(full_mm, MM_MAX), full_mm);
 			snprintf(info, sizeof info, "%s (%s)", mm, location);
 			/* "direct URI" and the quoted fields, the newline: what is left is the ID's. */

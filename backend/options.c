@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "backend.h"
+#include "common/uri.h"
 
 static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -291,16 +292,6 @@ int bk_options_parse(const char *uri, struct bk_options *o, char *error, size_t 
 		say(error, elen, "Bad device URI \"%s\": there is no parport%d", uri, o->port);
 		return -EINVAL;
 	}
-	bk_device_uri(o->location, sizeof o->location, o->port, o->address, o->behind_chain);
+	device_uri(o->location, sizeof o->location, o->port, o->address, o->behind_chain);
 	return 0;
-}
-
-void bk_device_uri(char *buf, size_t len, int port, int address, bool behind_chain)
-{
-	if (address != PARCLASS_ADDRESS_END)
-		snprintf(buf, len, "parclass:/dev/parport%d?daisy=%d", port, address);
-	else if (behind_chain)
-		snprintf(buf, len, "parclass:/dev/parport%d?daisy=4", port);
-	else
-		snprintf(buf, len, "parclass:/dev/parport%d", port);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "common/uri.h"
 
 static struct bk_options opt;
 static char error[512], warning[256];
@@ -199,11 +200,11 @@ Test(options, discovery_uris_parse_back_to_the_same_device)
 {
 	char uri[64];
 
-	bk_device_uri(uri, sizeof uri, 0, PARCLASS_ADDRESS_END, false);
+	device_uri(uri, sizeof uri, 0, PARCLASS_ADDRESS_END, false);
 	cr_assert_str_eq(uri, "parclass:/dev/parport0");
-	bk_device_uri(uri, sizeof uri, 1, 3, true);
+	device_uri(uri, sizeof uri, 1, 3, true);
 	cr_assert_str_eq(uri, "parclass:/dev/parport1?daisy=3");
-	bk_device_uri(uri, sizeof uri, 2, PARCLASS_ADDRESS_END, true);
+	device_uri(uri, sizeof uri, 2, PARCLASS_ADDRESS_END, true);
 	cr_assert_str_eq(uri, "parclass:/dev/parport2?daisy=4");
 	cr_assert_eq(parse(uri), 0);
 	cr_assert_eq(opt.port, 2);
