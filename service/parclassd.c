@@ -1,0 +1,153 @@
+/*
+ * parclassd.c - the device service: main, the bus name and the Manager
+ *
+ *   parclassd [--foreground] [--poll-interval MS]
+ *
+ * Owns io.github.parclass.Parclass1 on the system bus (DBUS_SYSTEM_BUS_ADDRESS
+ * names another, as GLib honours it) and exports an ObjectManager at
+ * /io/github/parclass/Parclass1 with the Manager interface, and the Port
+ * and Device objects of tree.c. The API is documented in
+ * service/io.github.parclass.Parclass1.xml and doc/parclassd.8.
+ *
+ * It never forks: systemd (Type=dbus) and D-Bus activation start it as it
+ * is. --foreground is for a shell: messages go to stderr instead of syslog.
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+#include "service.h"
+
+static bool foreground;
+
+static void log_to_syslog(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+	int priority = LOG_INFO;
+
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+		priority = LOG_ERR;
+	else if (level & G_LOG_LEVEL_WARNING)
+		priority = LOG_WARNING;
+	else if (level & G_LOG_LEVEL_DEBUG)
+		priority = LOG_DEBUG;
+	syslog(priority, "%s", message);
+}
+
+static void library_log(parclass_context *ctx, enum parclass_log_level level, const char *message, void *data)
+{
+	if (level <= PARCLASS_LOG_WARNING)
+		g_warning("%s", message);
+	else
+		g_debug("%s", message);
+}
+
+/* ---- the bus ---- */
+
+static void on_bus_acquired(GDBusConnection *connection, const char *name, gpointer data)
+{
+	struct pcd_service *svc = data;
+	g_autoptr(GError) error = NULL;
+
+	g_dbus_object_manager_server_set_connection(svc->manager, connection);
+	/* The ObjectManager's own path carries the Manager: the server exports
+	 * only objects below it, so this interface goes on by itself. */
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(svc->manager_iface), connection, PCD_PATH,
+					      &error))
+		g_warning("Cannot export the Manager: %s", error->message);
+}
+
+static void on_name_acquired(GDBusConnection *connection, const char *name, gpointer data)
+{
+	g_info("%s on the system bus", name);
+}
+
+static void on_name_lost(GDBusConnection *connection, const char *name, gpointer data)
+{
+	struct pcd_service *svc = data;
+
+	if (connection)
+		g_warning("Cannot own %s on the system bus (another parclassd, or the bus policy)", name);
+	else
+		g_warning("Cannot connect to the system bus");
+	g_main_loop_quit(svc->loop);
+	svc->failed = true;
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct pcd_service *svc = data;
+
+	g_main_loop_quit(svc->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	struct pcd_service svc = { 0 };
+	int poll_ms = PCD_POLL_DEFAULT_MS;
+	gboolean version = FALSE;
+	const GOptionEntry entries[] = {
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, "Log to stderr (for a shell)", NULL },
+		{ "poll-interval", 'p', 0, G_OPTION_ARG_INT, &poll_ms, "Milliseconds between idle probes of a device",
+		  "MS" },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) options = g_option_context_new("- the parclass device service");
+	g_autoptr(GError) error = NULL;
+	guint owner;
+	int r;
+
+	g_option_context_add_main_entries(options, entries, NULL);
+	if (!g_option_context_parse(options, &argc, &argv, &error)) {
+		fprintf(stderr, "parclassd: %s\n", error->message);
+		return 2;
+	}
+	if (version) {
+		printf("parclassd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (argc > 1 || poll_ms < (int)PCD_POLL_MIN_MS) {
+		fprintf(stderr, "parclassd: usage: parclassd [--foreground] [--poll-interval MS (at least %u)]\n",
+			PCD_POLL_MIN_MS);
+		return 2;
+	}
+	if (!foreground) {
+		openlog("parclassd", LOG_PID, LOG_DAEMON);
+		g_log_set_default_handler(log_to_syslog, NULL);
+	}
+
+	r = parclass_context_new(&svc.ctx);
+	if (r < 0) {
+		g_warning("Cannot start libparclass: %s", parclass_strerror(r));
+		return 1;
+	}
+	parclass_context_set_log(svc.ctx, PARCLASS_LOG_WARNING, library_log, NULL);
+
+	svc.loop = g_main_loop_new(NULL, FALSE);
+	svc.manager = g_dbus_object_manager_server_new(PCD_PATH);
+	svc.manager_iface = pcd_manager_skeleton_new();
+	pcd_manager_set_version(svc.manager_iface, PACKAGE_VERSION);
+	pcd_manager_set_poll_interval(svc.manager_iface, (guint)poll_ms);
+
+	r = pcd_tree_scan(&svc);
+	if (r < 0)
+		g_warning("Cannot list the parallel ports: %s", parclass_strerror(r));
+
+	g_unix_signal_add(SIGTERM, on_signal, &svc);
+	g_unix_signal_add(SIGINT, on_signal, &svc);
+	owner = g_bus_own_name(G_BUS_TYPE_SYSTEM, PCD_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired,
+			       on_name_acquired, on_name_lost, &svc, NULL);
+	g_main_loop_run(svc.loop);
+
+	g_bus_unown_name(owner);
+	pcd_tree_free(&svc);
+	g_object_unref(svc.manager_iface);
+	g_object_unref(svc.manager);
+	g_main_loop_unref(svc.loop);
+	parclass_context_unref(svc.ctx);
+	return svc.failed ? 1 : 0;
+}

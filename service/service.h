@@ -1,0 +1,73 @@
+/*
+ * service.h - parclassd's shared state: the object tree, the probes and who
+ * may call what
+ *
+ * Internal to service/. Everything runs in the main loop's thread except
+ * the authorization check (auth.c), which GDBus runs in a worker thread of
+ * its own per method call and which touches none of this.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "parclass.h"
+#include "pcd-generated.h"
+
+#define PCD_BUS_NAME "io.github.parclass.Parclass1"
+#define PCD_PATH "/io/github/parclass/Parclass1"
+#define PCD_ERROR_NOT_AUTHORIZED PCD_BUS_NAME ".Error.NotAuthorized"
+#define PCD_ERROR_BUSY PCD_BUS_NAME ".Error.Busy"
+#define PCD_ERROR_FAILED PCD_BUS_NAME ".Error.Failed"
+
+#define PCD_POLL_DEFAULT_MS 5000u
+#define PCD_POLL_MIN_MS 200u
+
+/* How long an enumeration (start-up, Rescan) may take. */
+#define PCD_ENUMERATE_MS 5000
+
+struct pcd_port;
+
+struct pcd_device {
+	struct pcd_port *port;
+	int address;              /* 0..3, PARCLASS_ADDRESS_END */
+	bool behind_chain;        /* LPTn.4: the end device behind a chain */
+	char *location;
+	char *path;
+	PcdObjectSkeleton *object;
+	PcdDevice *iface;
+	bool want_id;             /* the next probe step reads the device ID */
+};
+
+struct pcd_port {
+	struct pcd_service *svc;
+	int number;
+	char *name;               /* parport0 */
+	char *location;           /* LPT1 */
+	char *path;
+	PcdObjectSkeleton *object;
+	PcdPort *iface;
+	parclass_port *handle;    /* for the queue's state only: never allocated */
+	GPtrArray *devices;       /* struct pcd_device */
+	pid_t holder;             /* last seen, for Holder's since */
+};
+
+struct pcd_service {
+	parclass_context *ctx;
+	GDBusObjectManagerServer *manager;
+	PcdManager *manager_iface;
+	GPtrArray *ports;         /* struct pcd_port */
+	guint poll_source;
+	GMainLoop *loop;
+	bool failed;              /* the bus name was lost or never owned */
+};
+
+/* tree.c: the ports and devices of an enumeration as objects. */
+int pcd_tree_scan(struct pcd_service *svc);
+void pcd_tree_free(struct pcd_service *svc);
+/* Microseconds since the epoch. */
+guint64 pcd_now_us(void);
+
+/* tree.c: show the device ID @id (NULL: unknown). */
+void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id);
