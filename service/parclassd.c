@@ -136,6 +136,7 @@ int main(int argc, char **argv)
 	r = pcd_tree_scan(&svc);
 	if (r < 0)
 		g_warning("Cannot list the parallel ports: %s", parclass_strerror(r));
+	pcd_probe_start(&svc);
 
 	g_unix_signal_add(SIGTERM, on_signal, &svc);
 	g_unix_signal_add(SIGINT, on_signal, &svc);
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	g_main_loop_run(svc.loop);
 
 	g_bus_unown_name(owner);
+	if (svc.poll_source)
+		g_source_remove(svc.poll_source);
 	pcd_tree_free(&svc);
 	g_object_unref(svc.manager_iface);
 	g_object_unref(svc.manager);

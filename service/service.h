@@ -69,5 +69,10 @@ void pcd_tree_free(struct pcd_service *svc);
 /* Microseconds since the epoch. */
 guint64 pcd_now_us(void);
 
-/* tree.c: show the device ID @id (NULL: unknown). */
+/* probe.c: idle probes every PollInterval. */
+void pcd_probe_start(struct pcd_service *svc);
+void pcd_probe_port(struct pcd_port *port);
+/* Show status @status and lines @lines as observed now by @how. */
+void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how);
+/* Show the device ID @id (NULL: unknown). */
 void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id);

@@ -1,0 +1,177 @@
+/*
+ * probe.c - parclassd's idle probes and the Device methods
+ *
+ * Never in a job's way: the service takes a port only by
+ * parclass_port_try_allocate(), which fails while anyone holds or waits for
+ * the port and never queues; it does one bounded step per grant (one read
+ * of the status lines, or one device-ID read, or one reset), then frees the
+ * port. It looks at the queue first and skips a port someone holds or waits
+ * for. The device is opened only around the step: a job that opens it in
+ * that moment retries (the backend does) and finds it free again.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/reasons.h"
+#include "service.h"
+
+typedef int (*step_fn)(struct pcd_device *dev, parclass_device *d);
+
+/* Open the device, take its port if nobody holds or waits for it, select
+ * it as parclass_device_lock() would, run @step, let go of everything. */
+static int with_device(struct pcd_device *dev, step_fn step)
+{
+	struct pcd_port *port = dev->port;
+	parclass_device *d;
+	parclass_port *pp;
+	int r;
+
+	r = parclass_device_open_at(port->svc->ctx, port->number, dev->address,
+				    dev->behind_chain ? PARCLASS_LOCATION_BEHIND_CHAIN : 0, &d);
+	if (r < 0)
+		return r;
+	pp = parclass_device_get_port(d);
+	r = parclass_port_try_allocate(pp);
+	if (r == 0) {
+		if (dev->address != PARCLASS_ADDRESS_END)
+			r = parclass_port_select(pp, dev->address, 0);
+		else
+			parclass_port_deselect(pp);   /* -ENXIO: no chain, the end device answers anyway */
+		if (r == 0)
+			r = step(dev, d);
+		parclass_device_unlock(d, 0);
+	}
+	parclass_device_close(d);
+	return r;
+}
+
+static char **status_names(unsigned status)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	for (unsigned bit = 1; bit && bit <= status; bit <<= 1)
+		if ((status & bit) && parclass_status_name(bit))
+			g_ptr_array_add(a, g_strdup(parclass_status_name(bit)));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+static char **reason_names(unsigned reasons)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	for (unsigned bit = 1; bit && bit <= reasons; bit <<= 1)
+		if ((reasons & bit) && reason_keyword(bit))
+			g_ptr_array_add(a, g_strdup(reason_keyword(bit)));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how)
+{
+	PcdDevice *i = dev->iface;
+	g_auto(GStrv) names = NULL;
+	g_auto(GStrv) reasons = NULL;
+
+	/* LastObserved moves with the state, not with every probe: a client
+	 * is woken only when something changed. */
+	if (pcd_device_get_last_observed(i) && pcd_device_get_status(i) == status &&
+	    pcd_device_get_lines(i) == lines && !g_strcmp0(pcd_device_get_observed_by(i), how))
+		return;
+	names = status_names(status);
+	reasons = reason_names(reasons_from_status(status));
+	pcd_device_set_status(i, status);
+	pcd_device_set_status_names(i, (const char *const *)names);
+	pcd_device_set_lines(i, lines);
+	pcd_device_set_reasons(i, (const char *const *)reasons);
+	pcd_device_set_observed_by(i, how);
+	pcd_device_set_last_observed(i, pcd_now_us());
+}
+
+static int read_status(struct pcd_device *dev, parclass_device *d)
+{
+	unsigned lines;
+	int r = parclass_device_get_lines(d, &lines);
+
+	if (r == 0)
+		pcd_device_show_status(dev, parclass_status_from_lines(lines), lines, "probe");
+	return r;
+}
+
+static int read_id(struct pcd_device *dev, parclass_device *d)
+{
+	parclass_device_id *id = NULL;
+	int r = parclass_device_get_id_parsed(d, PARCLASS_ID_FRESH, &id);
+
+	dev->want_id = false;
+	if (r == 0)
+		pcd_device_show_id(dev, id);
+	parclass_device_id_free(id);
+	return r;
+}
+
+/* Holder, Waiters; true when someone holds or waits for the port. */
+static bool watch_queue(struct pcd_port *port)
+{
+	pid_t holder = 0;
+	unsigned waiters = 0;
+
+	if (parclass_port_get_holder(port->handle, &holder) < 0 ||
+	    parclass_port_query_waiters(port->handle, &waiters) < 0)
+		return true;
+	if (holder != port->holder) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)holder);
+		g_autofree char *comm = NULL;
+
+		if (!holder || !g_file_get_contents(path, &comm, NULL, NULL) || !g_utf8_validate(comm, -1, NULL)) {
+			g_free(comm);
+			comm = g_strdup(holder ? "?" : "");
+		}
+		g_strchomp(comm);
+		/* Since when: the library does not say yet; when the service saw it first. */
+		pcd_port_set_holder(port->iface, g_variant_new("(uts)", (guint32)holder,
+							       holder ? pcd_now_us() : (guint64)0, comm));
+		port->holder = holder;
+	}
+	pcd_port_set_waiters(port->iface, waiters);
+	return holder || waiters;
+}
+
+void pcd_probe_port(struct pcd_port *port)
+{
+	if (!port->handle && parclass_port_open(port->svc->ctx, port->location, &port->handle) < 0)
+		return;
+	if (watch_queue(port))
+		return;
+	for (guint i = 0; i < port->devices->len; i++) {
+		struct pcd_device *dev = port->devices->pdata[i];
+		int r = with_device(dev, dev->want_id ? read_id : read_status);
+
+		if (r == -EBUSY) {
+			/* Taken meanwhile, by a job or by a program outside parclass. */
+			pcd_port_set_claimed_outside(port->iface, !watch_queue(port));
+			return;
+		}
+		pcd_port_set_claimed_outside(port->iface, false);
+	}
+}
+
+static gboolean tick(gpointer data)
+{
+	struct pcd_service *svc = data;
+
+	for (guint i = 0; svc->ports && i < svc->ports->len; i++)
+		pcd_probe_port(svc->ports->pdata[i]);
+	return G_SOURCE_CONTINUE;
+}
+
+void pcd_probe_start(struct pcd_service *svc)
+{
+	if (svc->poll_source)
+		g_source_remove(svc->poll_source);
+	svc->poll_source = g_timeout_add(pcd_manager_get_poll_interval(svc->manager_iface), tick, svc);
+	tick(svc);
+}
