@@ -12,14 +12,16 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # One list: what configure, the tests (cupsd, lpadmin and ipptool for the
 # end-to-end suite, cupstestppd for the PPDs, CUPS's pstops and rastertohp
-# and cups-filters' PDF and raster filters for the PPD queues), the
-# benchmarks, the fuzz harnesses (clang with libFuzzer) and make lint
+# and cups-filters' PDF and raster filters for the PPD queues; dbus-daemon,
+# busctl, gdbus and python3-dbusmock's polkitd for the service's private
+# bus), the benchmarks, the fuzz harnesses (clang with libFuzzer) and make lint
 # (cppcheck) need.
 packages=(
 	build-essential autoconf automake libtool pkg-config
-	libglib2.0-dev libieee1284-3-dev libcups2-dev
+	libglib2.0-dev libieee1284-3-dev libcups2-dev libpolkit-gobject-1-dev
 	libcriterion-dev libumockdev-dev umockdev valgrind
 	cups cups-client cups-ipp-utils cups-filters
+	dbus-daemon systemd libglib2.0-bin python3-dbusmock
 	clang libclang-rt-14-dev cppcheck
 )
 

@@ -44,6 +44,62 @@ static void library_log(parclass_context *ctx, enum parclass_log_level level, co
 		g_debug("%s", message);
 }
 
+/* ---- the Manager ---- */
+
+static gboolean on_rescan(PcdManager *iface, GDBusMethodInvocation *invocation, GVariant *options, gpointer data)
+{
+	struct pcd_service *svc = data;
+	int r = pcd_tree_scan(svc);
+
+	if (r < 0) {
+		g_dbus_method_invocation_return_dbus_error(invocation, PCD_ERROR_FAILED, parclass_strerror(r));
+		return TRUE;
+	}
+	pcd_probe_start(svc);
+	pcd_manager_complete_rescan(iface, invocation);
+	return TRUE;
+}
+
+static gboolean on_set_settings(PcdManager *iface, GDBusMethodInvocation *invocation, GVariant *settings,
+				GVariant *options, gpointer data)
+{
+	struct pcd_service *svc = data;
+	guint poll = pcd_manager_get_poll_interval(iface);
+	gboolean push = pcd_manager_get_cups_push(iface);
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	/* Check everything first: a wrong setting changes nothing. */
+	g_variant_iter_init(&iter, settings);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		const char *error = NULL;
+
+		if (!g_strcmp0(key, "PollInterval") && g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32)) {
+			poll = g_variant_get_uint32(v);
+			if (poll < PCD_POLL_MIN_MS)
+				error = "PollInterval must be at least 200 (milliseconds)";
+		} else if (!g_strcmp0(key, "CupsPush") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
+			push = g_variant_get_boolean(v);
+		} else {
+			error = "Unknown setting, or a value of the wrong type (PollInterval: u, CupsPush: b)";
+		}
+		if (error) {
+			g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+							      "%s: %s", key, error);
+			return TRUE;
+		}
+	}
+	pcd_manager_set_cups_push(iface, push);
+	if (poll != pcd_manager_get_poll_interval(iface)) {
+		pcd_manager_set_poll_interval(iface, poll);
+		pcd_probe_start(svc);
+	}
+	pcd_manager_complete_set_settings(iface, invocation);
+	return TRUE;
+}
+
 /* ---- the bus ---- */
 
 static void on_bus_acquired(GDBusConnection *connection, const char *name, gpointer data)
@@ -132,6 +188,9 @@ int main(int argc, char **argv)
 	svc.manager_iface = pcd_manager_skeleton_new();
 	pcd_manager_set_version(svc.manager_iface, PACKAGE_VERSION);
 	pcd_manager_set_poll_interval(svc.manager_iface, (guint)poll_ms);
+	g_signal_connect(svc.manager_iface, "handle-rescan", G_CALLBACK(on_rescan), &svc);
+	g_signal_connect(svc.manager_iface, "handle-set-settings", G_CALLBACK(on_set_settings), &svc);
+	pcd_auth_attach(G_DBUS_INTERFACE_SKELETON(svc.manager_iface));
 
 	r = pcd_tree_scan(&svc);
 	if (r < 0)

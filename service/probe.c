@@ -113,6 +113,11 @@ static int read_id(struct pcd_device *dev, parclass_device *d)
 	return r;
 }
 
+static int reset(struct pcd_device *dev, parclass_device *d)
+{
+	return parclass_device_reset(d);
+}
+
 /* Holder, Waiters; true when someone holds or waits for the port. */
 static bool watch_queue(struct pcd_port *port)
 {
@@ -174,4 +179,41 @@ void pcd_probe_start(struct pcd_service *svc)
 		g_source_remove(svc->poll_source);
 	svc->poll_source = g_timeout_add(pcd_manager_get_poll_interval(svc->manager_iface), tick, svc);
 	tick(svc);
+}
+
+/* ---- the methods ---- */
+
+static void complete(GDBusMethodInvocation *invocation, int r)
+{
+	if (r == -EBUSY)
+		g_dbus_method_invocation_return_dbus_error(invocation, PCD_ERROR_BUSY,
+							   "The port is in use: try again when it is free");
+	else if (r < 0)
+		g_dbus_method_invocation_return_dbus_error(invocation, PCD_ERROR_FAILED, parclass_strerror(r));
+	else
+		g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean on_refresh_id(PcdDevice *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			      gpointer data)
+{
+	struct pcd_device *dev = data;
+
+	complete(invocation, with_device(dev, read_id));
+	return TRUE;
+}
+
+static gboolean on_reset(PcdDevice *iface, GDBusMethodInvocation *invocation, GVariant *options, gpointer data)
+{
+	struct pcd_device *dev = data;
+
+	complete(invocation, with_device(dev, reset));
+	return TRUE;
+}
+
+void pcd_device_connect_methods(struct pcd_device *dev)
+{
+	g_signal_connect(dev->iface, "handle-refresh-id", G_CALLBACK(on_refresh_id), dev);
+	g_signal_connect(dev->iface, "handle-reset", G_CALLBACK(on_reset), dev);
+	pcd_auth_attach(G_DBUS_INTERFACE_SKELETON(dev->iface));
 }

@@ -153,6 +153,7 @@ static struct pcd_device *device_new(struct pcd_port *port, const parclass_devic
 	pcd_device_set_pages(dev->iface, -1);
 	pcd_device_set_observed_by(dev->iface, "cache");
 	pcd_device_show_id(dev, NULL);
+	pcd_device_connect_methods(dev);
 	pcd_object_skeleton_set_device(dev->object, dev->iface);
 	return dev;
 }
