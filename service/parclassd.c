@@ -79,11 +79,11 @@ static gboolean on_set_settings(PcdManager *iface, GDBusMethodInvocation *invoca
 		if (!g_strcmp0(key, "PollInterval") && g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32)) {
 			poll = g_variant_get_uint32(v);
 			if (poll < PCD_POLL_MIN_MS)
-				error = "PollInterval must be at least 200 (milliseconds)";
+				error = "at least 200 (milliseconds)";
 		} else if (!g_strcmp0(key, "CupsPush") && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
 			push = g_variant_get_boolean(v);
 		} else {
-			error = "Unknown setting, or a value of the wrong type (PollInterval: u, CupsPush: b)";
+			error = "not a setting, or a value of the wrong type (PollInterval: u, CupsPush: b)";
 		}
 		if (error) {
 			g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,

@@ -1,0 +1,538 @@
+#!/bin/sh
+# test-service.sh - parclassd, the device service, end to end on a private
+# system bus
+#
+# What it proves (one TAP line each):
+#   1. parclassd owns io.github.parclass.Parclass1 on a private bus whose
+#      configuration is a system bus's (the default policy denies method
+#      calls) with the source tree's bus policy included;
+#   2. the object tree: the ObjectManager with one object per port and per
+#      device, at the documented paths (a plain port, a daisy chain, a port
+#      that will go);
+#   3. the Manager's properties; 4. a Port's; 5. a Device's (location, URI,
+#      device ID and its keys, make and model, address, port, modes) and
+#      a chain device's;
+#   6. an idle probe shows the printer's status: SELECTED, no reasons,
+#      observed by "probe";
+#   7. paper out in the simulator (SIGUSR2): PropertiesChanged carries the
+#      new status, its names and media-empty-error; 8. paper back (SIGUSR1):
+#      PropertiesChanged clears them; 9. and further probes that see no
+#      change signal nothing;
+#  10. RefreshId and Reset as root: allowed, the reset reaches the printer;
+#  11. SetSettings: PollInterval changes (PropertiesChanged), a value under
+#      200 is InvalidArgs and changes nothing;
+#  12. with no polkit on the bus an unprivileged caller (setpriv, uid 65534,
+#      no groups) gets NotAuthorized from every method; 13. a member of
+#      group lpadmin is allowed;
+#  14. with python3-dbusmock's polkitd on the bus: polkit says no, the
+#      caller gets NotAuthorized (lpadmin no longer counts); 15. polkit
+#      allows the reset action: Reset passes, RefreshId (another action)
+#      still does not;
+#  16. a backend job while parclassd probes every 200 ms prints
+#      byte-identically, and parclassd never queued for a port (no "claim
+#      waits" of its pid in the simulator's events log);
+#  17. a port that goes away: Rescan removes its objects (InterfacesRemoved);
+#  18. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#
+# How: parclass-sim --serve gives three emulated ports (tests/cups/
+# laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
+# gone.model); dbus-daemon runs a system-type configuration generated into
+# a temporary directory; parclassd --foreground runs on both. The clients
+# are busctl and gdbus, independent of parclassd's code. Every wait is for
+# an event (a monitor line, the simulator's events log, a property value)
+# and bounded by $eventually.
+#
+# Environment (exported by the test harness): PARCLASS_SIM, PARCLASS_SRCDIR,
+# PARCLASS_BUILDDIR, PARCLASS_TEST_TOOL (empty or valgrind), VALGRIND.
+# PARCLASS_KEEP_TMP=1 keeps the temporary directory.
+#
+# Needs root (the bus policy lets root own the name; setpriv makes the
+# unprivileged callers) and the packages dbus-daemon, systemd (busctl),
+# libglib2.0-bin (gdbus) and python3-dbusmock.
+set -u
+
+PATH=$PATH:/usr/sbin:/sbin
+LC_ALL=C
+export PATH LC_ALL
+
+TESTS=18
+NAME=io.github.parclass.Parclass1
+ROOT=/io/github/parclass/Parclass1
+IFACE=io.github.parclass.Parclass1
+PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
+
+. "$(dirname "$0")/tap.sh"
+
+eventually=60
+wait_until() {
+	_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+	Z* | "") return 1 ;;
+	esac
+	return 0
+}
+dead() { ! alive "$1"; }
+
+stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	wait_until "$eventually" dead "$1" || kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Prerequisites
+
+[ -n "${PARCLASS_SIM:-}" ] && [ -n "${PARCLASS_SRCDIR:-}" ] && [ -n "${PARCLASS_BUILDDIR:-}" ] ||
+	bail "set PARCLASS_SIM, PARCLASS_SRCDIR and PARCLASS_BUILDDIR (make check does)"
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (the bus policy, setpriv)"
+	exit 0
+fi
+for cmd in dbus-daemon busctl gdbus setpriv timeout; do
+	command -v "$cmd" >/dev/null 2>&1 ||
+		bail "$cmd not found: install the packages dbus-daemon, systemd, libglib2.0-bin, util-linux"
+done
+"$PYTHON" -c 'import dbusmock' 2>/dev/null || bail "python3-dbusmock not found: install the package python3-dbusmock"
+getent group lpadmin >/dev/null || bail "group lpadmin missing (it comes with the cups packages)"
+lpadmin_gid=$(getent group lpadmin | cut -d: -f3)
+
+daemon=$PARCLASS_BUILDDIR/service/parclassd
+backend=$PARCLASS_BUILDDIR/backend/parclass
+libpath=
+if [ -x "$PARCLASS_BUILDDIR/service/.libs/parclassd" ]; then
+	daemon=$PARCLASS_BUILDDIR/service/.libs/parclassd
+	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
+	libpath=$PARCLASS_BUILDDIR/lib/.libs
+fi
+[ -x "$daemon" ] || bail "no parclassd at $daemon: build the project first"
+asan=$(LD_LIBRARY_PATH=$libpath ldd "$daemon" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+valgrind=
+if [ "${PARCLASS_TEST_TOOL:-}" = valgrind ]; then
+	eventually=300
+	valgrind=$(command -v "${VALGRIND:-valgrind}") || bail "valgrind not found"
+fi
+
+# ---------------------------------------------------------------------------
+# The temporary tree and its cleanup
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/parclass-service.XXXXXX") || bail "mktemp failed"
+chmod 0755 "$tmp"     # the unprivileged callers reach the bus socket in it
+mkdir "$tmp/run" "$tmp/rec"
+sim_pid= bus_pid= daemon_pid= monitor_pid= mock_pid=
+
+cleanup() {
+	for pid in $monitor_pid $daemon_pid $mock_pid $bus_pid $sim_pid; do
+		stop "$pid"
+	done
+	if [ "${PARCLASS_KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "1..$TESTS"
+
+# ---------------------------------------------------------------------------
+# The simulator: three ports
+
+mkfifo "$tmp/sim.fifo" || bail "mkfifo failed"
+env -u LD_PRELOAD -u UMOCKDEV_DIR "$PARCLASS_SIM" --serve --record "$tmp/rec" \
+	--model "$PARCLASS_SRCDIR/tests/cups/laser-paper-out.model" \
+	--model "$PARCLASS_SRCDIR/sim/models/daisy-chain.model" \
+	--model "$PARCLASS_SRCDIR/tests/service/gone.model" >"$tmp/sim.fifo" 2>"$tmp/sim.log" &
+sim_pid=$!
+# It closes its standard output once the ports are ready.
+timeout "$eventually" cat "$tmp/sim.fifo" >"$tmp/sim.out" || bail "the simulator did not get ready"
+sim_dir=$(. "$tmp/sim.out" && printf '%s' "$UMOCKDEV_DIR")
+sim_preload=$(. "$tmp/sim.out" && printf '%s' "$LD_PRELOAD")
+[ -d "$sim_dir" ] || bail "no test bed in the simulator's output: $(cat "$tmp/sim.out")"
+[ -n "$asan" ] && sim_preload=$asan:$sim_preload
+
+events=$tmp/rec/events.log
+logged() { grep -q -e "$1" "$events" 2>/dev/null; }
+
+# on_ports COMMAND...: exec COMMAND on the emulated ports, without raw I/O
+# (in a subshell, or in the background: then $! is COMMAND's pid).
+on_ports() {
+	exec env UMOCKDEV_DIR="$sim_dir" LD_PRELOAD="$sim_preload" LD_LIBRARY_PATH="$libpath" \
+		PARCLASS_RUNTIME_DIR="$tmp/run" setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio -- "$@"
+}
+
+# ---------------------------------------------------------------------------
+# The private system bus
+
+bus=$tmp/bus
+cat >"$tmp/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$bus</listen>
+  <auth>EXTERNAL</auth>
+  <!-- As Debian's system.conf: nobody owns names or calls methods unless a
+       policy file allows it. -->
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <!-- polkit's own policy, for dbusmock's polkitd. -->
+  <policy user="root">
+    <allow own="org.freedesktop.PolicyKit1"/>
+  </policy>
+  <policy context="default">
+    <allow send_destination="org.freedesktop.PolicyKit1"/>
+  </policy>
+  <include>$PARCLASS_SRCDIR/service/io.github.parclass.Parclass1.conf</include>
+</busconfig>
+EOF
+dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile 2>"$tmp/bus.log" &
+bus_pid=$!
+wait_until "$eventually" test -S "$bus" || bail "dbus-daemon did not start: $(cat "$tmp/bus.log")"
+A=unix:path=$bus
+DBUS_SYSTEM_BUS_ADDRESS=$A
+export DBUS_SYSTEM_BUS_ADDRESS
+
+prop() { busctl --address="$A" get-property "$NAME" "$1" "$IFACE.$2" "$3" 2>&1; }
+# call [setpriv options --] PATH INTERFACE.METHOD ARGS...: gdbus's answer, errors included
+call() {
+	_who=
+	if [ "$1" != "${1#--}" ]; then
+		_who="setpriv $1 --"
+		shift
+	fi
+	_path=$1 _method=$2
+	shift 2
+	$_who gdbus call --address "$A" --dest "$NAME" --object-path "$_path" --method "$IFACE.$_method" "$@" 2>&1
+}
+nobody='--reuid=65534 --regid=65534 --clear-groups'
+admin="--reuid=65534 --regid=65534 --groups=$lpadmin_gid"
+
+# ---------------------------------------------------------------------------
+# 1. parclassd on the bus
+
+valgrind_log=$tmp/valgrind.log
+if [ -n "$valgrind" ]; then
+	on_ports "$valgrind" --quiet --log-file="$valgrind_log" --leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions="$PARCLASS_SRCDIR/tests/valgrind.supp" \
+		"$daemon" --foreground --poll-interval 200 >"$tmp/daemon.log" 2>&1 &
+else
+	on_ports "$daemon" --foreground --poll-interval 200 >"$tmp/daemon.log" 2>&1 &
+fi
+daemon_pid=$!
+owned() { busctl --address="$A" status "$NAME" >/dev/null 2>&1; }
+if wait_until "$eventually" owned; then
+	ok "parclassd owns $NAME on a private system bus"
+else
+	not_ok "parclassd owns $NAME on a private system bus"
+	diag <"$tmp/daemon.log"
+	bail "no service"
+fi
+# Signals from now on (gdbus monitor subscribes before it prints its first line).
+gdbus monitor --address "$A" --dest "$NAME" >"$tmp/monitor.log" 2>&1 &
+monitor_pid=$!
+monitoring() { grep -q "is owned by" "$tmp/monitor.log"; }
+wait_until "$eventually" monitoring || bail "gdbus monitor did not start: $(cat "$tmp/monitor.log")"
+
+# ---------------------------------------------------------------------------
+# 2.-5. The tree and the properties
+
+expect_tree="$ROOT
+$ROOT/parport0
+$ROOT/parport0_end
+$ROOT/parport1
+$ROOT/parport1_0
+$ROOT/parport1_1
+$ROOT/parport1_end
+$ROOT/parport2
+$ROOT/parport2_end"
+tree=$(busctl --address="$A" tree --list "$NAME" 2>&1 | grep "^$ROOT")
+if [ "$tree" = "$expect_tree" ]; then
+	ok "the object tree: one object per port and per device"
+else
+	not_ok "the object tree: one object per port and per device"
+	printf '%s\n' "$tree" | diag
+fi
+
+# props PATH INTERFACE PROP...: "PROP=value" lines
+props() {
+	_path=$1 _if=$2
+	shift 2
+	for _p in "$@"; do
+		printf '%s=%s\n' "$_p" "$(prop "$_path" "$_if" "$_p")"
+	done
+}
+check_props() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		{ echo "expected:"; printf '%s\n' "$2"; echo "got:"; printf '%s\n' "$3"; } | diag
+	fi
+}
+
+version=$(LD_LIBRARY_PATH=$libpath "$daemon" --version 2>/dev/null | sed 's/^parclassd //')
+check_props "Manager: Version, PollInterval, CupsPush" \
+"Version=s \"$version\"
+PollInterval=u 200
+CupsPush=b false" "$(props $ROOT Manager Version PollInterval CupsPush)"
+
+check_props "Port parport0: Name, Location, Modes, Holder, Waiters, ClaimedOutside" \
+'Name=s "parport0"
+Location=s "LPT1"
+Modes=as 7 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "EPP_SW" "ECP_HW_NOIRQ" "ECP_SW"
+Holder=(uts) 0 0 ""
+Waiters=u 0
+ClaimedOutside=b false' "$(props $ROOT/parport0 Port Name Location Modes Holder Waiters ClaimedOutside)"
+
+check_props "Devices: location, port, address, URI, device ID, keys, make and model, modes" \
+'Location=s "LPT1"
+Port=o "/io/github/parclass/Parclass1/parport0"
+Address=i -1
+Uri=s "parclass:/dev/parport0"
+DeviceId=s "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL,POSTSCRIPT;CLS:PRINTER;DES:Hewlett-Packard LaserJet 4;"
+DeviceIdKeys=a{ss} 5 "MFG" "Hewlett-Packard" "MDL" "HP LaserJet 4" "CMD" "PCL,PJL,POSTSCRIPT" "CLS" "PRINTER" "DES" "Hewlett-Packard LaserJet 4"
+Make=s "Hewlett-Packard"
+Model=s "HP LaserJet 4"
+Modes=as 6 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "ECP_HW_NOIRQ" "ECP_SW"
+Location=s "LPT2.1"
+Address=i 1
+Uri=s "parclass:/dev/parport1?daisy=1"
+Model=s "Laser 9"
+Location=s "LPT2.4"
+Address=i -1
+Uri=s "parclass:/dev/parport1?daisy=4"
+Make=s "Epson"' "$(props $ROOT/parport0_end Device Location Port Address Uri DeviceId DeviceIdKeys Make Model Modes
+	props $ROOT/parport1_1 Device Location Address Uri Model
+	props $ROOT/parport1_end Device Location Address Uri Make)"
+
+# ---------------------------------------------------------------------------
+# 6.-9. Status from idle probes, and its changes
+
+probed() { [ "$(prop $ROOT/parport0_end Device ObservedBy)" = 's "probe"' ]; }
+wait_until "$eventually" probed
+check_props "an idle probe: the printer is SELECTED, no reasons" \
+'Status=u 128
+StatusNames=as 1 "SELECTED"
+Lines=u 1880
+Reasons=as 0
+ObservedBy=s "probe"' "$(props $ROOT/parport0_end Device Status StatusNames Lines Reasons ObservedBy)"
+
+# changed N: the monitor has N PropertiesChanged of parport0_end's Device
+changes() { grep -c "^$ROOT/parport0_end: org.freedesktop.DBus.Properties.PropertiesChanged ('$IFACE.Device'" "$tmp/monitor.log"; }
+changed() { [ "$(changes)" -ge "$1" ]; }
+before=$(changes)
+# last_change_has TEXT...: parport0_end's last signal has every TEXT (the
+# properties come in any order)
+last_change_has() {
+	_last=$(grep "^$ROOT/parport0_end: " "$tmp/monitor.log" | tail -n 1)
+	for _t in "$@"; do
+		case $_last in
+		*"$_t"*) ;;
+		*) return 1 ;;
+		esac
+	done
+}
+
+kill -USR2 "$sim_pid"
+wait_until "$eventually" logged "^parport0 fault paper begin" || bail "the simulator did not start the paper fault"
+if wait_until "$eventually" changed $((before + 1)) &&
+   last_change_has "'Status': <uint32 388>" "'StatusNames': <['PAPER_EMPTY', 'SELECTED', 'ERROR']>" \
+		   "'Lines': <uint32 2032>" "'Reasons': <['media-empty-error']>"; then
+	ok "paper out: PropertiesChanged with PAPER_EMPTY and media-empty-error"
+else
+	not_ok "paper out: PropertiesChanged with PAPER_EMPTY and media-empty-error"
+	diag <"$tmp/monitor.log"
+fi
+
+kill -USR1 "$sim_pid"
+wait_until "$eventually" logged "^parport0 fault paper end" || bail "the simulator did not end the paper fault"
+if wait_until "$eventually" changed $((before + 2)) &&
+   last_change_has "'Status': <uint32 128>" "'StatusNames': <['SELECTED']>" "'Lines': <uint32 1880>" \
+		   "'Reasons': <@as []>"; then
+	ok "paper back: PropertiesChanged clears them"
+else
+	not_ok "paper back: PropertiesChanged clears them"
+	diag <"$tmp/monitor.log"
+fi
+
+# Five more probes of parport0 (its claims in the events log): no signal.
+claims() { grep -c "^parport0 claim pid=$daemon_pid\$" "$events"; }
+more_claims() { [ "$(claims)" -ge "$1" ]; }
+c0=$(claims)
+if wait_until "$eventually" more_claims $((c0 + 5)) && [ "$(changes)" = $((before + 2)) ]; then
+	ok "probes that see no change signal nothing"
+else
+	not_ok "probes that see no change signal nothing"
+	diag <"$tmp/monitor.log"
+fi
+
+# ---------------------------------------------------------------------------
+# 10.-11. The methods as root
+
+resets() { grep -c "^parport0 reset" "$events"; }
+r0=$(resets)
+out=$(call $ROOT/parport0_end Device.RefreshId '{}'; call $ROOT/parport0_end Device.Reset '{}')
+if [ "$out" = "()
+()" ] && [ "$(resets)" = $((r0 + 1)) ] &&
+   [ "$(prop $ROOT/parport0_end Device Model)" = 's "HP LaserJet 4"' ]; then
+	ok "RefreshId and Reset as root: allowed, the printer is reset"
+else
+	not_ok "RefreshId and Reset as root: allowed, the printer is reset"
+	printf '%s\n' "$out" | diag
+fi
+
+out=$(call $ROOT Manager.SetSettings "{'PollInterval': <uint32 300>}" '{}'
+      call $ROOT Manager.SetSettings "{'PollInterval': <uint32 199>, 'CupsPush': <true>}" '{}'
+      prop $ROOT Manager PollInterval; prop $ROOT Manager CupsPush)
+out=$(printf '%s\n' "$out" | grep -v '^(According to introspection data')
+poll_signalled() { grep -q "^$ROOT: org.freedesktop.DBus.Properties.PropertiesChanged ('$IFACE.Manager', {'PollInterval': <uint32 300>}" "$tmp/monitor.log"; }
+if [ "$out" = "()
+Error: GDBus.Error:org.freedesktop.DBus.Error.InvalidArgs: PollInterval: at least 200 (milliseconds)
+u 300
+b false" ] && wait_until "$eventually" poll_signalled; then
+	ok "SetSettings: PollInterval changes; 199 is InvalidArgs and changes nothing"
+else
+	not_ok "SetSettings: PollInterval changes; 199 is InvalidArgs and changes nothing"
+	printf '%s\n' "$out" | diag
+fi
+call $ROOT Manager.SetSettings "{'PollInterval': <uint32 200>}" '{}' >/dev/null
+
+# ---------------------------------------------------------------------------
+# 12.-15. Authorization
+
+denied="Error: GDBus.Error:$IFACE.Error.NotAuthorized:"
+all_denied() { # SETPRIV-OPTIONS
+	for m in "$ROOT Manager.Rescan {}" "$ROOT Manager.SetSettings {} {}" \
+		 "$ROOT/parport0_end Device.RefreshId {}" "$ROOT/parport0_end Device.Reset {}"; do
+		# shellcheck disable=SC2086
+		case $(call "$1" $m) in
+		"$denied"*) ;;
+		*) return 1 ;;
+		esac
+	done
+}
+r0=$(resets)
+if all_denied "$nobody" && [ "$(resets)" = "$r0" ]; then
+	ok "no polkit: an unprivileged caller gets NotAuthorized from every method"
+else
+	not_ok "no polkit: an unprivileged caller gets NotAuthorized from every method"
+	call "$nobody" $ROOT/parport0_end Device.Reset '{}' | diag
+fi
+
+out=$(call "$admin" $ROOT/parport0_end Device.Reset '{}')
+if [ "$out" = "()" ] && [ "$(resets)" = $((r0 + 1)) ]; then
+	ok "no polkit: a member of group lpadmin may"
+else
+	not_ok "no polkit: a member of group lpadmin may"
+	printf '%s\n' "$out" | diag
+fi
+
+"$PYTHON" -m dbusmock --system --template polkitd >"$tmp/polkit.log" 2>&1 &
+mock_pid=$!
+polkit_up() { busctl --address="$A" status org.freedesktop.PolicyKit1 >/dev/null 2>&1; }
+wait_until "$eventually" polkit_up || bail "dbusmock's polkitd did not start: $(cat "$tmp/polkit.log")"
+r0=$(resets)
+if all_denied "$admin" && [ "$(resets)" = "$r0" ] &&
+   grep -q "CheckAuthorization.*$IFACE.reset" "$tmp/polkit.log"; then
+	ok "polkit says no: NotAuthorized, group lpadmin or not"
+else
+	not_ok "polkit says no: NotAuthorized, group lpadmin or not"
+	diag <"$tmp/polkit.log"
+fi
+
+gdbus call --address "$A" --dest org.freedesktop.PolicyKit1 --object-path /org/freedesktop/PolicyKit1/Authority \
+	--method org.freedesktop.DBus.Mock.SetAllowed "['$IFACE.reset']" >/dev/null
+out=$(call "$nobody" $ROOT/parport0_end Device.Reset '{}'; call "$nobody" $ROOT/parport0_end Device.RefreshId '{}')
+case $out in
+"()
+$denied"*) good=1 ;;
+*) good= ;;
+esac
+if [ -n "$good" ] && [ "$(resets)" = $((r0 + 1)) ]; then
+	ok "polkit allows the reset action: Reset passes, RefreshId does not"
+else
+	not_ok "polkit allows the reset action: Reset passes, RefreshId does not"
+	printf '%s\n' "$out" | diag
+fi
+stop "$mock_pid"
+mock_pid=
+
+# ---------------------------------------------------------------------------
+# 16. A job while parclassd probes
+
+head -c 300000 /dev/urandom >"$tmp/payload"
+printf 'parclass test-service.sh\r\n\f' >>"$tmp/payload"
+c0=$(claims)
+wait_until "$eventually" more_claims $((c0 + 1)) || bail "parclassd does not probe"
+(on_ports env DEVICE_URI=parclass:/dev/parport0 "$backend" 1 tester "test job" 1 "" "$tmp/payload") \
+	>/dev/null 2>"$tmp/job.log"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$tmp/payload" "$tmp/rec/parport0-0001.prn" &&
+   ! grep -q "claim waits pid=$daemon_pid\$" "$events"; then
+	ok "a job while parclassd probes prints byte-identically; parclassd never queues"
+else
+	not_ok "a job while parclassd probes prints byte-identically; parclassd never queues (exit $rc)"
+	diag <"$tmp/job.log"
+fi
+
+# ---------------------------------------------------------------------------
+# 17. A port that goes
+
+printf 'gone!' >"$tmp/five"
+(on_ports env DEVICE_URI=parclass:/dev/parport2 "$backend" 1 tester "test job" 1 "" "$tmp/five") \
+	>/dev/null 2>>"$tmp/job.log"
+wait_until "$eventually" logged "^parport2 fault gone begin" || bail "the simulator did not take port 2 away"
+out=$(call $ROOT Manager.Rescan '{}')
+removed() { grep -q "^$ROOT: org.freedesktop.DBus.ObjectManager.InterfacesRemoved (objectpath '$ROOT/$1'" "$tmp/monitor.log"; }
+tree=$(busctl --address="$A" tree --list "$NAME" 2>&1 | grep "^$ROOT")
+if [ "$out" = "()" ] && wait_until "$eventually" removed parport2_end && removed parport2 &&
+   [ "$tree" = "$(printf '%s\n' "$expect_tree" | grep -v parport2)" ]; then
+	ok "Rescan removes a port that went, and its device (InterfacesRemoved)"
+else
+	not_ok "Rescan removes a port that went, and its device (InterfacesRemoved)"
+	{ printf '%s\n' "$out" "$tree"; cat "$tmp/monitor.log"; } | diag
+fi
+
+# ---------------------------------------------------------------------------
+# 18. Stop
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=
+if [ $rc = 0 ] && { [ -z "$valgrind" ] || [ ! -s "$valgrind_log" ]; }; then
+	ok "parclassd stops on SIGTERM with status 0${valgrind:+, valgrind clean}"
+else
+	not_ok "parclassd stops on SIGTERM with status 0 (exit $rc)"
+	diag <"$tmp/daemon.log"
+	[ -s "$valgrind_log" ] && diag <"$valgrind_log"
+fi
+
+exit $failed
