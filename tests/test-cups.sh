@@ -66,47 +66,14 @@ DEVICE=/dev/parport0
 
 # (ok, not_ok, diag, note, bail, line; the harness runs us by path)
 . "$(dirname "$0")/tap.sh"
+# (eventually, wait_until, alive, dead, stop, remove_tmp, on_exit)
+. "$(dirname "$0")/suite.sh"
 
 # ---------------------------------------------------------------------------
 # Small helpers
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds
-# (status 0) or SECONDS have passed (status 1). Every wait is bounded.
-# $eventually is the bound for what must simply happen: generous, since the
-# suite runs under valgrind on busy machines, and never a speed target.
-eventually=60
-wait_until() {
-	_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -ge "$_end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# alive PID: the process exists and is not a zombie.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
-	Z* | "") return 1 ;;
-	esac
-	return 0
-}
-
-dead() { ! alive "$1"; }
-
 # pgid_of PID: its process group (/proc/PID/stat: pid (comm) state ppid pgrp ...)
 pgid_of() { sed 's/.*) [A-Za-z] [0-9]* \([0-9]*\) .*/\1/' "/proc/$1/stat" 2>/dev/null; }
-
-# stop PID: SIGTERM, SIGKILL after 5 s; reaps it when it is our child.
-stop() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	wait_until "$eventually" dead "$1" || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 
 # quote STRING: STRING as one single-quoted shell word.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -200,16 +167,9 @@ cleanup() {
 			grep -q " pgid=$(pgid_of "$pid")\$" "$rec" &&
 			kill -KILL "$pid"
 	done
-	if [ "${PARCLASS_KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	remove_tmp "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # The backend (user $run_user) must get through $tmp to its wrapper, the
 # runtime directory and the spool file cupsd hands it.

@@ -28,11 +28,13 @@
 #      caller gets NotAuthorized (lpadmin no longer counts); 15. polkit
 #      allows the reset action: Reset passes, RefreshId (another action)
 #      still does not;
-#  16. a backend job while parclassd probes every 200 ms prints
+#  16. while parclassctl lock holds a port, its Holder shows parclassctl
+#      and RefreshId and Reset answer Busy;
+#  17. a backend job while parclassd probes every 200 ms prints
 #      byte-identically, and parclassd never queued for a port (no "claim
 #      waits" of its pid in the simulator's events log);
-#  17. a port that goes away: Rescan removes its objects (InterfacesRemoved);
-#  18. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#  18. a port that goes away: Rescan removes its objects (InterfacesRemoved);
+#  19. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -55,40 +57,15 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=18
+TESTS=19
 NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
 PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
 
 . "$(dirname "$0")/tap.sh"
-
-eventually=60
-wait_until() {
-	_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -ge "$_end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
-	Z* | "") return 1 ;;
-	esac
-	return 0
-}
-dead() { ! alive "$1"; }
-
-stop() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	wait_until "$eventually" dead "$1" || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
+# (eventually, wait_until, alive, dead, stop, remove_tmp, on_exit)
+. "$(dirname "$0")/suite.sh"
 
 # ---------------------------------------------------------------------------
 # Prerequisites
@@ -107,12 +84,16 @@ done
 getent group lpadmin >/dev/null || bail "group lpadmin missing (it comes with the cups packages)"
 lpadmin_gid=$(getent group lpadmin | cut -d: -f3)
 
+# The ELFs libtool keeps in .libs/ (with the uninstalled library), as
+# test-cups.sh runs the backend, or the programs of a static build.
 daemon=$PARCLASS_BUILDDIR/service/parclassd
 backend=$PARCLASS_BUILDDIR/backend/parclass
+parclassctl=$PARCLASS_BUILDDIR/tools/parclassctl
 libpath=
 if [ -x "$PARCLASS_BUILDDIR/service/.libs/parclassd" ]; then
 	daemon=$PARCLASS_BUILDDIR/service/.libs/parclassd
 	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
+	parclassctl=$PARCLASS_BUILDDIR/tools/.libs/parclassctl
 	libpath=$PARCLASS_BUILDDIR/lib/.libs
 fi
 [ -x "$daemon" ] || bail "no parclassd at $daemon: build the project first"
@@ -135,16 +116,9 @@ cleanup() {
 	for pid in $monitor_pid $daemon_pid $mock_pid $bus_pid $sim_pid; do
 		stop "$pid"
 	done
-	if [ "${PARCLASS_KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	remove_tmp "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 echo "1..$TESTS"
 
@@ -239,7 +213,7 @@ admin="--reuid=65534 --regid=65534 --groups=$lpadmin_gid"
 
 valgrind_log=$tmp/valgrind.log
 if [ -n "$valgrind" ]; then
-	on_ports "$valgrind" --quiet --log-file="$valgrind_log" --leak-check=full --errors-for-leak-kinds=definite \
+	on_ports "$valgrind" --quiet --log-file="$valgrind_log" --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 		--suppressions="$PARCLASS_SRCDIR/tests/valgrind.supp" \
 		"$daemon" --foreground --poll-interval 200 >"$tmp/daemon.log" 2>&1 &
 else
@@ -485,7 +459,34 @@ stop "$mock_pid"
 mock_pid=
 
 # ---------------------------------------------------------------------------
-# 16. A job while parclassd probes
+# 16. While someone else holds the port
+
+mkfifo "$tmp/hold" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
+lock_pid=$!
+held() { prop $ROOT/parport0 Port Holder | grep -q "^(uts) $lock_pid [1-9][0-9]* \"parclassctl\"\$"; }
+if wait_until "$eventually" held; then
+	out=$(call $ROOT/parport0_end Device.RefreshId '{}'; call $ROOT/parport0_end Device.Reset '{}')
+else
+	out="Holder: $(prop $ROOT/parport0 Port Holder)"
+fi
+echo >"$tmp/hold"
+wait "$lock_pid"
+free() { [ "$(prop $ROOT/parport0 Port Holder)" = '(uts) 0 0 ""' ]; }
+case $out in
+"Error: GDBus.Error:$IFACE.Error.Busy:"*"
+Error: GDBus.Error:$IFACE.Error.Busy:"*) good=1 ;;
+*) good= ;;
+esac
+if [ -n "$good" ] && wait_until "$eventually" free; then
+	ok "while parclassctl holds the port: Holder shows it, RefreshId and Reset are Busy"
+else
+	not_ok "while parclassctl holds the port: Holder shows it, RefreshId and Reset are Busy"
+	{ printf '%s\n' "$out"; cat "$tmp/lock.log"; } | diag
+fi
+
+# ---------------------------------------------------------------------------
+# 17. A job while parclassd probes
 
 head -c 300000 /dev/urandom >"$tmp/payload"
 printf 'parclass test-service.sh\r\n\f' >>"$tmp/payload"
@@ -503,7 +504,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 17. A port that goes
+# 18. A port that goes
 
 printf 'gone!' >"$tmp/five"
 (on_ports env DEVICE_URI=parclass:/dev/parport2 "$backend" 1 tester "test job" 1 "" "$tmp/five") \
@@ -521,18 +522,20 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 18. Stop
+# 19. Stop
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 rc=$?
 daemon_pid=
-if [ $rc = 0 ] && { [ -z "$valgrind" ] || [ ! -s "$valgrind_log" ]; }; then
+# Errors and leaks are "==PID==" lines; "--PID--" notes are not.
+if [ $rc = 0 ] && ! grep -q '^==[0-9]*==' "$valgrind_log" 2>/dev/null; then
 	ok "parclassd stops on SIGTERM with status 0${valgrind:+, valgrind clean}"
 else
 	not_ok "parclassd stops on SIGTERM with status 0 (exit $rc)"
 	diag <"$tmp/daemon.log"
 	[ -s "$valgrind_log" ] && diag <"$valgrind_log"
+	:
 fi
 
 exit $failed
