@@ -48,28 +48,6 @@ static int with_device(struct pcd_device *dev, step_fn step)
 	return r;
 }
 
-static char **status_names(unsigned status)
-{
-	GPtrArray *a = g_ptr_array_new();
-
-	for (unsigned bit = 1; bit && bit <= status; bit <<= 1)
-		if ((status & bit) && parclass_status_name(bit))
-			g_ptr_array_add(a, g_strdup(parclass_status_name(bit)));
-	g_ptr_array_add(a, NULL);
-	return (char **)g_ptr_array_free(a, FALSE);
-}
-
-static char **reason_names(unsigned reasons)
-{
-	GPtrArray *a = g_ptr_array_new();
-
-	for (unsigned bit = 1; bit && bit <= reasons; bit <<= 1)
-		if ((reasons & bit) && reason_keyword(bit))
-			g_ptr_array_add(a, g_strdup(reason_keyword(bit)));
-	g_ptr_array_add(a, NULL);
-	return (char **)g_ptr_array_free(a, FALSE);
-}
-
 void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how)
 {
 	PcdDevice *i = dev->iface;
@@ -81,8 +59,8 @@ void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned li
 	if (pcd_device_get_last_observed(i) && pcd_device_get_status(i) == status &&
 	    pcd_device_get_lines(i) == lines && !g_strcmp0(pcd_device_get_observed_by(i), how))
 		return;
-	names = status_names(status);
-	reasons = reason_names(reasons_from_status(status));
+	names = pcd_bit_names(status, parclass_status_name);
+	reasons = pcd_bit_names(reasons_from_status(status), reason_keyword);
 	pcd_device_set_status(i, status);
 	pcd_device_set_status_names(i, (const char *const *)names);
 	pcd_device_set_lines(i, lines);

@@ -68,6 +68,9 @@ int pcd_tree_scan(struct pcd_service *svc);
 void pcd_tree_free(struct pcd_service *svc);
 /* Microseconds since the epoch. */
 guint64 pcd_now_us(void);
+/* The names of the bits set in @mask, by @name, as a NULL-terminated array
+ * (g_strfreev() it). */
+char **pcd_bit_names(unsigned mask, const char *(*name)(unsigned bit));
 
 /* probe.c: idle probes every PollInterval, RefreshId and Reset. */
 void pcd_probe_start(struct pcd_service *svc);

@@ -21,14 +21,13 @@ guint64 pcd_now_us(void)
 	return (guint64)g_get_real_time();
 }
 
-/* The names of the bits of @modes, as a NULL-terminated array. */
-static char **mode_names(unsigned modes)
+char **pcd_bit_names(unsigned mask, const char *(*name)(unsigned bit))
 {
 	GPtrArray *a = g_ptr_array_new();
 
-	for (unsigned bit = 1; bit && bit <= modes; bit <<= 1)
-		if ((modes & bit) && parclass_mode_name(bit))
-			g_ptr_array_add(a, g_strdup(parclass_mode_name(bit)));
+	for (unsigned bit = 1; bit && bit <= mask; bit <<= 1)
+		if ((mask & bit) && name(bit))
+			g_ptr_array_add(a, g_strdup(name(bit)));
 	g_ptr_array_add(a, NULL);
 	return (char **)g_ptr_array_free(a, FALSE);
 }
@@ -188,7 +187,7 @@ static void update_port(struct pcd_service *svc, const parclass_port_info *p)
 	struct pcd_port *port = find_port(svc, parclass_port_info_name(p));
 	bool probed = parclass_port_info_probed(p);
 	bool added = false;
-	g_auto(GStrv) modes = mode_names(parclass_port_info_modes(p));
+	g_auto(GStrv) modes = pcd_bit_names(parclass_port_info_modes(p), parclass_mode_name);
 
 	if (!port) {
 		port = port_new(svc, p);
@@ -214,7 +213,7 @@ static void update_port(struct pcd_service *svc, const parclass_port_info *p)
 		const parclass_device_info *d = parclass_port_info_device(p, k);
 		const parclass_device_id *id = parclass_device_info_id(d);
 		struct pcd_device *dev = find_device(port, parclass_device_info_location(d));
-		g_auto(GStrv) dev_modes = mode_names(parclass_device_info_modes(d));
+		g_auto(GStrv) dev_modes = pcd_bit_names(parclass_device_info_modes(d), parclass_mode_name);
 		bool new_device = !dev;
 
 		if (new_device) {
