@@ -48,7 +48,8 @@ static int with_device(struct pcd_device *dev, step_fn step)
 	return r;
 }
 
-void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how)
+/* Show @status and @lines as observed now by @how. */
+static void show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how)
 {
 	PcdDevice *i = dev->iface;
 	g_auto(GStrv) names = NULL;
@@ -75,7 +76,7 @@ static int read_status(struct pcd_device *dev, parclass_device *d)
 	int r = parclass_device_get_lines(d, &lines);
 
 	if (r == 0)
-		pcd_device_show_status(dev, parclass_status_from_lines(lines), lines, "probe");
+		show_status(dev, parclass_status_from_lines(lines), lines, "probe");
 	return r;
 }
 
@@ -123,7 +124,7 @@ static bool watch_queue(struct pcd_port *port)
 	return holder || waiters;
 }
 
-void pcd_probe_port(struct pcd_port *port)
+static void probe_port(struct pcd_port *port)
 {
 	if (!port->handle && parclass_port_open(port->svc->ctx, port->location, &port->handle) < 0)
 		return;
@@ -147,7 +148,7 @@ static gboolean tick(gpointer data)
 	struct pcd_service *svc = data;
 
 	for (guint i = 0; svc->ports && i < svc->ports->len; i++)
-		pcd_probe_port(svc->ports->pdata[i]);
+		probe_port(svc->ports->pdata[i]);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -71,16 +71,13 @@ guint64 pcd_now_us(void);
 /* The names of the bits set in @mask, by @name, as a NULL-terminated array
  * (g_strfreev() it). */
 char **pcd_bit_names(unsigned mask, const char *(*name)(unsigned bit));
-
-/* probe.c: idle probes every PollInterval, RefreshId and Reset. */
-void pcd_probe_start(struct pcd_service *svc);
-void pcd_probe_port(struct pcd_port *port);
-void pcd_device_connect_methods(struct pcd_device *dev);
-/* Show status @status and lines @lines as observed now by @how. */
-void pcd_device_show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how);
 /* Show the device ID @id (NULL: unknown). */
 void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id);
 
-/* auth.c: the g-authorize-method handler for every skeleton with methods;
- * @action_prefix is PCD_BUS_NAME "." */
+/* probe.c: (re)start the idle probes every PollInterval (the first now);
+ * RefreshId and Reset of a new Device object. */
+void pcd_probe_start(struct pcd_service *svc);
+void pcd_device_connect_methods(struct pcd_device *dev);
+
+/* auth.c: who may call the methods of @skeleton (its g-authorize-method). */
 void pcd_auth_attach(GDBusInterfaceSkeleton *skeleton);

@@ -30,11 +30,13 @@
 #      still does not;
 #  16. while parclassctl lock holds a port, its Holder shows parclassctl
 #      and RefreshId and Reset answer Busy;
-#  17. a backend job while parclassd probes every 200 ms prints
+#  17. a program outside parclass with the kernel's claim: ClaimedOutside
+#      while it lasts, no Holder;
+#  18. a backend job while parclassd probes every 200 ms prints
 #      byte-identically, and parclassd never queued for a port (no "claim
 #      waits" of its pid in the simulator's events log);
-#  18. a port that goes away: Rescan removes its objects (InterfacesRemoved);
-#  19. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#  19. a port that goes away: Rescan removes its objects (InterfacesRemoved);
+#  20. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -57,7 +59,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=19
+TESTS=20
 NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
@@ -486,7 +488,37 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 17. A job while parclassd probes
+# 17. A program outside parclass with the kernel's claim (PPCLAIM on the
+# node itself, as the kernel's lp driver or a plain ppdev program would)
+
+outside='import fcntl, os, sys
+fd = os.open("/dev/parport0", os.O_RDWR)
+fcntl.ioctl(fd, 0x708b)   # PPCLAIM
+print("claimed", flush=True)
+sys.stdin.read()'
+mkfifo "$tmp/outside.in" || bail "mkfifo failed"
+on_ports "$PYTHON" -c "$outside" <"$tmp/outside.in" >"$tmp/outside.log" 2>&1 &
+outside_pid=$!
+exec 7>"$tmp/outside.in"
+claimed_outside() { [ "$(prop $ROOT/parport0 Port ClaimedOutside)" = "b $1" ]; }
+if wait_until "$eventually" grep -q claimed "$tmp/outside.log" && wait_until "$eventually" claimed_outside true &&
+   [ "$(prop $ROOT/parport0 Port Holder)" = '(uts) 0 0 ""' ]; then
+	exec 7>&-
+	wait "$outside_pid"
+	if wait_until "$eventually" claimed_outside false; then
+		ok "a kernel claim outside parclass: ClaimedOutside while it lasts"
+	else
+		not_ok "a kernel claim outside parclass: ClaimedOutside while it lasts (not false again)"
+	fi
+else
+	exec 7>&-
+	wait "$outside_pid"
+	not_ok "a kernel claim outside parclass: ClaimedOutside while it lasts"
+	{ prop $ROOT/parport0 Port ClaimedOutside; cat "$tmp/outside.log"; } | diag
+fi
+
+# ---------------------------------------------------------------------------
+# 18. A job while parclassd probes
 
 head -c 300000 /dev/urandom >"$tmp/payload"
 printf 'parclass test-service.sh\r\n\f' >>"$tmp/payload"
@@ -504,7 +536,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 18. A port that goes
+# 19. A port that goes
 
 printf 'gone!' >"$tmp/five"
 (on_ports env DEVICE_URI=parclass:/dev/parport2 "$backend" 1 tester "test job" 1 "" "$tmp/five") \
@@ -522,7 +554,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 19. Stop
+# 20. Stop
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
