@@ -13,14 +13,17 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # One list: what configure, the tests (cupsd, lpadmin and ipptool for the
 # end-to-end suite, cupstestppd for the PPDs, CUPS's pstops and rastertohp
 # and cups-filters' PDF and raster filters for the PPD queues), the
-# benchmarks, the fuzz harnesses (clang with libFuzzer) and make lint
-# (cppcheck) need.
+# benchmarks, the fuzz harnesses (clang with libFuzzer), make lint
+# (cppcheck) and the checks of the service's unit, user, polkit actions and
+# udev rule (systemd-analyze and systemd-sysusers, udev's pkg-config file,
+# xmllint, polkit's DTD) need.
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libieee1284-3-dev libcups2-dev
 	libcriterion-dev libumockdev-dev umockdev valgrind
 	cups cups-client cups-ipp-utils cups-filters
 	clang libclang-rt-14-dev cppcheck
+	systemd udev libxml2-utils polkitd
 )
 
 missing=()
