@@ -16,14 +16,14 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # benchmarks, the fuzz harnesses (clang with libFuzzer), make lint
 # (cppcheck) and the checks of the service's unit, user, polkit actions and
 # udev rule (systemd-analyze and systemd-sysusers, udev's pkg-config file,
-# xmllint, polkit's DTD) need.
+# xmllint, polkit's DTD, dbus-daemon) need.
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libieee1284-3-dev libcups2-dev
 	libcriterion-dev libumockdev-dev umockdev valgrind
 	cups cups-client cups-ipp-utils cups-filters
 	clang libclang-rt-14-dev cppcheck
-	systemd udev libxml2-utils polkitd
+	systemd udev libxml2-utils polkitd dbus-daemon
 )
 
 missing=()

@@ -30,11 +30,16 @@
 #      keys, match operators only on match keys);
 #  12. ... and that awk refuses a broken rule (an assignment to a match-only
 #      key, an unknown key, a missing quote);
-#  13. the rule wants the installed unit on a ppdev device tagged systemd.
+#  13. the rule wants the installed unit on a ppdev device tagged systemd;
+#  14. the bus policy (the .conf the service data installs into the D-Bus
+#      policy directory, skipped while there is none): a dbus-daemon with a
+#      system-type configuration that includes it starts (it refuses a
+#      policy it cannot parse), and root and the unit's user may own the
+#      bus name.
 #
 # Environment (exported by the test harness): PARCLASS_SRCDIR,
 # PARCLASS_BUILDDIR. Needs systemd-analyze and systemd-sysusers (package
-# systemd), xmllint (libxml2-utils) and polkit's DTD (polkitd).
+# systemd), xmllint (libxml2-utils), polkit's DTD (polkitd) and dbus-daemon.
 set -u
 
 . "$(dirname "$0")/tap.sh"
@@ -42,13 +47,14 @@ set -u
 src=${PARCLASS_SRCDIR:-$(dirname "$0")/..}
 build=${PARCLASS_BUILDDIR:-.}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# the dbus-daemon of test 14 (--fork) goes too, should the test stop early
+trap '[ -s "$tmp/bus.pid" ] && kill "$(cat "$tmp/bus.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
 dest=$tmp/dest
 dtd=/usr/share/polkit-1/policyconfig-1.dtd
 bus=io.github.parclass.Parclass1
 
-for tool in systemd-analyze systemd-sysusers xmllint; do
-	command -v $tool >/dev/null || bail "$tool was not found: install the Debian packages systemd and libxml2-utils"
+for tool in systemd-analyze systemd-sysusers xmllint dbus-daemon; do
+	command -v $tool >/dev/null || bail "$tool was not found: install the Debian packages systemd, libxml2-utils and dbus-daemon"
 done
 [ -f "$dtd" ] || bail "$dtd was not found: install the Debian package polkitd"
 
@@ -62,7 +68,7 @@ value() {
 	sed -n "s/^$1=//p" "$2" | tail -n 1
 }
 
-echo "1..13"
+echo "1..14"
 
 # 1
 if submake install-service-data >"$tmp/out" 2>&1 && submake installcheck-service-data >"$tmp/listed" 2>>"$tmp/out"; then
@@ -281,6 +287,40 @@ if [ "$wants" = "$(basename "$unit")" ]; then
 	ok "the udev rule: a ppdev device tagged systemd wants $wants"
 else
 	not_ok "the udev rule wants '$wants' on ppdev devices, not $(basename "$unit")"
+fi
+
+# 14
+buspolicy=$(grep "/$bus\.conf\$" "$tmp/listed")
+if [ -z "$buspolicy" ]; then
+	n=$((n + 1))
+	echo "ok $n # SKIP the service data installs no bus policy ($bus.conf) yet"
+else
+	cat >"$tmp/bus.conf" <<EOF
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$tmp/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default"><allow user="*"/></policy>
+  <include>$buspolicy</include>
+</busconfig>
+EOF
+	: >"$tmp/wrong"
+	if dbus-daemon --config-file="$tmp/bus.conf" --fork --print-pid=3 3>"$tmp/bus.pid" >"$tmp/out" 2>&1; then
+		kill "$(cat "$tmp/bus.pid")" && rm "$tmp/bus.pid"
+	else
+		line "dbus-daemon refuses it:" >>"$tmp/wrong"
+		cat "$tmp/out" >>"$tmp/wrong"
+	fi
+	for user in root "$(value User "$unit")"; do
+		[ "$(xmllint --xpath "string(//policy[@user='$user']/allow/@own)" "$buspolicy" 2>/dev/null)" = "$bus" ] ||
+			line "$user may not own $bus" >>"$tmp/wrong"
+	done
+	if [ ! -s "$tmp/wrong" ]; then
+		ok "the bus policy: dbus-daemon takes it; root and $(value User "$unit") may own $bus"
+	else
+		not_ok "the bus policy $buspolicy"
+		diag <"$tmp/wrong"
+	fi
 fi
 
 exit $failed
