@@ -14,14 +14,16 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # end-to-end suite, cupstestppd for the PPDs, CUPS's pstops and rastertohp
 # and cups-filters' PDF and raster filters for the PPD queues; dbus-daemon,
 # busctl, gdbus and python3-dbusmock's polkitd for the service's private
-# bus), the benchmarks, the fuzz harnesses (clang with libFuzzer) and make lint
-# (cppcheck) need.
+# bus), the benchmarks, the fuzz harnesses (clang with libFuzzer), make lint
+# (cppcheck) and the checks of the service's unit, user, polkit actions and
+# udev rule (systemd-analyze and systemd-sysusers, udev's pkg-config file,
+# xmllint, polkit's DTD) need.
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libieee1284-3-dev libcups2-dev libpolkit-gobject-1-dev
 	libcriterion-dev libumockdev-dev umockdev valgrind
 	cups cups-client cups-ipp-utils cups-filters
-	dbus-daemon systemd libglib2.0-bin python3-dbusmock
+	dbus-daemon systemd udev polkitd libglib2.0-bin python3-dbusmock libxml2-utils
 	clang libclang-rt-14-dev cppcheck
 )
 
