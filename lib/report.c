@@ -29,7 +29,7 @@
 #define STATUS_BITS 0x1ffu   /* PARCLASS_STATUS_INIT .. PARCLASS_STATUS_ERROR */
 #define LINE_BITS 0xff8u     /* PARCLASS_LINE_NFAULT .. PARCLASS_LINE_NSELECTIN */
 /* The longest report: its fields at their longest, and their names. */
-#define REPORT_TEXT_MAX (96 + PARCLASS_REPORT_REASONS_MAX + PARCLASS_REPORT_DISPLAY_MAX)
+#define REPORT_TEXT_MAX (128 + PARCLASS_REPORT_REASONS_MAX + PARCLASS_REPORT_DISPLAY_MAX)
 
 /* ---- the fields' rules, the same for the publisher and the reader ---- */
 

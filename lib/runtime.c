@@ -1105,6 +1105,15 @@ void pc_queue_mark_held(struct pc_queue *q)
 		       parclass_strerror(-errno));
 }
 
+static bool watch_by_name(struct pc_queue *q, int fd)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/parport%d", q->ctx->runtime_dir, q->number);
+	return inotify_add_watch(fd, path, WATCH_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW) >= 0 &&
+	       same_file(AT_FDCWD, path, q->dirfd);
+}
+
 int pc_queue_watch_fd(struct pc_queue *q)
 {
 	char path[64];
@@ -1115,9 +1124,11 @@ int pc_queue_watch_fd(struct pc_queue *q)
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOMEM ? -ENOMEM : -EIO;
-	/* The directory we have open, not whatever its name leads to now. */
+	/* The directory we have open, not whatever its name leads to now; by
+	 * its name (never through a link) only without /proc. */
 	snprintf(path, sizeof path, "/proc/self/fd/%d", q->dirfd);
-	if (inotify_add_watch(fd, path, WATCH_EVENTS | IN_ONLYDIR) < 0) {
+	if (inotify_add_watch(fd, path, WATCH_EVENTS | IN_ONLYDIR) < 0 &&
+	    (errno != ENOENT || !watch_by_name(q, fd))) {
 		pc_dbg(q->ctx, "cannot watch %s/parport%d: %s", q->ctx->runtime_dir, q->number, parclass_strerror(-errno));
 		close(fd);
 		return -EIO;

@@ -821,8 +821,9 @@ Test(port, a_holder_publishes_its_report_and_everyone_reads_it_live_then_not)
 Test(port, publish_refuses_what_is_no_report)
 {
 	static const char *const bad_reasons[] = { "Media-Empty", "a,,b", ",a", "a,", "a b", "a\n" };
-	parclass_report r = { .pages = -1 };
+	parclass_report r = { .pages = -1 }, back;
 	parclass_device *dev;
+	parclass_port *port;
 
 	start(laser_model);
 	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), 0);
@@ -854,5 +855,11 @@ Test(port, publish_refuses_what_is_no_report)
 	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL, "no NUL");
 	r.reasons[sizeof r.reasons - 1] = '\0';
 	cr_assert_eq(parclass_device_publish(dev, &r), 0, "the longest reasons");
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &back), 0, "the longest report reads back");
+	cr_assert_str_eq(back.reasons, r.reasons);
+	cr_assert_str_eq(back.display, r.display);
+	cr_assert_eq(back.live, 1);
+	parclass_port_close(port);
 	parclass_device_close(dev);
 }
