@@ -11,6 +11,7 @@
 #include <cups/sidechannel.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "job.h"
 
@@ -24,6 +25,8 @@ static void report_pages(struct bk_job *job)
 {
 	int total = job->pages_done + job->page_now;
 
+	job->pages_known = true;
+	bk_job_publish(job);
 	if (total > job->pages_reported) {
 		bk_say(job, "PAGE: total %d\n", total);
 		job->pages_reported = total;
@@ -36,6 +39,10 @@ static void on_pjl(const struct pjl_message *m, void *userdata)
 
 	switch (m->kind) {
 	case PJL_DEVICE:
+		if (strcmp(m->text, job->display)) {
+			snprintf(job->display, sizeof job->display, "%s", m->text);
+			bk_job_publish(job);
+		}
 		if (m->code == job->pjl_code)
 			break;
 		job->pjl_code = m->code;

@@ -49,6 +49,12 @@ struct bk_job {
 	int pjl_code;                  /* last device status code */
 	unsigned ends_seen;            /* PJL job END messages since printing began */
 	int pages_done, page_now, pages_reported;
+	bool pages_known;              /* the printer counts pages (PJL) */
+	char display[PJL_TEXT_MAX + 1]; /* what its display shows (PJL), "" unknown */
+
+	parclass_report published;     /* what we last published for others to read */
+	bool publish_again;            /* the port was someone else's meanwhile: publish even without a change */
+	bool published_once;
 
 	bool tty;                      /* stderr is a terminal: progress line */
 	bool progress_shown;
@@ -64,8 +70,11 @@ int64_t bk_now_ms(void);
 /* report.c: messages, status, progress */
 /* A message line for cupsd (clears the progress line first on a terminal). */
 void bk_say(struct bk_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Tell cupsd what changed in the reasons. */
+/* Tell cupsd what changed in the reasons (and publish the job's view first). */
 void bk_job_flush_reasons(struct bk_job *job);
+/* Publish the job's view of the printer (status, reasons, display, pages)
+ * for a device service, when it changed and we hold the port. */
+void bk_job_publish(struct bk_job *job);
 /* The job cannot go on: say why (once), and end it with CUPS_BACKEND_* @code
  * unless every byte went already. */
 void bk_job_fail(struct bk_job *job, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

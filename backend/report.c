@@ -4,7 +4,8 @@
  * words, the progress line on a terminal, and the failure that ends the job
  *
  * It reads the status lines (bk_job_check_status) and touches nothing else
- * of the device.
+ * of the device; what it tells cupsd it also publishes for everyone
+ * (parclass_device_publish(): a device service shows a held port so).
  */
 #include "config.h"
 
@@ -43,8 +44,47 @@ void bk_say(struct bk_job *job, const char *fmt, ...)
 
 void bk_job_flush_reasons(struct bk_job *job)
 {
+	/* Published before cupsd hears it: whoever sees the message finds the report. */
+	bk_job_publish(job);
 	progress_clear(job);
 	reasons_flush(&job->reasons);
+}
+
+/* ---- the published report ---- */
+
+static bool same_report(const parclass_report *a, const parclass_report *b)
+{
+	return a->status == b->status && a->lines == b->lines && a->pages == b->pages &&
+	       !strcmp(a->reasons, b->reasons) && !strcmp(a->display, b->display);
+}
+
+void bk_job_publish(struct bk_job *job)
+{
+	parclass_report now = { .status = job->status, .lines = job->lines, .pages = -1 };
+	unsigned reasons = reasons_now(&job->reasons);
+	size_t o = 0;
+	int r;
+
+	/* Only what we saw while we had the port, and only while we have it. */
+	if (!job->status_seen || !parclass_port_is_held(parclass_device_get_port(job->dev)))
+		return;
+	if (job->pages_known)
+		now.pages = job->pages_done + job->page_now;
+	for (unsigned bit = 1; bit & REASON_ALL; bit <<= 1)
+		if ((reasons & bit) && reason_keyword(bit))
+			o += (size_t)snprintf(now.reasons + o, sizeof now.reasons - o, "%s%s", o ? "," : "",
+					      reason_keyword(bit));
+	snprintf(now.display, sizeof now.display, "%s", job->display);
+	if (job->published_once && !job->publish_again && same_report(&now, &job->published))
+		return;
+	r = parclass_device_publish(job->dev, &now);
+	if (r < 0) {
+		bk_say(job, "DEBUG: Cannot publish the state of %s: %s\n", job->location, parclass_strerror(r));
+		return;
+	}
+	job->published = now;
+	job->published_once = true;
+	job->publish_again = false;
 }
 
 /* The job cannot go on: say why, once. */

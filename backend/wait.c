@@ -188,6 +188,7 @@ static void share(struct bk_job *job, unsigned waiters)
 		return;
 	}
 	job->held_since = bk_now_ms();
+	job->publish_again = true;   /* another holder may have published meanwhile */
 	bk_say(job, "INFO: Printing\n");
 	bk_side_port(&job->side, true);
 }

@@ -138,7 +138,7 @@ static void probe_port(parclass_context *ctx, struct parclass_port_info *pi, int
 		describe_from_knowledge(ctx, pi);
 		return;
 	}
-	pc_queue_state(&port->queue, &pi->holder, &waiters);
+	pc_queue_state(&port->queue, &pi->holder, &waiters, NULL);
 	/* Held by a parclass process, or by a program outside parclass: no waiting. */
 	r = pi->holder || pc_proc_port_busy(pi->number) ? -EBUSY : parclass_port_try_allocate(port);
 	if (r == 0 && pc_now_ms() < deadline)

@@ -165,6 +165,7 @@ struct pc_queue {
 	uint64_t newest_dead; /* the newest dead ticket a scan removed */
 	int inotify_fd;
 	int cancel_fd;      /* eventfd: parclass_port_cancel() */
+	int watch_fd;       /* inotify for parclass_port_get_queue_fd(), -1 until asked */
 };
 
 int pc_queue_open(parclass_context *ctx, int number, struct pc_queue *q);
@@ -174,8 +175,15 @@ int pc_queue_enter(struct pc_queue *q, const char *what, int address, bool only_
 /* Wait until our request is the oldest live one: 0, -ETIMEDOUT, -ECANCELED. */
 int pc_queue_wait(struct pc_queue *q, int64_t deadline);
 void pc_queue_leave(struct pc_queue *q);
-/* Holder (0 when none) and number of waiters, now. */
-int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters);
+/* Holder (0 when none), number of waiters and (@since_us may be NULL) since
+ * when the holder has the port (CLOCK_REALTIME microseconds, 0 when none), now. */
+int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters, int64_t *since_us);
+/* Our request at the head of the queue has just been granted: note when. */
+void pc_queue_mark_held(struct pc_queue *q);
+/* The queue watch (made on first use): its fd, or -ENOMEM, -EIO. */
+int pc_queue_watch_fd(struct pc_queue *q);
+/* Empty the watch: PARCLASS_WATCH_* of what changed since the last time, or -EBADF, -EIO. */
+int pc_queue_watch_drain(struct pc_queue *q);
 /* Cancel the wait or transfer in progress, else the next one (the eventfd keeps it). */
 int pc_queue_cancel(struct pc_queue *q);
 /* Take a pending cancel: true when there was one. */
@@ -191,6 +199,16 @@ bool pc_open_elsewhere(parclass_context *ctx, int number, int address);
 int pc_cache_store(parclass_context *ctx, int number, int address, const char *what, const void *data, size_t len);
 /* Returns a NUL-terminated copy (size in *len), or NULL. */
 char *pc_cache_load(parclass_context *ctx, int number, int address, const char *what, size_t *len);
+
+/* "report.eoc", "report.2": the name of @address's report. */
+void pc_report_name(int address, char *buf, size_t size);
+/* The report published for @address: made locked and renamed over the one
+ * there; the fd that keeps it live replaces *@lock_fd. 0, -EACCES, -EIO. */
+int pc_report_store(struct pc_queue *q, int address, const char *text, size_t len, int *lock_fd);
+/* The report's text, NUL-terminated in @buf (@max + 2 bytes); its file's
+ * owner, and whether its publisher's lock is on it. Returns its length;
+ * -ENOENT (none), -EBADMSG (something that is no report: logged). */
+int pc_report_load(struct pc_queue *q, int address, char *buf, size_t max, uid_t *owner, bool *locked);
 
 /* ---- IEEE 1284.3 ---- */
 
@@ -236,6 +254,7 @@ struct parclass_port {
 	bool claimed;           /* the kernel claim */
 	int selected;           /* chain address selected by our lock, -1 none */
 	bool chain;             /* the port has a 1284.3 chain (known after a probe) */
+	int report_fd[PC_MAX_CHAIN + 1]; /* keep our published reports live: [address + 1] */
 };
 
 /* parclass_port_open() of port @number, parsed already. */

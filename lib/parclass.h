@@ -211,6 +211,57 @@ typedef struct parclass_enumeration parclass_enumeration;
 typedef struct parclass_port_info parclass_port_info;
 typedef struct parclass_device_info parclass_device_info;
 
+/**
+ * Microseconds since the epoch (CLOCK_REALTIME), a 64-bit count: C89 has
+ * no such type, GCC and Clang have it as an extension.
+ */
+#if defined(__GNUC__) && !defined(__cplusplus)
+__extension__ typedef long long parclass_usec;
+#else
+typedef long long parclass_usec;
+#endif
+
+/** Longest reasons text of a parclass_report, its NUL included. */
+#define PARCLASS_REPORT_REASONS_MAX 256
+/** Longest display text of a parclass_report, its NUL included. */
+#define PARCLASS_REPORT_DISPLAY_MAX 128
+
+/**
+ * A device's status as the process holding its port sees it, published
+ * with parclass_device_publish() for everyone to read with
+ * parclass_port_read_report() (a device service shows it while a job
+ * holds the port, and so never touches a held port itself).
+ */
+typedef struct parclass_report {
+	/** PARCLASS_STATUS_* bits */
+	unsigned status;
+	/** PARCLASS_LINE_* levels */
+	unsigned lines;
+	/** pages of the running job so far; -1 unknown */
+	int pages;
+	/** printer-state-reasons keywords (lower case letters, digits and
+	 *  '-'), separated by commas, without blanks; "" for none */
+	char reasons[PARCLASS_REPORT_REASONS_MAX];
+	/** what the printer's display shows (PJL), printable ASCII; "" unknown */
+	char display[PARCLASS_REPORT_DISPLAY_MAX];
+	/** read only (parclass_device_publish() ignores them): the publisher's
+	 *  process ID, */
+	pid_t pid;
+	/** when it published this (microseconds since the epoch), */
+	parclass_usec published_us;
+	/** and whether it still has the device open: 1 while its device
+	 *  handle is open, 0 once the handle is closed or the process gone */
+	int live;
+} parclass_report;
+
+/** What parclass_port_drain_queue_fd() found changed (a bit mask). */
+enum parclass_watch_flags {
+	/** a request entered or left the port's queue, or the holder changed */
+	PARCLASS_WATCH_QUEUE = 1 << 0,
+	/** a holder published a report (parclass_port_read_report()) */
+	PARCLASS_WATCH_REPORT = 1 << 1
+};
+
 /** A log callback: @message is one line without a trailing newline. */
 typedef void (*parclass_log_fn)(parclass_context *ctx, enum parclass_log_level level, const char *message,
 				void *userdata);
@@ -645,6 +696,66 @@ PARCLASS_EXPORT int parclass_port_is_free(parclass_port *port);
 PARCLASS_EXPORT int parclass_port_get_holder(parclass_port *port, pid_t *pid);
 
 /**
+ * The process holding the port, and since when it holds it (from the
+ * runtime directory: a holder that died reads as none).
+ * @param port      the handle
+ * @param pid       its process ID; 0 when the port is free
+ * @param since_us  when it was granted the port, in microseconds since the
+ *                  epoch (CLOCK_REALTIME); 0 when the port is free. May be
+ *                  NULL.
+ * @return 0; -EINVAL (no @port or @pid); -EIO (the queue cannot be read); -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_port_get_holder_since(parclass_port *port, pid_t *pid, parclass_usec *since_us);
+
+/**
+ * An fd that polls readable when the port's queue changes: a request (of
+ * any process) enters or leaves it, or the holder changes; also when a
+ * holder publishes a report. It is an inotify fd (close-on-exec,
+ * non-blocking) on the port's directory in the runtime directory, owned by
+ * the handle (do not close it; it lasts until parclass_port_close()). After
+ * it polls readable, parclass_port_drain_queue_fd() empties it and says
+ * what changed; then look at the queue (parclass_port_get_holder_since(),
+ * parclass_port_query_waiters()) or the reports. In a GLib main loop:
+ * g_unix_fd_add(fd, G_IO_IN, callback, data), the callback calling
+ * parclass_port_drain_queue_fd() and returning G_SOURCE_CONTINUE.
+ * A holder killed while nobody waits leaves no event: its request is
+ * removed by the next look at the queue, which counts it as gone at once.
+ * @param port  the handle
+ * @param fd    the fd
+ * @return 0; -EINVAL (no @port or @fd); -EIO (the directory cannot be
+ *         watched); -ENOMEM
+ */
+PARCLASS_EXPORT int parclass_port_get_queue_fd(parclass_port *port, int *fd);
+
+/**
+ * Empty the fd of parclass_port_get_queue_fd() without waiting: it polls
+ * readable again at the next change.
+ * @param port  the handle
+ * @return the PARCLASS_WATCH_* bits of what changed since the last drain
+ *         (0: nothing the caller needs to look at, such as a temporary
+ *         file); -EINVAL (no @port); -EBADF (no queue fd was asked for);
+ *         -EIO (reading it failed)
+ */
+PARCLASS_EXPORT int parclass_port_drain_queue_fd(parclass_port *port);
+
+/**
+ * The report last published for the device at @address of the port (by
+ * whichever process held the port then). What a process without the right
+ * to publish put there (a planted file, a symbolic link, a file of
+ * another owner claiming a live publisher, a lock that is not the
+ * library's, garbage, a truncated or an overlong report) is refused, with
+ * a debug line in the context's log; a report whose publisher is gone is
+ * read with live 0.
+ * @param port     the handle
+ * @param address  0..3, or PARCLASS_ADDRESS_END
+ * @param report   the report, every field filled
+ * @return 0; -ENOENT (nothing was published for that device); -EBADMSG
+ *         (what is there is no report); -EINVAL (no @port or @report, an
+ *         address out of range)
+ */
+PARCLASS_EXPORT int parclass_port_read_report(parclass_port *port, int address, parclass_report *report);
+
+/**
  * Does this handle hold the port?
  * @param port  the handle, or NULL
  * @return 1 or 0 (0 for no @port)
@@ -1076,6 +1187,23 @@ PARCLASS_EXPORT int parclass_device_reset(parclass_device *dev);
  *         or @fd); -ENOLCK; the bus errors
  */
 PARCLASS_EXPORT int parclass_device_get_interrupt_fd(parclass_device *dev, int *fd);
+
+/**
+ * Publish what this process sees of the device, for everyone to read with
+ * parclass_port_read_report(), while this handle holds its port. The
+ * report replaces the one before, whoever published that, and counts as
+ * live until this handle is closed or the process ends. Publish when
+ * something changed: every call writes the runtime directory and wakes
+ * whoever watches the port's queue fd.
+ * @param dev     the device
+ * @param report  what to publish (pid, published_us and live are ignored)
+ * @return 0; -EINVAL (no @dev or @report, pages below -1, a status or line
+ *         bit that does not exist, reasons that are not keywords separated
+ *         by commas, a display text that is not printable ASCII, a text
+ *         without its NUL); -ENOLCK (this handle does not hold the port);
+ *         -EACCES (the runtime directory does not let us write); -EIO
+ */
+PARCLASS_EXPORT int parclass_device_publish(parclass_device *dev, const parclass_report *report);
 
 /* ------------------------------------------------------------------------
  * Status and modes as text

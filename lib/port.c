@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parclass-private.h"
 
@@ -40,6 +41,8 @@ int pc_port_open(parclass_context *ctx, int number, parclass_port **out)
 	port->selected = PARCLASS_ADDRESS_END;
 	snprintf(port->name, sizeof port->name, "parport%d", number);
 	snprintf(port->location, sizeof port->location, "LPT%d", number + 1);
+	for (int i = 0; i <= PC_MAX_CHAIN; i++)
+		port->report_fd[i] = -1;
 	r = pc_queue_open(ctx, number, &port->queue);
 	if (r < 0) {
 		parclass_context_unref(ctx);
@@ -67,6 +70,10 @@ _public_ void parclass_port_close(parclass_port *port)
 		return;
 	if (port->held)
 		parclass_port_free(port);
+	/* Our reports stay, as a publisher's that is gone. */
+	for (int i = 0; i <= PC_MAX_CHAIN; i++)
+		if (port->report_fd[i] >= 0)
+			close(port->report_fd[i]);
 	pc_queue_close(&port->queue);
 	parclass_context_unref(port->ctx);
 	free(port);
@@ -100,6 +107,7 @@ static int take(parclass_port *port, int64_t deadline)
 	int r;
 
 	port->held = true;
+	pc_queue_mark_held(&port->queue);
 	r = pc_port_ensure_bus(port, deadline);
 	if (r == -ETIMEDOUT && pc_proc_port_busy(port->number))
 		r = -EBUSY;   /* a program outside parclass has the port */
@@ -184,7 +192,7 @@ _public_ int parclass_port_query_waiters(parclass_port *port, unsigned *waiters)
 	pid_t holder;
 
 	assert_return(port && waiters, -EINVAL);
-	return pc_queue_state(&port->queue, &holder, waiters);
+	return pc_queue_state(&port->queue, &holder, waiters, NULL);
 }
 
 _public_ int parclass_port_get_holder(parclass_port *port, pid_t *pid)
@@ -192,7 +200,42 @@ _public_ int parclass_port_get_holder(parclass_port *port, pid_t *pid)
 	unsigned waiters;
 
 	assert_return(port && pid, -EINVAL);
-	return pc_queue_state(&port->queue, pid, &waiters);
+	return pc_queue_state(&port->queue, pid, &waiters, NULL);
+}
+
+_public_ int parclass_port_get_holder_since(parclass_port *port, pid_t *pid, parclass_usec *since_us)
+{
+	unsigned waiters;
+	pid_t holder;
+	int64_t since;
+	int r;
+
+	assert_return(port && pid, -EINVAL);
+	r = pc_queue_state(&port->queue, &holder, &waiters, &since);
+	if (r < 0)
+		return r;
+	*pid = holder;
+	if (since_us)
+		*since_us = since;
+	return 0;
+}
+
+_public_ int parclass_port_get_queue_fd(parclass_port *port, int *fd)
+{
+	int r;
+
+	assert_return(port && fd, -EINVAL);
+	r = pc_queue_watch_fd(&port->queue);
+	if (r < 0)
+		return r;
+	*fd = r;
+	return 0;
+}
+
+_public_ int parclass_port_drain_queue_fd(parclass_port *port)
+{
+	assert_return(port, -EINVAL);
+	return pc_queue_watch_drain(&port->queue);
 }
 
 _public_ int parclass_port_get_resources(parclass_port *port, unsigned long *base, unsigned long *base_hi, int *irq,

@@ -12,6 +12,13 @@
  *   id.<addr>, modes.<addr>
  *                what the last process to ask the device learnt (for
  *                enumerations while the port is held)
+ *   report.<addr>
+ *                the device's status as the holder last published it
+ *                (report.c), write-locked for as long as the publishing
+ *                device handle is open, so that a dead publisher shows
+ *                (no lock) and a record of it is never taken for live
+ * A holder's ticket has the time it took the port as its mtime
+ * (pc_queue_mark_held()).
  * The kernel drops OFD locks when the last fd of their file closes, also when
  * a process dies; fds are close-on-exec so that commands run under a lock do
  * not keep it alive.
@@ -35,7 +42,11 @@
  *  - a planted entry never denies the port for good: seq and open.* are
  *    replaced, non-tickets named q.* removed, id.* and modes.* ignored (and
  *    replaced when next written), each with a warning through the context's
- *    log; names from the directory are logged escaped, never as they are.
+ *    log; names from the directory are logged escaped, never as they are;
+ *  - a report.* counts as live only under an OFD lock and when the process
+ *    it names belongs to the file's owner; what holds no report, or claims
+ *    a life it does not have, is refused (a debug line) and replaced when
+ *    the holder next publishes.
  * A seq whose lock someone holds for longer than any queue change takes is
  * replaced too; everyone checks, after taking the lock, that the file they
  * locked is still the one named seq (lock, then compare fstat() with
@@ -67,6 +78,7 @@
 #define SEQ_TEXT_MAX 21            /* a 64-bit counter and a newline */
 #define TICKET_TEXT_MAX 96         /* "pid=...\nrequest=...\naddress=...\n" */
 #define MODES_TEXT_MAX 16          /* "0x...\n" */
+#define WATCH_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
 #define ENTRY_RETRIES 5            /* attempts at one name before giving up */
 #define TICKET_TRIES 64            /* sequence numbers tried for one ticket */
 
@@ -621,6 +633,7 @@ static int seq_lock(struct pc_queue *q, short type)
 struct ticket {
 	uint64_t seq;
 	pid_t pid;
+	int64_t mtime_us;   /* a holder's: when it took the port */
 	dev_t dev;
 	ino_t ino;
 };
@@ -746,6 +759,7 @@ static enum verdict examine(const struct place *pl, const char *name, struct tic
 	}
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
+	t->mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
 	return TICKET_LIVE;
 }
 
@@ -848,7 +862,7 @@ int pc_queue_open(parclass_context *ctx, int number, struct pc_queue *q)
 	memset(q, 0, sizeof *q);
 	q->ctx = ctx;
 	q->number = number;
-	q->dirfd = q->ticket_fd = q->seqfd = q->inotify_fd = q->cancel_fd = -1;
+	q->dirfd = q->ticket_fd = q->seqfd = q->inotify_fd = q->cancel_fd = q->watch_fd = -1;
 	dirfd = port_dir(ctx, number, true);
 	if (dirfd < 0)
 		return dirfd;
@@ -879,9 +893,11 @@ void pc_queue_close(struct pc_queue *q)
 		close(q->inotify_fd);
 	if (q->cancel_fd >= 0)
 		close(q->cancel_fd);
+	if (q->watch_fd >= 0)
+		close(q->watch_fd);
 	if (q->dirfd >= 0)
 		close(q->dirfd);
-	q->seqfd = q->inotify_fd = q->cancel_fd = q->dirfd = -1;
+	q->seqfd = q->inotify_fd = q->cancel_fd = q->watch_fd = q->dirfd = -1;
 }
 
 /*
@@ -1058,7 +1074,7 @@ int pc_queue_cancel(struct pc_queue *q)
 	return 0;
 }
 
-int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters)
+int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters, int64_t *since_us)
 {
 	struct ticket *t = NULL;
 	size_t n = 0;
@@ -1074,8 +1090,85 @@ int pc_queue_state(struct pc_queue *q, pid_t *holder, unsigned *waiters)
 		return r;
 	*waiters = n ? (unsigned)n - 1 : 0;
 	*holder = n ? t[0].pid : 0;
+	if (since_us)
+		*since_us = n ? t[0].mtime_us : 0;
 	free(t);
 	return 0;
+}
+
+void pc_queue_mark_held(struct pc_queue *q)
+{
+	/* The ticket's mtime says since when; it also tells a watcher (IN_ATTRIB)
+	 * that the holder changed when the one before died without a word. */
+	if (q->ticket_fd >= 0 && futimens(q->ticket_fd, NULL) < 0)
+		pc_dbg(q->ctx, "parport%d: cannot note when we took the port: %s", q->number,
+		       parclass_strerror(-errno));
+}
+
+static bool watch_by_name(struct pc_queue *q, int fd)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/parport%d", q->ctx->runtime_dir, q->number);
+	return inotify_add_watch(fd, path, WATCH_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW) >= 0 &&
+	       same_file(AT_FDCWD, path, q->dirfd);
+}
+
+int pc_queue_watch_fd(struct pc_queue *q)
+{
+	char path[64];
+	int fd;
+
+	if (q->watch_fd >= 0)
+		return q->watch_fd;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOMEM ? -ENOMEM : -EIO;
+	/* The directory we have open, not whatever its name leads to now; by
+	 * its name (never through a link) only without /proc. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", q->dirfd);
+	if (inotify_add_watch(fd, path, WATCH_EVENTS | IN_ONLYDIR) < 0 &&
+	    (errno != ENOENT || !watch_by_name(q, fd))) {
+		pc_dbg(q->ctx, "cannot watch %s/parport%d: %s", q->ctx->runtime_dir, q->number, parclass_strerror(-errno));
+		close(fd);
+		return -EIO;
+	}
+	q->watch_fd = fd;
+	return fd;
+}
+
+/* What a change to the entry @name means for a watcher. */
+static unsigned watch_kind(const char *name)
+{
+	if (!strncmp(name, "q.", 2))
+		return PARCLASS_WATCH_QUEUE;
+	if (!strncmp(name, "report.", 7))
+		return PARCLASS_WATCH_REPORT;
+	return 0;
+}
+
+int pc_queue_watch_drain(struct pc_queue *q)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	unsigned changed = 0;
+	ssize_t n;
+
+	if (q->watch_fd < 0)
+		return -EBADF;
+	while ((n = read(q->watch_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED))
+				changed |= PARCLASS_WATCH_QUEUE | PARCLASS_WATCH_REPORT;  /* we cannot tell: assume both */
+			else if (ev->len)
+				changed |= watch_kind(ev->name);
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -EIO;
+	return (int)changed;
 }
 
 /* ---- exclusive opens and shared knowledge ---- */
@@ -1262,4 +1355,86 @@ char *pc_cache_load(parclass_context *ctx, int number, int address, const char *
 	if (len)
 		*len = (size_t)n;
 	return buf;
+}
+
+/* ---- published reports ---- */
+
+void pc_report_name(int address, char *buf, size_t size)
+{
+	char key[8];
+
+	address_key(address, key, sizeof key);
+	snprintf(buf, size, "report.%s", key);
+}
+
+int pc_report_store(struct pc_queue *q, int address, const char *text, size_t len, int *lock_fd)
+{
+	struct place pl = PLACE_OF(q);
+	char name[32];
+	int fd;
+
+	pc_report_name(address, name, sizeof name);
+	/* Locked before it appears, so that nobody sees it as a dead publisher's;
+	 * renamed over whatever is there: a planted link or FIFO only loses its name. */
+	fd = create_file(&pl, name, text, len, true, true);
+	if (fd == -EISDIR || fd == -ENOTEMPTY || fd == -EEXIST) {
+		pc_warn(q->ctx, "%s/parport%d/%s is a directory: moved it out of the way", q->ctx->runtime_dir,
+			q->number, name);
+		clear_entry(q->dirfd, name);
+		fd = create_file(&pl, name, text, len, true, true);
+	}
+	if (fd < 0) {
+		pc_dbg(q->ctx, "cannot publish %s/parport%d/%s: %s", q->ctx->runtime_dir, q->number, name,
+		       parclass_strerror(fd));
+		return fd == -EACCES || fd == -EPERM ? -EACCES : -EIO;
+	}
+	/* The report before goes, and with it the lock that kept it live. */
+	if (*lock_fd >= 0)
+		close(*lock_fd);
+	*lock_fd = fd;
+	return 0;
+}
+
+int pc_report_load(struct pc_queue *q, int address, char *buf, size_t max, uid_t *owner, bool *locked)
+{
+	struct place pl = PLACE_OF(q);
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	char name[32], why[96];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	pc_report_name(address, name, sizeof name);
+	fd = open_entry(&pl, name, O_RDONLY, true, &st, why, sizeof why);
+	if (fd == -ENOENT)
+		return -ENOENT;
+	if (fd < 0) {
+		pc_dbg(q->ctx, "%s/parport%d/%s %s: refused", q->ctx->runtime_dir, q->number, name,
+		       fd == PLANTED ? why : parclass_strerror(fd));
+		return -EBADMSG;
+	}
+	if (st.st_size > (off_t)max) {
+		/* Not even read: it cannot be a report. */
+		pc_dbg(q->ctx, "%s/parport%d/%s is %jd bytes, more than a report can be: refused", q->ctx->runtime_dir,
+		       q->number, name, (intmax_t)st.st_size);
+		close(fd);
+		return -EBADMSG;
+	}
+	n = read_bounded(fd, buf, max);
+	if (n >= 0 && (size_t)n <= max && fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		n = -1;
+	close(fd);
+	if (n < 0 || (size_t)n > max) {
+		pc_dbg(q->ctx, "%s/parport%d/%s cannot be read: refused", q->ctx->runtime_dir, q->number, name);
+		return -EBADMSG;
+	}
+	if (fl.l_type != F_UNLCK && fl.l_pid != -1) {
+		pc_dbg(q->ctx, "%s/parport%d/%s is locked by process %d, which is not libparclass: refused",
+		       q->ctx->runtime_dir, q->number, name, (int)fl.l_pid);
+		return -EBADMSG;
+	}
+	buf[n] = '\0';
+	*owner = st.st_uid;
+	*locked = fl.l_type != F_UNLCK;
+	return (int)n;
 }

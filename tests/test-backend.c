@@ -519,6 +519,48 @@ Test(backend, a_printer_that_is_off_at_first_is_waited_for)
 	assert_received("parport0", data, N);
 }
 
+Test(backend, the_job_publishes_what_it_sees_and_the_record_outlives_it)
+{
+	static const char model[] = "[device]\nid=MFG:HP;MDL:Empty;CMD:PJL;\nmodes=compat,nibble,ecp\npjl=true\n"
+				    "[fault.paper]\nkind=paper-out\non-signal=true\n";
+	enum { N = 100000 };
+	g_autofree unsigned char *data = pattern(N, 15);
+	struct spec s = { .uri = "parclass:/dev/parport0", .input = data, .input_len = N };
+	parclass_context *ctx = NULL;
+	parclass_port *port = NULL;
+	parclass_report r;
+	struct proc j;
+
+	sim = fx_start1(model);
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 state ready -> paper-out");
+	cr_assert_eq(fx_context_new(&ctx), 0);
+	cr_assert_eq(parclass_port_open(ctx, "LPT1", &port), 0);
+	job_start(&j, &s);
+	/* Published before cupsd is told: the message says the report is there. */
+	proc_wait_for(&j, "STATE: +media-empty-error\n", EVENTUALLY_MS);
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.pid, j.pid);
+	cr_assert_eq(r.live, 1);
+	cr_assert_str_eq(r.reasons, "media-empty-error");
+	cr_assert_eq(r.status & PARCLASS_STATUS_PAPER_EMPTY, PARCLASS_STATUS_PAPER_EMPTY);
+	cr_assert_eq(r.status, parclass_status_from_lines(r.lines));
+	cr_assert_eq(r.pages, -1, "no page counted yet");
+	fx_kill(sim, SIGUSR1);
+	cr_assert_eq(proc_finish(&j, EVENTUALLY_MS), CUPS_BACKEND_OK, "%s", j.errtext->str);
+	/* After the job: its last view, from a publisher that is gone. */
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.pid, j.pid);
+	cr_assert_eq(r.live, 0);
+	cr_assert_str_eq(r.reasons, "");
+	cr_assert_eq(r.status & PARCLASS_STATUS_PAPER_EMPTY, 0);
+	proc_free(&j);
+	parclass_port_close(port);
+	parclass_context_unref(ctx);
+	fx_stop(sim);
+	assert_received("parport0", data, N);
+}
+
 Test(backend, a_printer_unplugged_mid_job_is_waited_for_and_loses_nothing)
 {
 	fault_mid_job("vanish", "offline-report", "INFO: No printer is connected\n", "parclass:/dev/parport0?mode=compat");

@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -636,4 +637,229 @@ Test(port, a_library_error_in_a_child_fails_it_unless_the_test_expects_it)
 	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), FX_LIB_ERROR_STATUS);
 	fx_expect_lib_error("not-a-directory/run");
 	cr_assert_eq(wait_child(fork_child(open_with_runtime_dir_main, bad)), 0);
+}
+
+/* ---- what the holder tells the others ---- */
+
+/* Does @fd poll readable now (no waiting)? */
+static bool readable_now(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Until @fd polls readable (within EVENTUALLY_MS); then what changed. */
+static int await_change(parclass_port *port, int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	cr_assert_eq(poll(&p, 1, EVENTUALLY_MS), 1, "the queue fd did not become readable");
+	return parclass_port_drain_queue_fd(port);
+}
+
+Test(port, the_queue_fd_is_readable_when_a_request_enters_or_leaves_and_quiet_otherwise)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	int fd = -1, release = -1, flags;
+	pid_t pid, hold;
+
+	start(laser_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_drain_queue_fd(port), -EBADF, "no fd asked for yet");
+	cr_assert_eq(parclass_port_get_queue_fd(port, &fd), 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	cr_assert_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	cr_assert_eq(parclass_port_drain_queue_fd(port), 0);
+	cr_assert_not(readable_now(fd), "readable while nothing changed");
+
+	/* Another process queues and is granted the port at once. */
+	pid = start_allocator(&c, 'h', 5000);
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'h');
+	cr_assert(readable_now(fd));
+	cr_assert_eq(parclass_port_drain_queue_fd(port), PARCLASS_WATCH_QUEUE);
+	cr_assert_not(readable_now(fd), "readable again after the drain with nothing changed");
+
+	/* A second queues behind it: a waiter entered. */
+	hold = ctl_hold("LPT1", &release);
+	do
+		flags = await_change(port, fd);   /* the temporary file it makes first says nothing */
+	while (flags == 0);
+	cr_assert_eq(flags, PARCLASS_WATCH_QUEUE);
+	await_waiters(port, 1);
+	while (parclass_port_drain_queue_fd(port) > 0)
+		;
+	cr_assert_not(readable_now(fd));
+
+	/* The holder leaves: the waiter becomes the holder. */
+	sync_post(&c.down, 'f');
+	cr_assert_eq(wait_child(pid), 0);
+	ctl_await_held("LPT1");
+	cr_assert(readable_now(fd));
+	cr_assert_eq(parclass_port_drain_queue_fd(port) & PARCLASS_WATCH_QUEUE, PARCLASS_WATCH_QUEUE);
+	close(release);
+	cr_assert_eq(wait_child(hold), 0);
+	parclass_port_close(port);
+}
+
+/* CLOCK_REALTIME microseconds; coarse: the clock file times come from. */
+static parclass_usec realtime_us(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (parclass_usec)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+Test(port, the_holder_and_since_when_it_holds_the_port_and_a_dead_holder_reads_as_none)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	parclass_usec before, after, since = -1;
+	pid_t pid, holder = -1;
+
+	start(laser_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_get_holder_since(port, &holder, &since), 0);
+	cr_assert_eq(holder, 0);
+	cr_assert_eq(since, 0);
+	before = realtime_us(CLOCK_REALTIME_COARSE);
+	pid = start_allocator(&c, 'h', 5000);
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'h');
+	after = realtime_us(CLOCK_REALTIME);
+	cr_assert_eq(parclass_port_get_holder_since(port, &holder, &since), 0);
+	cr_assert_eq(holder, pid);
+	cr_assert(since >= before && since <= after, "since %lld, not within %lld..%lld", since, before, after);
+	cr_assert_eq(parclass_port_get_holder_since(port, &holder, NULL), 0);
+	cr_assert_eq(parclass_port_get_holder_since(port, NULL, &since), -EINVAL);
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	cr_assert_eq(parclass_port_get_holder_since(port, &holder, &since), 0);
+	cr_assert_eq(holder, 0);
+	cr_assert_eq(since, 0);
+	parclass_port_close(port);
+}
+
+/* Open LPT1, lock it, publish "PAPER OUT", tell the parent, keep the handle until told. */
+static int publisher_main(void *data)
+{
+	struct child *c = data;
+	parclass_report r = { .status = PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED,
+			      .lines = PARCLASS_LINE_NFAULT | PARCLASS_LINE_SELECT | PARCLASS_LINE_PERROR,
+			      .pages = 2 };
+	parclass_context *cctx;
+	parclass_device *dev;
+	int code = 0;
+
+	strcpy(r.reasons, "media-empty-error,offline-report");
+	strcpy(r.display, "PAPER OUT, LOAD A4");
+	if (fx_context_new(&cctx) || parclass_device_open(cctx, "LPT1", &dev))
+		return 10;
+	if (parclass_device_publish(dev, &r) != -ENOLCK)
+		code = 11;
+	else if (parclass_device_lock(dev, EVENTUALLY_MS, 0) || parclass_device_publish(dev, &r))
+		code = 12;
+	sync_post(&c->up, code ? 'e' : 'p');
+	sync_wait(&c->down, 10 * EVENTUALLY_MS);
+	if (parclass_device_unlock(dev, 0))
+		code = 13;
+	sync_post(&c->up, 'u');
+	sync_wait(&c->down, 10 * EVENTUALLY_MS);
+	parclass_device_close(dev);
+	parclass_context_unref(cctx);
+	return code;
+}
+
+Test(port, a_holder_publishes_its_report_and_everyone_reads_it_live_then_not)
+{
+	struct child c = { 0 };
+	parclass_port *port;
+	parclass_report r;
+	parclass_usec before, after;
+	int fd = -1;
+	pid_t pid;
+
+	start(laser_model);
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), -ENOENT);
+	cr_assert_eq(parclass_port_read_report(port, 4, &r), -EINVAL);
+	cr_assert_eq(parclass_port_read_report(port, 0, NULL), -EINVAL);
+	cr_assert_eq(parclass_port_get_queue_fd(port, &fd), 0);
+	before = realtime_us(CLOCK_REALTIME);
+	sync_init(&c.up);
+	sync_init(&c.down);
+	pid = fork_child(publisher_main, &c);
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'p');
+	after = realtime_us(CLOCK_REALTIME);
+	cr_assert_eq(parclass_port_drain_queue_fd(port), PARCLASS_WATCH_QUEUE | PARCLASS_WATCH_REPORT);
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.status, PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED);
+	cr_assert_eq(r.lines, PARCLASS_LINE_NFAULT | PARCLASS_LINE_SELECT | PARCLASS_LINE_PERROR);
+	cr_assert_eq(r.pages, 2);
+	cr_assert_str_eq(r.reasons, "media-empty-error,offline-report");
+	cr_assert_str_eq(r.display, "PAPER OUT, LOAD A4");
+	cr_assert_eq(r.pid, pid);
+	cr_assert(r.published_us >= before && r.published_us <= after);
+	cr_assert_eq(r.live, 1);
+	cr_assert_eq(parclass_port_read_report(port, 0, &r), -ENOENT, "published for the end device only");
+	/* Freed: still the publisher's, still live while its handle is open. */
+	sync_post(&c.down, 'u');
+	cr_assert_eq(sync_wait(&c.up, EVENTUALLY_MS), 'u');
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.live, 1);
+	sync_post(&c.down, 'c');
+	cr_assert_eq(wait_child(pid), 0);
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.pid, pid);
+	cr_assert_eq(r.live, 0, "the publisher is gone");
+	cr_assert_str_eq(r.reasons, "media-empty-error,offline-report");
+	parclass_port_close(port);
+}
+
+Test(port, publish_refuses_what_is_no_report)
+{
+	static const char *const bad_reasons[] = { "Media-Empty", "a,,b", ",a", "a,", "a b", "a\n" };
+	parclass_report r = { .pages = -1 }, back;
+	parclass_device *dev;
+	parclass_port *port;
+
+	start(laser_model);
+	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_publish(dev, &r), 0, "nothing known is a report");
+	cr_assert_eq(parclass_device_publish(NULL, &r), -EINVAL);
+	cr_assert_eq(parclass_device_publish(dev, NULL), -EINVAL);
+	r.pages = -2;
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL);
+	r.pages = 0;
+	r.status = 0x200;
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL);
+	r.status = 0;
+	r.lines = 0x1;
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL);
+	r.lines = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_reasons); i++) {
+		strcpy(r.reasons, bad_reasons[i]);
+		cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL, "reasons \"%s\"", bad_reasons[i]);
+	}
+	r.reasons[0] = '\0';
+	strcpy(r.display, "PAPER\tOUT");
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL);
+	memset(r.display, 'x', sizeof r.display);
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL, "no NUL");
+	r.display[sizeof r.display - 1] = '\0';
+	cr_assert_eq(parclass_device_publish(dev, &r), 0, "the longest display");
+	memset(r.reasons, 'a', sizeof r.reasons);
+	cr_assert_eq(parclass_device_publish(dev, &r), -EINVAL, "no NUL");
+	r.reasons[sizeof r.reasons - 1] = '\0';
+	cr_assert_eq(parclass_device_publish(dev, &r), 0, "the longest reasons");
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &back), 0, "the longest report reads back");
+	cr_assert_str_eq(back.reasons, r.reasons);
+	cr_assert_str_eq(back.display, r.display);
+	cr_assert_eq(back.live, 1);
+	parclass_port_close(port);
+	parclass_device_close(dev);
 }

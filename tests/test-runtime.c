@@ -1273,3 +1273,187 @@ Test(runtime, with_everything_planted_requests_are_still_granted_in_order_with_e
 	eventually_state(port, 0, 0);
 	parclass_port_close(port);
 }
+
+/* ====================================================================== */
+/* report.*: what a holder published                                       */
+/* ====================================================================== */
+
+/* Our own device on parport0 publishes a report, as a holder does. */
+static void publish_here(const char *display)
+{
+	parclass_report r = { .status = PARCLASS_STATUS_SELECTED, .lines = PARCLASS_LINE_SELECT, .pages = 3 };
+	parclass_device *dev = NULL;
+
+	snprintf(r.reasons, sizeof r.reasons, "media-empty-error");
+	snprintf(r.display, sizeof r.display, "%s", display);
+	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_publish(dev, &r), 0);
+	parclass_device_close(dev);
+}
+
+static void assert_report_refused(parclass_port *port, const char *why)
+{
+	parclass_report r;
+
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), -EBADMSG, "%s was believed", why);
+	assert_logged(PARCLASS_LOG_DEBUG, "parport0/report.eoc %s: refused\n", why);
+}
+
+Test(runtime, planted_reports_are_refused_without_blocking_and_replaced_by_the_next_publish)
+{
+	enum kind kinds[G_N_ELEMENTS(link_kinds) + G_N_ELEMENTS(other_kinds)];
+	unsigned n = 0;
+	parclass_port *port;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(link_kinds); i++)
+		kinds[n++] = link_kinds[i];
+	for (size_t i = 0; i < n_other_kinds(); i++)
+		kinds[n++] = other_kinds[i];
+	start_ports(1, NULL);
+	port = open_port(0);
+	for (unsigned i = 0; i < n; i++) {
+		g_autofree char *path = in_port(0, "report.eoc");
+		g_autofree char *tag = g_strdup_printf("report%u", i);
+		g_autofree char *why = NULL;
+		parclass_report r;
+
+		plant(path, kinds[i], tag, "pid=1\n", 6);
+		if (kinds[i] == SPARSE)
+			why = g_strdup_printf("is %lld bytes, more than a report can be", SPARSE_SIZE);
+		else if (kinds[i] == GARBAGE)
+			why = g_strdup("is 4000 bytes, more than a report can be");
+		else
+			why = g_strdup(kind_why[kinds[i]]);
+		assert_report_refused(port, why);
+		publish_here(kind_name[kinds[i]]);
+		cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0, "%s", kind_name[kinds[i]]);
+		cr_assert_str_eq(r.display, kind_name[kinds[i]]);
+		cr_assert_eq(r.pid, getpid());
+		cr_assert_eq(r.live, 0, "the publishing handle is closed");
+		assert_regular(path);
+		assert_outside_intact(kinds[i], tag, "pid=1\n", 6);
+		cr_assert_eq(unlink(path), 0);
+	}
+	parclass_port_close(port);
+}
+
+/* A report as the library writes one, for process @pid. */
+static char *report_text(pid_t pid, const char *display)
+{
+	return g_strdup_printf("pid=%d\npublished=1764563000123456\nstatus=132\nlines=216\npages=-1\n"
+			       "reasons=media-empty-error,offline-report\ndisplay=%s\n", (int)pid, display);
+}
+
+Test(runtime, truncated_overlong_and_garbled_reports_are_refused)
+{
+	g_autofree char *path = NULL, *whole = report_text(getpid(), "PAPER OUT");
+	g_autofree char *long_display = g_strnfill(2000, 'x');
+	g_autofree char *overlong = report_text(getpid(), long_display);
+	g_autofree char *long_why = g_strdup_printf("is %zu bytes, more than a report can be", strlen(overlong));
+	g_autofree char *control = report_text(getpid(), "PAPER\033[2J OUT");
+	g_autofree char *too_long = report_text(getpid(), long_display + 2000 - 128);
+	static const char *const garbled[] = {
+		"pid=1\npublished=1\nstatus=512\nlines=0\npages=-1\nreasons=\ndisplay=\n",     /* no such status bit */
+		"pid=1\npublished=1\nstatus=0\nlines=7\npages=-1\nreasons=\ndisplay=\n",       /* no such lines */
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-2\nreasons=\ndisplay=\n",
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=Media Empty\ndisplay=\n",
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=a,,b\ndisplay=\n",
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=a,\ndisplay=\n",
+		"pid=01\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=\ndisplay=\n",
+		"pid=0\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=\ndisplay=\n",
+		"published=1\npid=1\nstatus=0\nlines=0\npages=-1\nreasons=\ndisplay=\n",
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=\ndisplay=\nmore=1\n",
+		"pid=1\npublished=1\nstatus=0\nlines=0\npages=-1\nreasons=\ndisplay=\0\n",
+	};
+	parclass_port *port;
+	parclass_report r;
+
+	start_ports(1, NULL);
+	port = open_port(0);
+	path = in_port(0, "report.eoc");
+	/* Whole, then cut anywhere: only the whole one is a report. */
+	write_file(path, whole, strlen(whole));
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_str_eq(r.display, "PAPER OUT");
+	for (size_t cut = 0; cut < strlen(whole); cut++) {
+		cr_assert_eq(truncate(path, (off_t)cut), 0);
+		assert_report_refused(port, "holds no report");
+	}
+	write_file(path, overlong, strlen(overlong));
+	assert_report_refused(port, long_why);
+	write_file(path, control, strlen(control));
+	assert_report_refused(port, "holds no report");
+	write_file(path, too_long, strlen(too_long));
+	assert_report_refused(port, "holds no report");
+	for (size_t i = 0; i < G_N_ELEMENTS(garbled); i++) {
+		/* the last one goes on after its NUL */
+		size_t len = strlen(garbled[i]) + (i == G_N_ELEMENTS(garbled) - 1 ? 2 : 0);
+
+		write_file(path, garbled[i], len);
+		cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), -EBADMSG, "believed: %s",
+			     garbled[i]);
+	}
+	assert_logged(PARCLASS_LOG_DEBUG, "parport0/report.eoc holds no report: refused\n");
+	parclass_port_close(port);
+}
+
+Test(runtime, a_report_of_a_dead_process_is_read_as_not_live_and_one_claiming_life_is_refused)
+{
+	pid_t gone = gone_pid();
+	g_autofree char *path = NULL, *dead = report_text(gone, "READY"), *mine = report_text(getpid(), "READY");
+	g_autofree char *why_gone = g_strdup_printf("is locked but names process %d, which is gone", (int)gone);
+	g_autofree char *why_posix = NULL;
+	parclass_port *port;
+	parclass_report r;
+	pid_t locker;
+
+	start_ports(1, NULL);
+	port = open_port(0);
+	path = in_port(0, "report.eoc");
+	/* No lock: what a publisher that died left. */
+	write_file(path, dead, strlen(dead));
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.pid, gone);
+	cr_assert_eq(r.live, 0);
+	cr_assert_eq(r.published_us, 1764563000123456ll);
+	cr_assert_eq(r.status, 132);
+	cr_assert_eq(r.lines, 216);
+	cr_assert_eq(r.pages, -1);
+	cr_assert_str_eq(r.reasons, "media-empty-error,offline-report");
+	/* A lock, but on a report of a process that is gone: planted. */
+	locker = lock_forever(path, false, false);
+	assert_report_refused(port, why_gone);
+	kill(locker, SIGKILL);
+	wait_child(locker);
+	n_children--;
+	/* A POSIX lock is never the library's. */
+	write_file(path, mine, strlen(mine));
+	locker = lock_forever(path, true, false);
+	why_posix = g_strdup_printf("is locked by process %d, which is not libparclass", (int)locker);
+	assert_report_refused(port, why_posix);
+	parclass_port_close(port);
+}
+
+Test(runtime, a_live_report_owned_by_another_user_than_the_process_it_names_is_refused)
+{
+	g_autofree char *path = NULL, *mine = report_text(getpid(), "READY");
+	g_autofree char *why = g_strdup_printf("is owned by uid 65534 but names process %d of uid %u", (int)getpid(),
+					       (unsigned)geteuid());
+	parclass_port *port;
+	parclass_report r;
+
+	if (geteuid() != 0)
+		cr_skip_test("only root can give a file to another user");
+	start_ports(1, NULL);
+	port = open_port(0);
+	path = in_port(0, "report.eoc");
+	write_file(path, mine, strlen(mine));
+	cr_assert_eq(chown(path, 65534, 65534), 0);
+	/* Without a lock it claims nothing: a dead publisher's. */
+	cr_assert_eq(parclass_port_read_report(port, PARCLASS_ADDRESS_END, &r), 0);
+	cr_assert_eq(r.live, 0);
+	lock_forever(path, false, false);
+	assert_report_refused(port, why);
+	parclass_port_close(port);
+}
