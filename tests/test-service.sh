@@ -60,9 +60,6 @@ LC_ALL=C
 export PATH LC_ALL
 
 TESTS=20
-NAME=io.github.parclass.Parclass1
-ROOT=/io/github/parclass/Parclass1
-IFACE=io.github.parclass.Parclass1
 PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
 
 . "$(dirname "$0")/tap.sh"
@@ -86,33 +83,15 @@ done
 getent group lpadmin >/dev/null || bail "group lpadmin missing (it comes with the cups packages)"
 lpadmin_gid=$(getent group lpadmin | cut -d: -f3)
 
-# The ELFs libtool keeps in .libs/ (with the uninstalled library), as
-# test-cups.sh runs the backend, or the programs of a static build.
-daemon=$PARCLASS_BUILDDIR/service/parclassd
-backend=$PARCLASS_BUILDDIR/backend/parclass
-parclassctl=$PARCLASS_BUILDDIR/tools/parclassctl
-libpath=
-if [ -x "$PARCLASS_BUILDDIR/service/.libs/parclassd" ]; then
-	daemon=$PARCLASS_BUILDDIR/service/.libs/parclassd
-	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
-	parclassctl=$PARCLASS_BUILDDIR/tools/.libs/parclassctl
-	libpath=$PARCLASS_BUILDDIR/lib/.libs
-fi
-[ -x "$daemon" ] || bail "no parclassd at $daemon: build the project first"
-asan=$(LD_LIBRARY_PATH=$libpath ldd "$daemon" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
-valgrind=
-if [ "${PARCLASS_TEST_TOOL:-}" = valgrind ]; then
-	eventually=300
-	valgrind=$(command -v "${VALGRIND:-valgrind}") || bail "valgrind not found"
-fi
-
 # ---------------------------------------------------------------------------
 # The temporary tree and its cleanup
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parclass-service.XXXXXX") || bail "mktemp failed"
 chmod 0755 "$tmp"     # the unprivileged callers reach the bus socket in it
 mkdir "$tmp/run" "$tmp/rec"
-sim_pid= bus_pid= daemon_pid= monitor_pid= mock_pid=
+# (the programs, start_sim, on_ports, start_bus, start_daemon, prop, call)
+. "$(dirname "$0")/service-bus.sh"
+monitor_pid= mock_pid=
 
 cleanup() {
 	for pid in $monitor_pid $daemon_pid $mock_pid $bus_pid $sim_pid; do
@@ -127,102 +106,21 @@ echo "1..$TESTS"
 # ---------------------------------------------------------------------------
 # The simulator: three ports
 
-mkfifo "$tmp/sim.fifo" || bail "mkfifo failed"
-env -u LD_PRELOAD -u UMOCKDEV_DIR "$PARCLASS_SIM" --serve --record "$tmp/rec" \
-	--model "$PARCLASS_SRCDIR/tests/cups/laser-paper-out.model" \
-	--model "$PARCLASS_SRCDIR/sim/models/daisy-chain.model" \
-	--model "$PARCLASS_SRCDIR/tests/service/gone.model" >"$tmp/sim.fifo" 2>"$tmp/sim.log" &
-sim_pid=$!
-# It closes its standard output once the ports are ready.
-timeout "$eventually" cat "$tmp/sim.fifo" >"$tmp/sim.out" || bail "the simulator did not get ready"
-sim_dir=$(. "$tmp/sim.out" && printf '%s' "$UMOCKDEV_DIR")
-sim_preload=$(. "$tmp/sim.out" && printf '%s' "$LD_PRELOAD")
-[ -d "$sim_dir" ] || bail "no test bed in the simulator's output: $(cat "$tmp/sim.out")"
-[ -n "$asan" ] && sim_preload=$asan:$sim_preload
-
-events=$tmp/rec/events.log
-logged() { grep -q -e "$1" "$events" 2>/dev/null; }
-
-# on_ports COMMAND...: exec COMMAND on the emulated ports, without raw I/O
-# (in a subshell, or in the background: then $! is COMMAND's pid).
-on_ports() {
-	exec env UMOCKDEV_DIR="$sim_dir" LD_PRELOAD="$sim_preload" LD_LIBRARY_PATH="$libpath" \
-		PARCLASS_RUNTIME_DIR="$tmp/run" setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio -- "$@"
-}
+start_sim "$PARCLASS_SRCDIR/tests/cups/laser-paper-out.model" \
+	"$PARCLASS_SRCDIR/sim/models/daisy-chain.model" \
+	"$PARCLASS_SRCDIR/tests/service/gone.model"
 
 # ---------------------------------------------------------------------------
 # The private system bus
 
-bus=$tmp/bus
-cat >"$tmp/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$bus</listen>
-  <auth>EXTERNAL</auth>
-  <!-- As Debian's system.conf: nobody owns names or calls methods unless a
-       policy file allows it. -->
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <!-- polkit's own policy, for dbusmock's polkitd. -->
-  <policy user="root">
-    <allow own="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <policy context="default">
-    <allow send_destination="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <include>$PARCLASS_SRCDIR/service/io.github.parclass.Parclass1.conf</include>
-</busconfig>
-EOF
-dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile 2>"$tmp/bus.log" &
-bus_pid=$!
-wait_until "$eventually" test -S "$bus" || bail "dbus-daemon did not start: $(cat "$tmp/bus.log")"
-A=unix:path=$bus
-DBUS_SYSTEM_BUS_ADDRESS=$A
-export DBUS_SYSTEM_BUS_ADDRESS
-
-prop() { busctl --address="$A" get-property "$NAME" "$1" "$IFACE.$2" "$3" 2>&1; }
-# call [setpriv options --] PATH INTERFACE.METHOD ARGS...: gdbus's answer, errors included
-call() {
-	_who=
-	if [ "$1" != "${1#--}" ]; then
-		_who="setpriv $1 --"
-		shift
-	fi
-	_path=$1 _method=$2
-	shift 2
-	$_who gdbus call --address "$A" --dest "$NAME" --object-path "$_path" --method "$IFACE.$_method" "$@" 2>&1
-}
+start_bus
 nobody='--reuid=65534 --regid=65534 --clear-groups'
 admin="--reuid=65534 --regid=65534 --groups=$lpadmin_gid"
 
 # ---------------------------------------------------------------------------
 # 1. parclassd on the bus
 
-valgrind_log=$tmp/valgrind.log
-if [ -n "$valgrind" ]; then
-	on_ports "$valgrind" --quiet --log-file="$valgrind_log" --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
-		--suppressions="$PARCLASS_SRCDIR/tests/valgrind.supp" \
-		"$daemon" --foreground --poll-interval 200 >"$tmp/daemon.log" 2>&1 &
-else
-	on_ports "$daemon" --foreground --poll-interval 200 >"$tmp/daemon.log" 2>&1 &
-fi
-daemon_pid=$!
-owned() { busctl --address="$A" status "$NAME" >/dev/null 2>&1; }
+start_daemon --poll-interval 200
 if wait_until "$eventually" owned; then
 	ok "parclassd owns $NAME on a private system bus"
 else
