@@ -55,6 +55,7 @@ static gboolean on_rescan(PcdManager *iface, GDBusMethodInvocation *invocation, 
 		g_dbus_method_invocation_return_dbus_error(invocation, PCD_ERROR_FAILED, parclass_strerror(r));
 		return TRUE;
 	}
+	pcd_cups_rescan(svc);
 	pcd_probe_start(svc);
 	pcd_manager_complete_rescan(iface, invocation);
 	return TRUE;
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
 	g_bus_unown_name(owner);
 	if (svc.poll_source)
 		g_source_remove(svc.poll_source);
+	pcd_cups_free(&svc);
 	pcd_tree_free(&svc);
 	g_object_unref(svc.manager_iface);
 	g_object_unref(svc.manager);

@@ -68,6 +68,7 @@ static void show_status(struct pcd_device *dev, unsigned status, unsigned lines,
 	pcd_device_set_reasons(i, (const char *const *)reasons);
 	pcd_device_set_observed_by(i, how);
 	pcd_device_set_last_observed(i, pcd_now_us());
+	pcd_cups_device_changed(dev);
 }
 
 static int read_status(struct pcd_device *dev, parclass_device *d)
@@ -149,6 +150,7 @@ static gboolean tick(gpointer data)
 
 	for (guint i = 0; svc->ports && i < svc->ports->len; i++)
 		probe_port(svc->ports->pdata[i]);
+	pcd_cups_tick(svc);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -60,6 +60,7 @@ struct pcd_service {
 	GPtrArray *ports;         /* struct pcd_port */
 	guint poll_source;
 	GMainLoop *loop;
+	struct pcd_cups *cups;    /* cups.c's: the queues and what it pushed */
 	bool failed;              /* the bus name was lost or never owned */
 };
 
@@ -78,6 +79,14 @@ void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id);
  * RefreshId and Reset of a new Device object. */
 void pcd_probe_start(struct pcd_service *svc);
 void pcd_device_connect_methods(struct pcd_device *dev);
+
+/* cups.c: the CUPS queues that print to a device (Device.Queues) and,
+ * with CupsPush on, a device's idle state in them. A device's state
+ * changed; each poll tick; Rescan asks cupsd again at the next tick. */
+void pcd_cups_device_changed(struct pcd_device *dev);
+void pcd_cups_tick(struct pcd_service *svc);
+void pcd_cups_rescan(struct pcd_service *svc);
+void pcd_cups_free(struct pcd_service *svc);
 
 /* auth.c: who may call the methods of @skeleton (its g-authorize-method). */
 void pcd_auth_attach(GDBusInterfaceSkeleton *skeleton);

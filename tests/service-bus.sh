@@ -37,6 +37,7 @@ sim_pid= bus_pid= daemon_pid=
 # MODEL; sets sim_pid, sim_dir, sim_preload, events.
 start_sim() {
 	mkdir -p "$tmp/rec"
+	rm -f "$tmp/sim.fifo"
 	mkfifo "$tmp/sim.fifo" || bail "mkfifo failed"
 	for _m; do
 		set -- "$@" --model "$_m"
