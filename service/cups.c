@@ -93,6 +93,23 @@ static http_t *connect_cupsd(void)
 	return http;
 }
 
+/* What was pushed into queues that are no longer there. */
+static void forget_gone(struct pcd_cups *cups)
+{
+	GHashTableIter iter;
+	gpointer name;
+
+	g_hash_table_iter_init(&iter, cups->pushed);
+	while (g_hash_table_iter_next(&iter, &name, NULL)) {
+		bool found = false;
+
+		for (guint i = 0; i < cups->queues->len && !found; i++)
+			found = !strcmp(((struct queue *)cups->queues->pdata[i])->name, name);
+		if (!found)
+			g_hash_table_iter_remove(&iter);
+	}
+}
+
 /* cupsd's queues (name, device-uri, state, reasons, message) into
  * cups->queues; false when cupsd did not answer (the old list stays). */
 static bool query(struct pcd_service *svc)
@@ -162,6 +179,7 @@ static bool query(struct pcd_service *svc)
 	}
 	g_ptr_array_unref(cups->queues);
 	cups->queues = queues;
+	forget_gone(cups);
 	return true;
 }
 
@@ -263,9 +281,12 @@ static void push(struct pcd_service *svc, struct pcd_device *dev)
 	gint64 now = g_get_monotonic_time();
 	bool waits = false;
 
-	g_hash_table_remove(cups->pending, uri);
-	if (!query(svc))
+	if (!query(svc)) {
+		/* cupsd down or busy: once more at the next tick */
+		g_hash_table_add(cups->pending, g_strdup(uri));
 		return;
+	}
+	g_hash_table_remove(cups->pending, uri);
 	for (guint i = 0; i < cups->queues->len; i++) {
 		struct queue *q = cups->queues->pdata[i];
 		struct pushed *p = g_hash_table_lookup(cups->pushed, q->name);
@@ -276,10 +297,6 @@ static void push(struct pcd_service *svc, struct pcd_device *dev)
 
 		if (strcmp(q->uri, uri))
 			continue;
-		if (q->state == IPP_PSTATE_PROCESSING) {
-			waits = true;
-			continue;
-		}
 		for (char **k = q->reasons; k && *k; k++)
 			if (!owned(*k))
 				g_ptr_array_add(reasons, g_strdup(*k));
@@ -292,6 +309,12 @@ static void push(struct pcd_service *svc, struct pcd_device *dev)
 		if (same_set((char **)reasons->pdata, q->reasons) &&
 		    (!send_message || !strcmp(send_message, q_message)))
 			continue;
+		/* The job's backend tells cupsd; what is still true after the
+		 * job goes in at a later tick. */
+		if (q->state == IPP_PSTATE_PROCESSING) {
+			waits = true;
+			continue;
+		}
 		if (p && now - p->when < poll_us(svc)) {
 			waits = true;
 			schedule_retry(svc, p->when + poll_us(svc) - now);
