@@ -14,13 +14,13 @@
 #      developer-low-report; 4. q2, processing, and q3, another printer,
 #      are not touched (no "modified" line for them in cupsd's log);
 #   5. paper back: media-empty-error goes from q1, developer-low-report
-#      stays;
-#   6. CupsPush off, Rescan asks cupsd again: a new queue q4 on the device
+#      stays; 6. five more probes that see no change push nothing;
+#   7. CupsPush off, Rescan asks cupsd again: a new queue q4 on the device
 #      is listed;
-#   7. CupsPush off (a new simulator run, a new parclassd): paper out shows
+#   8. CupsPush off (a new simulator run, a new parclassd): paper out shows
 #      on the bus and nothing reaches cupsd (q1 as it was, no new
 #      "modified" line);
-#   8. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#   9. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
 #
 # How: parclass-sim --serve gives /dev/parport0 (tests/cups/laser-paper-
 # out.model: paper out on SIGUSR2, back on SIGUSR1); the private system
@@ -44,7 +44,7 @@ LC_ALL=C
 export PATH LC_ALL
 unset PRINTER LPDEST CUPS_SERVER
 
-TESTS=8
+TESTS=9
 SYSBIN=/usr/lib/cups            # Debian's ServerBin: daemon/cups-exec, cups-deviced...
 DATADIR=/usr/share/cups         # Debian's DataDir: mime/, banners/, model/...
 
@@ -151,7 +151,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 3.-5. CupsPush on
+# 3.-6. CupsPush on
 
 out=$(call $ROOT Manager.SetSettings "{'CupsPush': <true>}" '{}')
 [ "$out" = "()" ] || bail "SetSettings CupsPush: $out"
@@ -196,12 +196,23 @@ else
 	not_ok "paper back: media-empty-error goes from q1, the other reason stays"
 	{ reasons q1; cat "$tmp/daemon.log"; } | diag
 fi
+
+# Five more probes of parport0 (its claims in the events log): no push.
+claims() { grep -c "^parport0 claim pid=$daemon_pid\$" "$events"; }
+more_claims() { [ "$(claims)" -ge "$1" ]; }
+m1=$(modified q1) c0=$(claims)
+if wait_until "$eventually" more_claims $((c0 + 5)) && [ "$(modified q1)" = "$m1" ] && [ "$(modified q2)" = "$m2" ]; then
+	ok "probes that see no change push nothing"
+else
+	not_ok "probes that see no change push nothing"
+	grep modified "$tmp/log/error_log" | diag
+fi
 echo open >"$tmp/gate"
 idle() { lpstat -p q2 2>/dev/null | grep -q "is idle"; }
 wait_until "$eventually" idle || bail "q2's job did not end: $(lpstat -p q2 2>&1)"
 
 # ---------------------------------------------------------------------------
-# 6. Rescan (with CupsPush off: only a Rescan asks cupsd again)
+# 7. Rescan (with CupsPush off: only a Rescan asks cupsd again)
 
 out=$(call $ROOT Manager.SetSettings "{'CupsPush': <false>}" '{}')
 [ "$out" = "()" ] || bail "SetSettings CupsPush: $out"
@@ -215,7 +226,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 7. CupsPush off: a new simulator (its paper runs out once a run) and a
+# 8. CupsPush off: a new simulator (its paper runs out once a run) and a
 # new parclassd, whose CupsPush is off as it starts
 
 stop "$daemon_pid"
@@ -240,7 +251,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 8. Stop
+# 9. Stop
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
