@@ -6,7 +6,10 @@
 # /dev/parport0; the parclass CUPS backend, run as cupsd runs it, discovers
 # it (what "lpinfo -v" shows) and prints a PJL job to it in ECP mode, with
 # the back channel (fd 3) kept in a file. Then you see what the printer
-# received, what it said back, and what the simulator saw happen.
+# received, what it said back, and what the simulator saw happen. Last,
+# parclassd, the device service, watches a printer between jobs on a
+# private system bus: its objects, and the printer running out of paper and
+# getting it back while no job runs, as any D-Bus client (gdbus) sees it.
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,6 +79,58 @@ sed 's/\r$//; s/\f/<FF>\n/g' "$demo/backchannel" | sed '/^$/d; s/^/   /'
 echo
 echo "== what the printer saw happen ($record/events.log)"
 sed 's/^/   /' "$record/events.log"
+
+# ---------------------------------------------------------------------------
+# parclassd between jobs. The test suites' helpers start a simulator, a
+# private bus configured as a system bus (with the project's bus policy)
+# and parclassd on them; every wait is bounded.
+echo
+echo "== parclassd, the device service, on a private system bus"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "   (skipped: the bus policy lets root or user parclass own the service's name; run as root)"
+	echo
+	echo "(all of it is in $demo)"
+	exit $status
+fi
+tmp=$demo/service
+mkdir -p "$tmp"
+PARCLASS_SIM=$sim PARCLASS_SRCDIR=$srcdir PARCLASS_BUILDDIR=$builddir
+# shellcheck source=/dev/null
+. "$srcdir/tests/tap.sh"
+# shellcheck source=/dev/null
+. "$srcdir/tests/suite.sh"
+# shellcheck source=/dev/null
+. "$srcdir/tests/service-bus.sh"
+cleanup() {
+	for p in ${monitor_pid:-} ${daemon_pid:-} ${bus_pid:-} ${sim_pid:-}; do stop "$p"; done
+}
+trap cleanup EXIT
+start_sim "$srcdir/sim/models/paper-tray.model"
+start_bus
+start_daemon --poll-interval 500
+wait_until "$eventually" owned || bail "parclassd did not take its bus name: $(cat "$tmp/daemon.log")"
+device=$ROOT/parport0_end
+shown() { prop "$device" Device ObservedBy | grep -q '"probe"'; }
+wait_until "$eventually" shown || bail "parclassd did not probe the printer"
+echo "   busctl tree $NAME"
+busctl --address="$A" tree "$NAME" | sed 's/^/   /'
+for p in Location Uri Make Model StatusNames Reasons ObservedBy; do
+	printf '   %-12s %s\n' "$p" "$(prop "$device" Device "$p")"
+done
+
+echo
+echo "== the printer runs out of paper while no job runs (kill -USR2 parclass-sim), then gets it back (-USR1)"
+echo "   gdbus monitor --system --dest $NAME, the PropertiesChanged signals:"
+gdbus monitor --address "$A" --dest "$NAME" >"$tmp/monitor" 2>&1 &
+monitor_pid=$!
+wait_until "$eventually" grep -q "is owned by" "$tmp/monitor" || bail "gdbus monitor did not start"
+kill -USR2 "$sim_pid"
+wait_until "$eventually" grep -q "media-empty-error" "$tmp/monitor" || bail "parclassd did not see the paper run out"
+kill -USR1 "$sim_pid"
+paper_back() { grep -q "'Reasons': <@as \[\]>" "$tmp/monitor"; }
+wait_until "$eventually" paper_back || bail "parclassd did not see the paper come back"
+grep "PropertiesChanged" "$tmp/monitor" | sed 's/^/   /'
+
 echo
 echo "(all of it is in $demo)"
 exit $status
