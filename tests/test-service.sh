@@ -46,8 +46,11 @@
 #      parclassd probes every 200 ms: in the simulator's events log every
 #      hold of parclassd is one probe step at most, so no request waited
 #      longer for it, and no claim ever waited in the kernel for it;
-#  23. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
-#      with status 0 (and the one with ports before it did not).
+#  23. parclassd started while parclass lock holds the port: Holder is the
+#      lock, the Device shows the last job's report as "cache" (the
+#      enumeration could not look), then a probe when the lock goes;
+#  24. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
+#      with status 0 (and the ones with ports before it did not).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -70,7 +73,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=23
+TESTS=24
 NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
@@ -685,12 +688,39 @@ else
 	{ printf '%s\n' "$overlap"; cat "$tmp/locks.log"; } | diag
 fi
 
-# 23. Exit when idle
+# 23. Start-up while the port is held
 idle_kept=
 alive "$daemon_pid" && idle_kept=1
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 daemon_pid=
+mkfifo "$tmp/hold2" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'echo locked; read x <"$1"' sh "$tmp/hold2" >"$tmp/lock2.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" grep -q locked "$tmp/lock2.log" || bail "parclassctl lock did not lock: $(cat "$tmp/lock2.log")"
+on_ports "$daemon" --foreground --poll-interval 200 --exit-idle-time 1 >"$tmp/daemon4.log" 2>&1 &
+daemon_pid=$!
+wait_until "$eventually" owned || bail "the third parclassd does not start: $(cat "$tmp/daemon4.log")"
+# The job of 21 published last "ready" (paper was back), at its end.
+out=$(props $ROOT/parport0_end Device ObservedBy Reasons StatusNames
+      prop $ROOT/parport0 Port Holder | sed "s/^(uts) $lock_pid [1-9][0-9]* /(uts) LOCK SINCE /")
+echo >"$tmp/hold2"
+wait "$lock_pid"
+alive "$daemon_pid" || idle_kept=
+if [ "$out" = 'ObservedBy=s "cache"
+Reasons=as 0
+StatusNames=as 1 "SELECTED"
+(uts) LOCK SINCE "parclassctl"' ] && wait_until "$eventually" probed; then
+	ok "started while parclass lock holds the port: Holder, the last report as cache, then a probe"
+else
+	not_ok "started while parclass lock holds the port: Holder, the last report as cache, then a probe"
+	{ printf '%s\n' "$out"; cat "$tmp/daemon4.log"; } | diag
+fi
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
+
+# 24. Exit when idle
 mkdir -p "$tmp/empty/sys" "$tmp/empty/dev"
 (sim_dir=$tmp/empty && on_ports "$daemon" --foreground --exit-idle-time 1) >"$tmp/daemon3.log" 2>&1 &
 daemon_pid=$!
