@@ -46,9 +46,12 @@
 #      parclassd probes every 200 ms: in the simulator's events log every
 #      hold of parclassd is one probe step at most, so no request waited
 #      longer for it, and no claim ever waited in the kernel for it;
-#  23. parclassd started while parclass lock holds the port: Holder is the
-#      lock, the Device shows the last job's report as "cache" (the
-#      enumeration could not look), then a probe when the lock goes;
+#  23. parclassd started (probing every 10 minutes) while parclass lock
+#      holds the port: Holder is the lock, the Device shows the last job's
+#      report as "cache" (the enumeration could not look); a second lock's
+#      request shows in Waiters, then as the Holder, then Holder is empty:
+#      on the queue's events, as no probe is due; a probe once PollInterval
+#      is 200 again;
 #  24. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
 #      with status 0 (and the ones with ports before it did not).
 #
@@ -698,23 +701,38 @@ mkfifo "$tmp/hold2" || bail "mkfifo failed"
 on_ports "$parclassctl" lock LPT1 -- sh -c 'echo locked; read x <"$1"' sh "$tmp/hold2" >"$tmp/lock2.log" 2>&1 &
 lock_pid=$!
 wait_until "$eventually" grep -q locked "$tmp/lock2.log" || bail "parclassctl lock did not lock: $(cat "$tmp/lock2.log")"
-on_ports "$daemon" --foreground --poll-interval 200 --exit-idle-time 1 >"$tmp/daemon4.log" 2>&1 &
+on_ports "$daemon" --foreground --poll-interval 600000 --exit-idle-time 1 >"$tmp/daemon4.log" 2>&1 &
 daemon_pid=$!
 wait_until "$eventually" owned || bail "the third parclassd does not start: $(cat "$tmp/daemon4.log")"
 # The job of 21 published last "ready" (paper was back), at its end.
 out=$(props $ROOT/parport0_end Device ObservedBy Reasons StatusNames
       prop $ROOT/parport0 Port Holder | sed "s/^(uts) $lock_pid [1-9][0-9]* /(uts) LOCK SINCE /")
-echo >"$tmp/hold2"
-wait "$lock_pid"
+mkfifo "$tmp/hold3" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold3" >"$tmp/lock3.log" 2>&1 &
+lock3_pid=$!
+waiting() { [ "$(prop $ROOT/parport0 Port Waiters)" = "u 1" ]; }
+held_by() { prop $ROOT/parport0 Port Holder | grep -q "^(uts) $1 [1-9][0-9]* \"parclassctl\"\$"; }
+events_ok=
+if wait_until "$eventually" waiting; then
+	echo >"$tmp/hold2"
+	if wait_until "$eventually" held_by "$lock3_pid"; then
+		echo >"$tmp/hold3"
+		wait_until "$eventually" free && events_ok=1
+	fi
+fi
+[ -n "$events_ok" ] || { stop "$lock_pid"; stop "$lock3_pid"; }
+wait "$lock_pid" "$lock3_pid"
 alive "$daemon_pid" || idle_kept=
+call $ROOT Manager.SetSettings "{'PollInterval': <uint32 200>}" '{}' >/dev/null
 if [ "$out" = 'ObservedBy=s "cache"
 Reasons=as 0
 StatusNames=as 1 "SELECTED"
-(uts) LOCK SINCE "parclassctl"' ] && wait_until "$eventually" probed; then
-	ok "started while parclass lock holds the port: Holder, the last report as cache, then a probe"
+(uts) LOCK SINCE "parclassctl"' ] && [ -n "$events_ok" ] && wait_until "$eventually" probed; then
+	ok "started while the port is held: the last report as cache; Waiters and Holder follow the queue's events"
 else
-	not_ok "started while parclass lock holds the port: Holder, the last report as cache, then a probe"
-	{ printf '%s\n' "$out"; cat "$tmp/daemon4.log"; } | diag
+	not_ok "started while the port is held: the last report as cache; Waiters and Holder follow the queue's events"
+	{ printf '%s\n' "$out" "events: ${events_ok:-no}" "$(props $ROOT/parport0 Port Holder Waiters)"
+	  cat "$tmp/daemon4.log"; } | diag
 fi
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
