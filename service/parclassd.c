@@ -1,7 +1,7 @@
 /*
  * parclassd.c - the device service: main, the bus name and the Manager
  *
- *   parclassd [--foreground] [--poll-interval MS]
+ *   parclassd [--foreground] [--poll-interval MS] [--exit-idle-time SECONDS]
  *
  * Owns io.github.parclass.Parclass1 on the system bus (DBUS_SYSTEM_BUS_ADDRESS
  * names another, as GLib honours it) and exports an ObjectManager at
@@ -11,6 +11,8 @@
  *
  * It never forks: systemd (Type=dbus) and D-Bus activation start it as it
  * is. --foreground is for a shell: messages go to stderr instead of syslog.
+ * Idle (no ports, and no method call to it for --exit-idle-time seconds),
+ * it exits with status 0; D-Bus activation or the udev rule starts it again.
  */
 #include "config.h"
 
@@ -101,6 +103,35 @@ static gboolean on_set_settings(PcdManager *iface, GDBusMethodInvocation *invoca
 	return TRUE;
 }
 
+/* ---- exit when idle ---- */
+
+/* Every message to us, in GDBus's worker thread: a method call (a Get,
+ * GetManagedObjects, Introspect included) is someone looking. */
+static GDBusMessage *note_call(GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer data)
+{
+	struct pcd_service *svc = data;
+
+	if (incoming && g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+		g_atomic_int_set(&svc->last_call_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	return message;
+}
+
+/* Once a second: no ports, and nobody called for exit_idle_s seconds. */
+static gboolean check_idle(gpointer data)
+{
+	struct pcd_service *svc = data;
+	gint now = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+
+	if (svc->ports && svc->ports->len)
+		return G_SOURCE_CONTINUE;
+	if (now - g_atomic_int_get(&svc->last_call_s) < (gint)svc->exit_idle_s)
+		return G_SOURCE_CONTINUE;
+	g_info("No parallel ports and nobody asking for %u s: exiting", svc->exit_idle_s);
+	g_main_loop_quit(svc->loop);
+	svc->idle_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
 /* ---- the bus ---- */
 
 static void on_bus_acquired(GDBusConnection *connection, const char *name, gpointer data)
@@ -108,6 +139,7 @@ static void on_bus_acquired(GDBusConnection *connection, const char *name, gpoin
 	struct pcd_service *svc = data;
 	g_autoptr(GError) error = NULL;
 
+	g_dbus_connection_add_filter(connection, note_call, svc, NULL);
 	g_dbus_object_manager_server_set_connection(svc->manager, connection);
 	/* The ObjectManager's own path carries the Manager: the server exports
 	 * only objects below it, so this interface goes on by itself. */
@@ -145,11 +177,15 @@ int main(int argc, char **argv)
 {
 	struct pcd_service svc = { 0 };
 	int poll_ms = PCD_POLL_DEFAULT_MS;
+	int exit_idle_s = -1;
 	gboolean version = FALSE;
 	const GOptionEntry entries[] = {
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, "Log to stderr (for a shell)", NULL },
 		{ "poll-interval", 'p', 0, G_OPTION_ARG_INT, &poll_ms, "Milliseconds between idle probes of a device",
 		  "MS" },
+		{ "exit-idle-time", 0, 0, G_OPTION_ARG_INT, &exit_idle_s,
+		  "Exit after SECONDS without ports and callers (0: never; default 60, 0 with --foreground)",
+		  "SECONDS" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
 		{ NULL }
 	};
@@ -167,11 +203,16 @@ int main(int argc, char **argv)
 		printf("parclassd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (argc > 1 || poll_ms < (int)PCD_POLL_MIN_MS) {
-		fprintf(stderr, "parclassd: usage: parclassd [--foreground] [--poll-interval MS (at least %u)]\n",
+	if (argc > 1 || poll_ms < (int)PCD_POLL_MIN_MS || exit_idle_s < -1) {
+		fprintf(stderr,
+			"parclassd: usage: parclassd [--foreground] [--poll-interval MS (at least %u)]"
+			" [--exit-idle-time SECONDS]\n",
 			PCD_POLL_MIN_MS);
 		return 2;
 	}
+	if (exit_idle_s < 0)
+		exit_idle_s = foreground ? 0 : PCD_EXIT_IDLE_DEFAULT_S;
+	svc.exit_idle_s = (guint)exit_idle_s;
 	if (!foreground) {
 		openlog("parclassd", LOG_PID, LOG_DAEMON);
 		g_log_set_default_handler(log_to_syslog, NULL);
@@ -197,6 +238,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		g_warning("Cannot list the parallel ports: %s", parclass_strerror(r));
 	pcd_probe_start(&svc);
+	svc.last_call_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+	if (svc.exit_idle_s)
+		svc.idle_source = g_timeout_add_seconds(1, check_idle, &svc);
 
 	g_unix_signal_add(SIGTERM, on_signal, &svc);
 	g_unix_signal_add(SIGINT, on_signal, &svc);
@@ -207,6 +251,8 @@ int main(int argc, char **argv)
 	g_bus_unown_name(owner);
 	if (svc.poll_source)
 		g_source_remove(svc.poll_source);
+	if (svc.idle_source)
+		g_source_remove(svc.idle_source);
 	pcd_cups_free(&svc);
 	pcd_tree_free(&svc);
 	g_object_unref(svc.manager_iface);

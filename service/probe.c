@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "common/reasons.h"
 #include "service.h"
@@ -48,36 +51,22 @@ static int with_device(struct pcd_device *dev, step_fn step)
 	return r;
 }
 
-/* Show @status and @lines as observed now by @how. */
-static void show_status(struct pcd_device *dev, unsigned status, unsigned lines, const char *how)
-{
-	PcdDevice *i = dev->iface;
-	g_auto(GStrv) names = NULL;
-	g_auto(GStrv) reasons = NULL;
-
-	/* LastObserved moves with the state, not with every probe: a client
-	 * is woken only when something changed. */
-	if (pcd_device_get_last_observed(i) && pcd_device_get_status(i) == status &&
-	    pcd_device_get_lines(i) == lines && !g_strcmp0(pcd_device_get_observed_by(i), how))
-		return;
-	names = pcd_bit_names(status, parclass_status_name);
-	reasons = pcd_bit_names(reasons_from_status(status), reason_keyword);
-	pcd_device_set_status(i, status);
-	pcd_device_set_status_names(i, (const char *const *)names);
-	pcd_device_set_lines(i, lines);
-	pcd_device_set_reasons(i, (const char *const *)reasons);
-	pcd_device_set_observed_by(i, how);
-	pcd_device_set_last_observed(i, pcd_now_us());
-	pcd_cups_device_changed(dev);
-}
-
 static int read_status(struct pcd_device *dev, parclass_device *d)
 {
 	unsigned lines;
 	int r = parclass_device_get_lines(d, &lines);
 
-	if (r == 0)
-		show_status(dev, parclass_status_from_lines(lines), lines, "probe");
+	if (r == 0) {
+		unsigned status = parclass_status_from_lines(lines);
+		g_auto(GStrv) reasons = pcd_bit_names(reasons_from_status(status), reason_keyword);
+		g_autofree char *joined = g_strjoinv(",", reasons);
+		const struct pcd_state state = {
+			.status = status, .lines = lines, .reasons = joined, .display = "", .pages = -1,
+			.observed_us = pcd_now_us(), .how = "probe",
+		};
+
+		pcd_device_show_state(dev, &state);
+	}
 	return r;
 }
 
@@ -98,16 +87,47 @@ static int reset(struct pcd_device *dev, parclass_device *d)
 	return parclass_device_reset(d);
 }
 
-/* Holder, Waiters; true when someone holds or waits for the port. */
+/* What the port's holders published, for each device: "job" while its
+ * publisher has it open, "cache" when the publisher is gone and no probe
+ * has looked since (at start-up). A report of ours, or one older than what
+ * is shown, changes nothing. */
+static void show_reports(struct pcd_port *port)
+{
+	for (guint i = 0; i < port->devices->len; i++) {
+		struct pcd_device *dev = port->devices->pdata[i];
+		parclass_report rep;
+		struct pcd_state state;
+
+		if (parclass_port_read_report(port->handle, dev->address, &rep) < 0 || rep.pid == getpid() ||
+		    (guint64)rep.published_us < pcd_device_get_last_observed(dev->iface))
+			continue;
+		if (!rep.live && g_strcmp0(pcd_device_get_observed_by(dev->iface), "cache"))
+			continue;
+		state = (struct pcd_state){
+			.status = rep.status, .lines = rep.lines, .reasons = rep.reasons, .display = rep.display,
+			.pages = rep.pages, .observed_us = (guint64)rep.published_us,
+			.how = rep.live ? "job" : "cache",
+		};
+		pcd_device_show_state(dev, &state);
+	}
+}
+
+/* Holder, Waiters; true when someone else holds or waits for the port. */
 static bool watch_queue(struct pcd_port *port)
 {
 	pid_t holder = 0;
+	parclass_usec since = 0;
 	unsigned waiters = 0;
 
-	if (parclass_port_get_holder(port->handle, &holder) < 0 ||
+	if (parclass_port_get_holder_since(port->handle, &holder, &since) < 0 ||
 	    parclass_port_query_waiters(port->handle, &waiters) < 0)
 		return true;
-	if (holder != port->holder) {
+	if (holder == getpid()) {
+		/* Ourselves, between the grant and the free of a step. */
+		holder = 0;
+		since = 0;
+	}
+	if (holder != port->holder || since != port->holder_since) {
 		g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)holder);
 		g_autofree char *comm = NULL;
 
@@ -116,25 +136,74 @@ static bool watch_queue(struct pcd_port *port)
 			comm = g_strdup(holder ? "?" : "");
 		}
 		g_strchomp(comm);
-		/* Since when: the library does not say yet; when the service saw it first. */
-		pcd_port_set_holder(port->iface, g_variant_new("(uts)", (guint32)holder,
-							       holder ? pcd_now_us() : (guint64)0, comm));
+		pcd_port_set_holder(port->iface, g_variant_new("(uts)", (guint32)holder, (guint64)since, comm));
 		port->holder = holder;
+		port->holder_since = since;
 	}
 	pcd_port_set_waiters(port->iface, waiters);
-	return holder || waiters;
+	port->busy = holder || waiters;
+	return port->busy;
 }
 
+static gboolean on_queue(gint fd, GIOCondition condition, gpointer data)
+{
+	struct pcd_port *port = data;
+	int r = parclass_port_drain_queue_fd(port->handle);
+
+	if (r < 0) {
+		g_warning("%s: cannot watch its queue any more: %s", port->location, parclass_strerror(r));
+		port->queue_source = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (r & PARCLASS_WATCH_QUEUE)
+		watch_queue(port);
+	if (r & PARCLASS_WATCH_REPORT)
+		show_reports(port);
+	return G_SOURCE_CONTINUE;
+}
+
+void pcd_port_watch(struct pcd_port *port)
+{
+	int fd, r;
+
+	if (!port->handle)
+		return;
+	r = parclass_port_get_queue_fd(port->handle, &fd);
+	if (r < 0)
+		g_warning("%s: cannot watch its queue: %s (it is looked at every PollInterval)", port->location,
+			  parclass_strerror(r));
+	else
+		port->queue_source = g_unix_fd_add(fd, G_IO_IN, on_queue, port);
+	watch_queue(port);
+	show_reports(port);
+}
+
+void pcd_port_unwatch(struct pcd_port *port)
+{
+	if (port->queue_source)
+		g_source_remove(port->queue_source);
+	port->queue_source = 0;
+}
+
+/* One step per device and grant; the queue is looked at again before each
+ * (its watch runs between two ticks, and a request that came in the
+ * meantime makes the next try-allocate fail anyway). */
 static void probe_port(struct pcd_port *port)
 {
-	if (!port->handle && parclass_port_open(port->svc->ctx, port->location, &port->handle) < 0)
-		return;
-	if (watch_queue(port))
-		return;
+	if (!port->handle) {
+		if (parclass_port_open(port->svc->ctx, port->location, &port->handle) < 0)
+			return;
+		pcd_port_watch(port);
+	}
 	for (guint i = 0; i < port->devices->len; i++) {
 		struct pcd_device *dev = port->devices->pdata[i];
-		int r = with_device(dev, dev->want_id ? read_id : read_status);
+		int r;
 
+		if (watch_queue(port)) {
+			show_reports(port);
+			return;
+		}
+		r = with_device(dev, dev->want_id ? read_id : read_status);
 		if (r == -EBUSY) {
 			/* Taken meanwhile, by a job or by a program outside parclass. */
 			pcd_port_set_claimed_outside(port->iface, !watch_queue(port));

@@ -23,6 +23,8 @@
 
 #define PCD_POLL_DEFAULT_MS 5000u
 #define PCD_POLL_MIN_MS 200u
+/* Seconds without ports and callers before parclassd exits (not --foreground). */
+#define PCD_EXIT_IDLE_DEFAULT_S 60
 
 /* How long an enumeration (start-up, Rescan) may take. */
 #define PCD_ENUMERATE_MS 5000
@@ -49,8 +51,22 @@ struct pcd_port {
 	PcdObjectSkeleton *object;
 	PcdPort *iface;
 	parclass_port *handle;    /* for the queue's state only: never allocated */
+	guint queue_source;       /* the watch on its queue fd (0: none) */
 	GPtrArray *devices;       /* struct pcd_device */
-	pid_t holder;             /* last seen, for Holder's since */
+	pid_t holder;             /* last seen, for Holder */
+	parclass_usec holder_since;
+	bool busy;                /* someone else holds or waits for it: no probes */
+};
+
+/* What is known of a device's state, and from where. */
+struct pcd_state {
+	unsigned status;          /* PARCLASS_STATUS_* */
+	unsigned lines;           /* PARCLASS_LINE_* */
+	const char *reasons;      /* printer-state-reasons keywords, "a,b"; "" none */
+	const char *display;      /* PJL display text, "" unknown */
+	int pages;                /* -1 unknown */
+	guint64 observed_us;      /* when (microseconds since the epoch) */
+	const char *how;          /* "probe", "job", "cache" */
 };
 
 struct pcd_service {
@@ -61,6 +77,10 @@ struct pcd_service {
 	guint poll_source;
 	GMainLoop *loop;
 	struct pcd_cups *cups;    /* cups.c's: the queues and what it pushed */
+	guint exit_idle_s;        /* --exit-idle-time (0: never) */
+	guint idle_source;
+	gint last_call_s;         /* monotonic seconds of the last method call to us
+	                           * (g_atomic_int: GDBus's filter thread sets it) */
 	bool failed;              /* the bus name was lost or never owned */
 };
 
@@ -74,10 +94,17 @@ guint64 pcd_now_us(void);
 char **pcd_bit_names(unsigned mask, const char *(*name)(unsigned bit));
 /* Show the device ID @id (NULL: unknown). */
 void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id);
+/* A device's state as observed now: the one place where it changes on
+ * the bus (whoever reacts to a change hooks in here). Changes nothing, and
+ * signals nothing, when only the time differs. */
+void pcd_device_show_state(struct pcd_device *dev, const struct pcd_state *state);
 
 /* probe.c: (re)start the idle probes every PollInterval (the first now);
- * RefreshId and Reset of a new Device object. */
+ * watch a new port's queue (and show what its holder published); stop
+ * watching; RefreshId and Reset of a new Device object. */
 void pcd_probe_start(struct pcd_service *svc);
+void pcd_port_watch(struct pcd_port *port);
+void pcd_port_unwatch(struct pcd_port *port);
 void pcd_device_connect_methods(struct pcd_device *dev);
 
 /* cups.c: the CUPS queues that print to a device (Device.Queues) and,

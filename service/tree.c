@@ -76,6 +76,35 @@ void pcd_device_show_id(struct pcd_device *dev, const parclass_device_id *id)
 	pcd_device_set_model(dev->iface, model ? model : "");
 }
 
+void pcd_device_show_state(struct pcd_device *dev, const struct pcd_state *state)
+{
+	PcdDevice *i = dev->iface;
+	g_auto(GStrv) names = pcd_bit_names(state->status, parclass_status_name);
+	g_auto(GStrv) reasons = g_strsplit(state->reasons, ",", -1);
+	const char *const *shown = pcd_device_get_reasons(i);
+
+	if (!*state->reasons) {
+		g_strfreev(reasons);
+		reasons = g_new0(char *, 1);
+	}
+	/* LastObserved moves with the state, not with every look: a client
+	 * is woken only when something changed. */
+	if (pcd_device_get_last_observed(i) && pcd_device_get_status(i) == state->status &&
+	    pcd_device_get_lines(i) == state->lines && shown && g_strv_equal(shown, (const char *const *)reasons) &&
+	    !g_strcmp0(pcd_device_get_display_text(i), state->display) && pcd_device_get_pages(i) == state->pages &&
+	    !g_strcmp0(pcd_device_get_observed_by(i), state->how))
+		return;
+	pcd_device_set_status(i, state->status);
+	pcd_device_set_status_names(i, (const char *const *)names);
+	pcd_device_set_lines(i, state->lines);
+	pcd_device_set_reasons(i, (const char *const *)reasons);
+	pcd_device_set_display_text(i, state->display);
+	pcd_device_set_pages(i, state->pages);
+	pcd_device_set_observed_by(i, state->how);
+	pcd_device_set_last_observed(i, state->observed_us);
+	pcd_cups_device_changed(dev);
+}
+
 static struct pcd_device *find_device(struct pcd_port *port, const char *location)
 {
 	for (guint i = 0; i < port->devices->len; i++) {
@@ -114,6 +143,7 @@ static void port_free(struct pcd_port *port)
 {
 	/* Devices first: a client sees them go before their port. */
 	g_ptr_array_free(port->devices, TRUE);
+	pcd_port_unwatch(port);
 	g_dbus_object_manager_server_unexport(port->svc->manager, port->path);
 	parclass_port_close(port->handle);
 	g_clear_object(&port->iface);
@@ -234,6 +264,9 @@ static void update_port(struct pcd_service *svc, const parclass_port_info *p)
 		if (new_device)
 			g_dbus_object_manager_server_export(svc->manager, G_DBUS_OBJECT_SKELETON(dev->object));
 	}
+	/* Its queue from now on; a holder's report before any probe. */
+	if (added)
+		pcd_port_watch(port);
 }
 
 int pcd_tree_scan(struct pcd_service *svc)

@@ -37,6 +37,23 @@
 #      waits" of its pid in the simulator's events log);
 #  19. a port that goes away: Rescan removes its objects (InterfacesRemoved);
 #  20. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+# Then a fresh simulator (one paper-out printer) and parclassd:
+#  21. a backend job into a printer out of paper: while it waits, Holder
+#      is the backend and the Device shows the job's report (ObservedBy
+#      "job", media-empty-error; PropertiesChanged); after the job the
+#      record stays "job" until the next idle probe ("probe");
+#  22. parclass lock requests and jobs queueing again and again while
+#      parclassd probes every 200 ms: in the simulator's events log every
+#      hold of parclassd is one probe step at most, so no request waited
+#      longer for it, and no claim ever waited in the kernel for it;
+#  23. parclassd started (probing every 10 minutes) while parclass lock
+#      holds the port: Holder is the lock, the Device shows the last job's
+#      report as "cache" (the enumeration could not look); a second lock's
+#      request shows in Waiters, then as the Holder, then Holder is empty:
+#      on the queue's events, as no probe is due; a probe once PollInterval
+#      is 200 again;
+#  24. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
+#      with status 0 (and the ones with ports before it did not).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -59,7 +76,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=20
+TESTS=24
 PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
 
 . "$(dirname "$0")/tap.sh"
@@ -466,6 +483,172 @@ else
 	diag <"$tmp/daemon.log"
 	[ -s "$valgrind_log" ] && diag <"$valgrind_log"
 	:
+fi
+
+# ---------------------------------------------------------------------------
+# 21.-23. A fresh simulator with the paper-out printer (its paper fault
+# fires once per run) and a fresh parclassd
+
+stop "$monitor_pid"
+stop "$sim_pid"
+monitor_pid= sim_pid=
+mkfifo "$tmp/sim2.fifo" || bail "mkfifo failed"
+env -u LD_PRELOAD -u UMOCKDEV_DIR "$PARCLASS_SIM" --serve --record "$tmp/rec2" \
+	--model "$PARCLASS_SRCDIR/tests/cups/laser-paper-out.model" >"$tmp/sim2.fifo" 2>"$tmp/sim2.log" &
+sim_pid=$!
+timeout "$eventually" cat "$tmp/sim2.fifo" >"$tmp/sim2.out" || bail "the second simulator did not get ready"
+sim_dir=$(. "$tmp/sim2.out" && printf '%s' "$UMOCKDEV_DIR")
+sim_preload=$(. "$tmp/sim2.out" && printf '%s' "$LD_PRELOAD")
+[ -n "$asan" ] && sim_preload=$asan:$sim_preload
+events=$tmp/rec2/events.log
+
+# --exit-idle-time 1: with a port it must not exit (checked in 23).
+on_ports "$daemon" --foreground --poll-interval 200 --exit-idle-time 1 >"$tmp/daemon2.log" 2>&1 &
+daemon_pid=$!
+wait_until "$eventually" owned || bail "the second parclassd does not start: $(cat "$tmp/daemon2.log")"
+enumerated=$(wc -l <"$events")
+gdbus monitor --address "$A" --dest "$NAME" >"$tmp/monitor2.log" 2>&1 &
+monitor_pid=$!
+wait_until "$eventually" grep -q "is owned by" "$tmp/monitor2.log" || bail "gdbus monitor did not start"
+wait_until "$eventually" probed || bail "the second parclassd does not probe"
+
+# 21. A job's view
+kill -USR2 "$sim_pid"
+wait_until "$eventually" logged "^parport0 fault paper begin" || bail "the simulator did not start the paper fault"
+on_ports env DEVICE_URI=parclass:/dev/parport0 "$backend" 2 tester "paper out" 1 "" "$tmp/payload" \
+	>/dev/null 2>"$tmp/job2.log" &
+job_pid=$!
+job_view() {
+	[ "$(prop $ROOT/parport0_end Device ObservedBy)" = 's "job"' ] &&
+	prop $ROOT/parport0_end Device Reasons | grep -q '"media-empty-error"' &&
+	prop $ROOT/parport0 Port Holder | grep -q "^(uts) $job_pid [1-9][0-9]* \"parclass\"\$"
+}
+job_signalled() { grep -q "^$ROOT/parport0_end: org.freedesktop.DBus.Properties.PropertiesChanged ('$IFACE.Device', {.*'ObservedBy': <'job'>" "$tmp/monitor2.log"; }
+if wait_until "$eventually" job_view && job_signalled && alive "$job_pid"; then
+	view=ok
+else
+	view="$(props $ROOT/parport0_end Device ObservedBy Reasons Status; props $ROOT/parport0 Port Holder)"
+fi
+kill -USR1 "$sim_pid"
+wait "$job_pid"
+rc=$?
+# The ObservedBy values parport0_end went through, repeats folded: the job's
+# record stays until a probe replaces it.
+observed_by() {
+	grep "^$ROOT/parport0_end: " "$tmp/monitor2.log" | grep -o "'ObservedBy': <'[a-z]*'>" |
+		sed "s/.*<'\([a-z]*\)'>/\1/" | uniq | tr '\n' ' '
+}
+probed_again() { case $(observed_by) in *"job probe ") return 0 ;; *) return 1 ;; esac; }
+if [ "$view" = ok ] && [ $rc = 0 ] && cmp -s "$tmp/payload" "$tmp/rec2/parport0-0001.prn" &&
+   wait_until "$eventually" probed_again && [ "$(observed_by | grep -o job | wc -l)" = 1 ]; then
+	ok "a job out of paper: Holder is the backend, the Device shows its report (job, media-empty-error), then a probe"
+else
+	not_ok "a job out of paper: Holder is the backend, the Device shows its report (job, media-empty-error), then a probe"
+	{ printf '%s\n' "$view" "exit $rc" "ObservedBy: $(observed_by)"; cat "$tmp/job2.log"; } | diag
+fi
+
+# 22. Requests that queue again and again while parclassd probes every
+# 200 ms. A probe step, as the simulator logs it between parclassd's claim
+# and release: nothing for a read of the status lines; for a device-ID
+# read one negotiation, the turn of the link and its termination. The
+# start-up enumeration (parclassd(8): longer) is over before parclassd
+# owns its name: the log is read from there ($enumerated lines before).
+printf 'overlap\r\n\f' >"$tmp/small"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	# Each request right after a claim of parclassd: it may find
+	# parclassd in the middle of a step.
+	c0=$(claims)
+	wait_until "$eventually" more_claims $((c0 + 1)) || echo "parclassd stopped probing" >>"$tmp/locks.log"
+	(on_ports "$parclassctl" lock LPT1 -- true) >/dev/null 2>>"$tmp/locks.log" || echo "lock $i failed" >>"$tmp/locks.log"
+	if [ $((i % 3)) = 0 ]; then
+		(on_ports env DEVICE_URI=parclass:/dev/parport0 "$backend" 3 tester small 1 "" "$tmp/small") \
+			>/dev/null 2>>"$tmp/job2.log" || echo "job $i failed" >>"$tmp/locks.log"
+	fi
+done
+# One line per hold of parclassd that broke the rule, then "holds N
+# followed M": its holds, and how many were followed at once by another
+# process's claim (a request that may have waited for it).
+overlap=$(awk -v d="$daemon_pid" -v start="$enumerated" '
+	NR <= start || ($1 != "parport0" && $1 != "LPT1") { next }
+	$2 == "claim" && $3 == "waits" && $4 == "pid=" d { print "parclassd waited: " $0; next }
+	$2 == "claim" && $3 == "waits" && held { print "a claim waited in the kernel for parclassd: " $0; next }
+	$2 == "claim" && $3 == "pid=" d { held = 1; nego = 0; holds++; what = ""; last = "d"; next }
+	$2 == "claim" { if (last == "r") followed++; last = "o"; next }
+	$2 == "release" && $3 == "pid=" d { held = 0; last = "r"; next }
+	$2 == "release" { last = "o"; next }
+	!held { next }
+	$2 == "negotiate" { if (++nego > 1) print "two negotiations in one hold: " $0; next }
+	$2 == "direction" || $2 == "terminate" || $2 == "deselect-all" || $2 == "select" || $2 == "state" { next }
+	{ print "not a probe step: " $0 }
+	END { print "holds " holds + 0 " followed " followed + 0 }' "$events")
+if [ ! -s "$tmp/locks.log" ] && [ "$(printf '%s\n' "$overlap" | wc -l)" = 1 ] &&
+   [ "${overlap#holds 0 }" = "$overlap" ]; then
+	ok "requests queueing while parclassd probes: no hold of parclassd is more than one probe step ($overlap)"
+else
+	not_ok "requests queueing while parclassd probes: a hold of parclassd is more than one probe step"
+	{ printf '%s\n' "$overlap"; cat "$tmp/locks.log"; } | diag
+fi
+
+# 23. Start-up while the port is held
+idle_kept=
+alive "$daemon_pid" && idle_kept=1
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
+mkfifo "$tmp/hold2" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'echo locked; read x <"$1"' sh "$tmp/hold2" >"$tmp/lock2.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" grep -q locked "$tmp/lock2.log" || bail "parclassctl lock did not lock: $(cat "$tmp/lock2.log")"
+on_ports "$daemon" --foreground --poll-interval 600000 --exit-idle-time 1 >"$tmp/daemon4.log" 2>&1 &
+daemon_pid=$!
+wait_until "$eventually" owned || bail "the third parclassd does not start: $(cat "$tmp/daemon4.log")"
+# The job of 21 published last "ready" (paper was back), at its end.
+out=$(props $ROOT/parport0_end Device ObservedBy Reasons StatusNames
+      prop $ROOT/parport0 Port Holder | sed "s/^(uts) $lock_pid [1-9][0-9]* /(uts) LOCK SINCE /")
+mkfifo "$tmp/hold3" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold3" >"$tmp/lock3.log" 2>&1 &
+lock3_pid=$!
+waiting() { [ "$(prop $ROOT/parport0 Port Waiters)" = "u 1" ]; }
+held_by() { prop $ROOT/parport0 Port Holder | grep -q "^(uts) $1 [1-9][0-9]* \"parclassctl\"\$"; }
+events_ok=
+if wait_until "$eventually" waiting; then
+	echo >"$tmp/hold2"
+	if wait_until "$eventually" held_by "$lock3_pid"; then
+		echo >"$tmp/hold3"
+		wait_until "$eventually" free && events_ok=1
+	fi
+fi
+[ -n "$events_ok" ] || { stop "$lock_pid"; stop "$lock3_pid"; }
+wait "$lock_pid" "$lock3_pid"
+alive "$daemon_pid" || idle_kept=
+call $ROOT Manager.SetSettings "{'PollInterval': <uint32 200>}" '{}' >/dev/null
+if [ "$out" = 'ObservedBy=s "cache"
+Reasons=as 0
+StatusNames=as 1 "SELECTED"
+(uts) LOCK SINCE "parclassctl"' ] && [ -n "$events_ok" ] && wait_until "$eventually" probed; then
+	ok "started while the port is held: the last report as cache; Waiters and Holder follow the queue's events"
+else
+	not_ok "started while the port is held: the last report as cache; Waiters and Holder follow the queue's events"
+	{ printf '%s\n' "$out" "events: ${events_ok:-no}" "$(props $ROOT/parport0 Port Holder Waiters)"
+	  cat "$tmp/daemon4.log"; } | diag
+fi
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
+
+# 24. Exit when idle
+mkdir -p "$tmp/empty/sys" "$tmp/empty/dev"
+(sim_dir=$tmp/empty && on_ports "$daemon" --foreground --exit-idle-time 1) >"$tmp/daemon3.log" 2>&1 &
+daemon_pid=$!
+wait_until "$eventually" dead "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=
+if [ -n "$idle_kept" ] && [ $rc = 0 ]; then
+	ok "no ports and nobody calling: parclassd --exit-idle-time 1 exits 0 (with a port it stays)"
+else
+	not_ok "no ports and nobody calling: parclassd --exit-idle-time 1 exits 0 (with a port it stays; exit $rc)"
+	diag <"$tmp/daemon3.log"
 fi
 
 exit $failed
