@@ -61,6 +61,11 @@ char *bench_file(const char *dir, const char *name, size_t size, bool pages)
 
 void bench_job_start(struct bench_job *j, const char *backend, const char *uri, const char *file)
 {
+	bench_job_start_logged(j, backend, uri, file, -1);
+}
+
+void bench_job_start_logged(struct bench_job *j, const char *backend, const char *uri, const char *file, int err)
+{
 	int back[2], side[2];
 
 	if (pipe(back) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, side) < 0)
@@ -74,7 +79,7 @@ void bench_job_start(struct bench_job *j, const char *backend, const char *uri, 
 		int null = open("/dev/null", O_RDWR);
 
 		dup2(null, 0);
-		dup2(null, 2);
+		dup2(err >= 0 ? err : null, 2);
 		dup2(back[1], 3);
 		dup2(side[1], 4);
 		for (int fd = 5; fd < 256; fd++)

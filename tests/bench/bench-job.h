@@ -21,6 +21,9 @@ char *bench_file(const char *dir, const char *name, size_t size, bool pages);
 /* Start @backend on @file for the device @uri. */
 void bench_job_start(struct bench_job *j, const char *backend, const char *uri, const char *file);
 
+/* The same with the backend's stderr on @err (-1: /dev/null). */
+void bench_job_start_logged(struct bench_job *j, const char *backend, const char *uri, const char *file, int err);
+
 /* Wait for the job; @return its time, with the back channel's bytes in
  * @back_bytes (unless NULL). Exits when the backend failed. */
 double bench_job_finish(struct bench_job *j, size_t *back_bytes);
