@@ -154,6 +154,7 @@ static pid_t start_daemon(char **why)
 {
 	g_autofree char *log = g_strdup_printf("%s/parclassd.log", dir);
 	double t0 = now();
+	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -171,9 +172,10 @@ static pid_t start_daemon(char **why)
 
 		if (!g_strcmp0(p0, "probe") && !g_strcmp0(p1, "probe"))
 			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
 			g_file_get_contents(log, &text, NULL, NULL);
-			*why = g_strdup_printf("parclassd exited at its start: %s", text ? g_strchomp(text) : "");
+			*why = g_strdup_printf("parclassd ended at its start (status %#x): %s", status,
+					       text ? g_strchomp(text) : "");
 			return 0;
 		}
 		g_usleep(10000);
