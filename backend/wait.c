@@ -22,6 +22,10 @@
 #include "job.h"
 
 #define RETRY_MS 250           /* between tries while another program has the device or the kernel claim */
+/* The first retry of a device open: another process (parclassd's probe, a
+ * parclassctl command) usually has it for one short step; a longer holder
+ * is tried again at intervals that double up to RETRY_MS. */
+#define OPEN_RETRY_FIRST_MS 5
 #define WATCH_MS 500           /* between the watcher thread's looks at who holds the port */
 #define SHARE_CHECK_MS 250     /* between looks at the port's waiters */
 
@@ -50,6 +54,7 @@ static void process_name(pid_t pid, char *buf, size_t len)
 int bk_job_open_wait(struct bk_job *job)
 {
 	int64_t start = bk_now_ms();
+	int delay = OPEN_RETRY_FIRST_MS;
 	bool told = false;
 
 	for (;;) {
@@ -62,13 +67,16 @@ int bk_job_open_wait(struct bk_job *job)
 			return -ECANCELED;
 		if (job->opt->lock_timeout_ms && bk_now_ms() - start >= job->opt->lock_timeout_ms)
 			return -ETIMEDOUT;
-		if (!told) {
+		/* Said once the first quick retry failed too: a probe's short
+		 * step does not flash a reason in CUPS. */
+		if (!told && delay > OPEN_RETRY_FIRST_MS) {
 			reasons_set(&job->reasons, REASON_FROM_PROGRAM, REASON_CONNECTING);
 			bk_job_flush_reasons(job);
 			bk_say(job, "INFO: Waiting for the printer: another program has it open\n");
 			told = true;
 		}
-		poll(NULL, 0, RETRY_MS);
+		poll(NULL, 0, delay);
+		delay = delay * 2 < RETRY_MS ? delay * 2 : RETRY_MS;
 	}
 }
 

@@ -339,7 +339,7 @@ static void print_figures(struct figures *side, bool skipped)
 	row("1 MB job at full speed, mean", mean_ms(&o->fast), mean_ms(&w->fast), true, skipped);
 	row("1 MB job at full speed, worst", quantile_ms(&o->fast, 1), quantile_ms(&w->fast, 1), true, skipped);
 	snprintf(what, sizeof what, "%u", w->waited);
-	printf("  %-46s %12u %12s   (the backend tries again after 250 ms)\n",
+	printf("  %-46s %12u %12s   (the backend tries again after 5 ms, doubling to 250)\n",
 	       "jobs that found the device open elsewhere", o->waited, skipped ? "-" : what);
 }
 
