@@ -36,7 +36,11 @@
 #      byte-identically, and parclassd never queued for a port (no "claim
 #      waits" of its pid in the simulator's events log);
 #  19. a port that goes away: Rescan removes its objects (InterfacesRemoved);
-#  20. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#  20. parclassctl monitor LPT1 prints the state, then a change (the
+#      Holder) from the service's signals, claiming no port itself, and
+#      --json (parsed by python3);
+#  21. parclassctl waiters and 22. status show the service's view;
+#  23. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -59,7 +63,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=20
+TESTS=23
 NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
@@ -554,7 +558,64 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 20. Stop
+# 20.-22. parclassctl shows the service's view when it runs
+
+# 20. monitor: the current state first, then each change from the service's
+# signals (the Port's Holder here: the paper fault fired in 7 already, once
+# per simulator run), and no claim of its own on the port.
+ctl_claims() { grep -c "^parport0 claim pid=$1\$" "$events"; }
+( on_ports "$parclassctl" monitor LPT1 --count 2 ) >"$tmp/ctl-monitor.out" 2>"$tmp/ctl-monitor.err" &
+ctl_pid=$!
+lines_are() { [ "$(wc -l <"$tmp/ctl-monitor.out")" -ge "$1" ]; }
+wait_until "$eventually" lines_are 1
+rm -f "$tmp/hold" && mkfifo "$tmp/hold" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" lines_are 2
+wait "$ctl_pid"
+rc=$?
+json=$(on_ports "$parclassctl" monitor LPT1 --json --count 1 2>&1)
+if [ $rc = 0 ] && [ "$(cat "$tmp/ctl-monitor.out")" = "LPT1: SELECTED none (probe)
+LPT1: SELECTED none (probe); held by pid $lock_pid (parclassctl)" ] && [ "$(ctl_claims "$ctl_pid")" = 0 ] &&
+   [ "$json" = '{"location":"LPT1","status":128,"status_names":["SELECTED"],"reasons":[],"observed_by":"probe","display":null,"pages":null,"holder":{"pid":'$lock_pid',"name":"parclassctl"},"waiters":0}' ] &&
+   printf '%s\n' "$json" | "$PYTHON" -c 'import json, sys; json.loads(sys.stdin.read())'; then
+	ok "parclassctl monitor: the state, then the Holder's change, from the service; --json"
+else
+	not_ok "parclassctl monitor: the state, then the Holder's change, from the service (exit $rc)"
+	{ cat "$tmp/ctl-monitor.out" "$tmp/ctl-monitor.err"; printf '%s\n' "$json"; } | diag
+fi
+
+# 21. waiters: the Port's Holder and Waiters, process name included.
+out=$(on_ports "$parclassctl" waiters LPT1 2>&1)
+echo >"$tmp/hold"
+wait "$lock_pid"
+if [ "$out" = "holder: pid $lock_pid (parclassctl)
+waiters: 0
+observed by: parclassd" ]; then
+	ok "parclassctl waiters shows the service's Holder and Waiters"
+else
+	not_ok "parclassctl waiters shows the service's Holder and Waiters"
+	printf '%s\n' "$out" | diag
+fi
+
+# 22. status: the Device's Status, Lines, Reasons and ObservedBy; without
+# the service (no bus) the same first line, read from the port.
+free() { [ "$(prop $ROOT/parport0 Port Holder)" = '(uts) 0 0 ""' ]; }
+wait_until "$eventually" free
+out=$(on_ports "$parclassctl" status LPT1 2>&1)
+direct=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-bus; export DBUS_SYSTEM_BUS_ADDRESS
+	 on_ports "$parclassctl" status LPT1 2>&1)
+if [ "$out" = "$direct
+reasons: none
+observed by: parclassd (probe)" ] && [ "$direct" = "SELECTED (nFault=1 Select=1 PError=0 nAck=1 Busy=0)" ]; then
+	ok "parclassctl status shows the service's Status, Reasons and ObservedBy"
+else
+	not_ok "parclassctl status shows the service's Status, Reasons and ObservedBy"
+	printf '%s\n' "$out" "--- without the service:" "$direct" | diag
+fi
+
+# ---------------------------------------------------------------------------
+# 23. Stop
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
