@@ -698,6 +698,14 @@ static guint64 tree_number(service_tree *tree, const char *path, const char *ifa
 	return 0;
 }
 
+/* A string-array property (empty when missing); g_free() it. */
+static const char **tree_strv(service_tree *tree, const char *path, const char *iface, const char *name)
+{
+	GVariant *v = tree_get(tree, path, iface, name, "as");
+
+	return v ? g_variant_get_strv(v, NULL) : g_new0(const char *, 1);
+}
+
 /* The object of the Device (or, @iface PCD_PORT, the Port) at @location. */
 static const char *tree_find(service_tree *tree, const char *iface, const char *location)
 {
@@ -930,9 +938,8 @@ static void monitor_show_path(struct monitor *m, struct watched *w)
 {
 	service_tree *t = m->tree;
 	const char *port = tree_string(t, w->path, PCD_DEVICE, "Port");
-	GVariant *reasons = tree_get(t, w->path, PCD_DEVICE, "Reasons", "as");
 	GVariant *holder = tree_get(t, port, PCD_PORT, "Holder", "(uts)");
-	g_autofree const char **reason_list = reasons ? g_variant_get_strv(reasons, NULL) : g_new0(const char *, 1);
+	g_autofree const char **reason_list = tree_strv(t, w->path, PCD_DEVICE, "Reasons");
 	struct view v = {
 		.location = tree_string(t, w->path, PCD_DEVICE, "Location"),
 		.status = (unsigned)tree_number(t, w->path, PCD_DEVICE, "Status"),
@@ -1284,17 +1291,23 @@ static int cmd_monitor(int argc, char **argv)
 
 /* ---- status and waiters from the service ---- */
 
-/* parclassd's objects, when it runs. */
-static service_tree *service_view(void)
+/* parclassd's objects, when it runs and has the @iface object of @location
+ * (a port's, for PCD_PORT); its path in @path. NULL otherwise. */
+static service_tree *service_object(const char *location, const char *iface, const char **path)
 {
-	g_autofree char *owner = NULL;
-	GDBusConnection *bus = service_connect(&owner);
+	g_autofree char *owner = NULL, *loc = service_location(location, !strcmp(iface, PCD_PORT));
+	GDBusConnection *bus = loc ? service_connect(&owner) : NULL;
 	service_tree *tree;
 
 	if (!bus)
 		return NULL;
 	tree = tree_fetch(bus, owner);
 	service_disconnect(bus);
+	*path = tree_find(tree, iface, loc);
+	if (!*path) {
+		g_hash_table_unref(tree);
+		return NULL;
+	}
 	return tree;
 }
 
@@ -1302,22 +1315,20 @@ static service_tree *service_view(void)
  * @location; false (nothing printed) without the service or its view. */
 static bool service_status(const char *location)
 {
-	service_tree *tree = service_view();
-	g_autofree char *loc = service_location(location, false);
-	const char *path = tree && loc ? tree_find(tree, PCD_DEVICE, loc) : NULL;
-	GVariant *reasons;
+	const char *path;
+	service_tree *tree = service_object(location, PCD_DEVICE, &path);
 	g_autofree char *names = NULL, *levels = NULL, *reason_text = NULL;
 	g_autofree const char **reason_list = NULL;
 
-	if (!path || !tree_number(tree, path, PCD_DEVICE, "LastObserved")) {
-		if (tree)
-			g_hash_table_unref(tree);
+	if (!tree)
+		return false;
+	if (!tree_number(tree, path, PCD_DEVICE, "LastObserved")) {
+		g_hash_table_unref(tree);
 		return false;
 	}
 	names = mask_names((unsigned)tree_number(tree, path, PCD_DEVICE, "Status"), parclass_status_name, " ");
 	levels = levels_text((unsigned)tree_number(tree, path, PCD_DEVICE, "Lines"), PARCLASS_LINES_STATUS);
-	reasons = tree_get(tree, path, PCD_DEVICE, "Reasons", "as");
-	reason_list = reasons ? g_variant_get_strv(reasons, NULL) : g_new0(const char *, 1);
+	reason_list = tree_strv(tree, path, PCD_DEVICE, "Reasons");
 	reason_text = strv_join(reason_list, ",");
 	printf("%s (%s)\nreasons: %s\nobserved by: parclassd (%s)\n", *names ? names : "(none)", levels,
 	       *reason_text ? reason_text : "none", tree_string(tree, path, PCD_DEVICE, "ObservedBy"));
@@ -1329,10 +1340,9 @@ static bool service_status(const char *location)
  * (nothing printed) without the service or its object. */
 static bool service_waiters(const char *location)
 {
-	service_tree *tree = service_view();
-	g_autofree char *loc = service_location(location, true);
-	const char *path = tree && loc ? tree_find(tree, PCD_PORT, loc) : NULL;
-	GVariant *holder = path ? tree_get(tree, path, PCD_PORT, "Holder", "(uts)") : NULL;
+	const char *path;
+	service_tree *tree = service_object(location, PCD_PORT, &path);
+	GVariant *holder = tree ? tree_get(tree, path, PCD_PORT, "Holder", "(uts)") : NULL;
 	guint32 pid = 0;
 	guint64 since;
 	const char *name = "";
