@@ -788,3 +788,28 @@ Test(parclassctl, monitor_of_nothing_there_is_no_device)
 	cr_assert_str_eq(r.out, "");
 	run_free(&r);
 }
+
+Test(parclassctl, monitor_of_a_port_held_since_the_start_says_unknown_and_who_holds_it)
+{
+	parclass_context *c = NULL;
+	parclass_device *dev = NULL;
+	g_autofree char *comm = NULL, *expect = NULL;
+	struct run r;
+
+	sim = fx_start1(paper_model);
+	cr_assert_eq(fx_context_new(&c), 0);
+	cr_assert_eq(parclass_device_open(c, "LPT1", &dev), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert(g_file_get_contents("/proc/self/comm", &comm, NULL, NULL));
+	g_strchomp(comm);
+
+	/* Nothing published, and the port is never touched while held. */
+	r = CTL("monitor", "LPT1", "--count", "1", "--deadline", eventually_ms_text());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	expect = g_strdup_printf("LPT1: unknown; held by pid %d (%s)\n", (int)getpid(), comm);
+	cr_assert_str_eq(r.out, expect);
+	run_free(&r);
+	parclass_device_unlock(dev, 0);
+	parclass_device_close(dev);
+	parclass_context_unref(c);
+}

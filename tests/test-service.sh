@@ -40,7 +40,8 @@
 #      Holder) from the service's signals, claiming no port itself, and
 #      --json (parsed by python3);
 #  21. parclassctl waiters and 22. status show the service's view;
-#  23. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#  23. parclassd stops on SIGTERM with status 0 (under valgrind: no errors);
+#  24. a parclassctl monitor started while it ran goes on by polling.
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -63,7 +64,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=23
+TESTS=24
 NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
@@ -571,7 +572,7 @@ wait_until "$eventually" lines_are 1
 rm -f "$tmp/hold" && mkfifo "$tmp/hold" || bail "mkfifo failed"
 on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
 lock_pid=$!
-wait_until "$eventually" lines_are 2
+wait_until "$eventually" lines_are 2 || stop "$ctl_pid"
 wait "$ctl_pid"
 rc=$?
 json=$(on_ports "$parclassctl" monitor LPT1 --json --count 1 2>&1)
@@ -614,6 +615,12 @@ else
 	printf '%s\n' "$out" "--- without the service:" "$direct" | diag
 fi
 
+# A monitor that outlives the service (24.): its first line comes from it.
+( on_ports "$parclassctl" monitor LPT1 --count 2 ) >"$tmp/ctl-after.out" 2>"$tmp/ctl-after.err" &
+after_pid=$!
+after_lines() { [ "$(wc -l <"$tmp/ctl-after.out")" -ge "$1" ]; }
+wait_until "$eventually" after_lines 1
+
 # ---------------------------------------------------------------------------
 # 23. Stop
 
@@ -629,6 +636,27 @@ else
 	diag <"$tmp/daemon.log"
 	[ -s "$valgrind_log" ] && diag <"$valgrind_log"
 	:
+fi
+
+# ---------------------------------------------------------------------------
+# 24. parclassctl monitor goes on by polling when the service leaves the bus
+
+# Its own claims on the port in the events log: it polls now. Then a change
+# it sees by itself (a holder), and no line repeats what the service showed.
+wait_until "$eventually" sh -c '[ "$(grep -c "^parport0 claim pid=$1\$" "$2")" -gt 0 ]' sh "$after_pid" "$events"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" after_lines 2 || stop "$after_pid"
+echo >"$tmp/hold"
+wait "$lock_pid"
+wait "$after_pid"
+rc=$?
+if [ $rc = 0 ] && [ "$(cat "$tmp/ctl-after.out")" = "LPT1: SELECTED none (probe)
+LPT1: SELECTED none (probe); held by pid $lock_pid (parclassctl)" ] && [ "$(ctl_claims "$after_pid")" -gt 0 ]; then
+	ok "parclassctl monitor goes on by polling when parclassd leaves the bus"
+else
+	not_ok "parclassctl monitor goes on by polling when parclassd leaves the bus (exit $rc)"
+	cat "$tmp/ctl-after.out" "$tmp/ctl-after.err" | diag
 fi
 
 exit $failed

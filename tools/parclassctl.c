@@ -644,6 +644,7 @@ static void tree_add(service_tree *tree, const char *path, GVariant *ifaces)
 	}
 }
 
+/* The service's objects; NULL when it does not answer. */
 static service_tree *tree_fetch(GDBusConnection *bus, const char *owner)
 {
 	service_tree *tree = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
@@ -655,8 +656,10 @@ static service_tree *tree_fetch(GDBusConnection *bus, const char *owner)
 	reply = g_dbus_connection_call_sync(bus, owner, PCD_ROOT, "org.freedesktop.DBus.ObjectManager",
 					    "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
 					    G_DBUS_CALL_FLAGS_NONE, PCD_CALL_MS, NULL, NULL);
-	if (!reply)
-		return tree;
+	if (!reply) {
+		g_hash_table_unref(tree);
+		return NULL;
+	}
 	objects = g_variant_get_child_value(reply, 0);
 	g_variant_iter_init(&it, objects);
 	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
@@ -747,6 +750,17 @@ static char *printable(const char *s)
 	return t;
 }
 
+/* A copy of @v to g_strfreev(). */
+static char **strv_copy(const char *const *v)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	for (size_t i = 0; v[i]; i++)
+		g_ptr_array_add(a, g_strdup(v[i]));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
 /* The strings of @v, @sep between them. */
 static char *strv_join(const char *const *v, const char *sep)
 {
@@ -768,6 +782,7 @@ struct view {
 	const char *holder_name;
 	unsigned waiters;
 	bool gone;
+	bool unknown;                 /* held since the start, nothing published */
 };
 
 /* "LPT1: PAPER_EMPTY SELECTED ERROR media-empty-error (probe)", then what
@@ -783,8 +798,11 @@ static char *view_text(const struct view *v)
 		g_string_printf(s, "%s: gone", v->location);
 		return g_string_free(s, FALSE);
 	}
-	g_string_printf(s, "%s: %s %s (%s)", v->location, *names ? names : "(none)", *reasons ? reasons : "none",
-			v->observed_by);
+	if (v->unknown)
+		g_string_printf(s, "%s: unknown", v->location);
+	else
+		g_string_printf(s, "%s: %s %s (%s)", v->location, *names ? names : "(none)",
+				*reasons ? reasons : "none", v->observed_by);
 	if (*v->display)
 		g_string_append_printf(s, " display \"%s\"", display);
 	if (v->pages >= 0)
@@ -818,12 +836,15 @@ static char *view_json(const struct view *v)
 		g_string_append(out, ",\"gone\":true}");
 		return g_string_free(out, FALSE);
 	}
-	g_string_append_printf(out, ",\"status\":%u,\"status_names\":", v->status);
+	if (v->unknown)
+		g_string_append(out, ",\"status\":null,\"status_names\":");
+	else
+		g_string_append_printf(out, ",\"status\":%u,\"status_names\":", v->status);
 	json_strv(out, *names ? (const char *const *)name_list : (const char *const[]){ NULL });
 	g_string_append(out, ",\"reasons\":");
 	json_strv(out, v->reasons);
 	g_string_append(out, ",\"observed_by\":");
-	json_string(out, v->observed_by);
+	json_string(out, v->unknown ? NULL : v->observed_by);
 	g_string_append(out, ",\"display\":");
 	json_string(out, *v->display ? v->display : NULL);
 	if (v->pages >= 0)
@@ -872,8 +893,11 @@ struct monitor {
 				 * not behind a chain: all its devices) or a device */
 	unsigned flags;
 	bool all;               /* no LOCATION */
+	bool done;              /* the count reached, or a stop signal */
+	bool service_gone;      /* parclassd left the bus: poll instead */
 	GMainLoop *loop;
 	GPtrArray *devices;     /* struct watched */
+	GPtrArray *shown;       /* what the service showed, when it went */
 	GPtrArray *ports;       /* struct watched_port (polling) */
 	service_tree *tree;     /* (from the service) */
 };
@@ -899,6 +923,12 @@ static void watched_port_free(gpointer data)
 		g_source_remove(p->source);
 	parclass_port_close(p->port);
 	g_free(p);
+}
+
+static void monitor_end(struct monitor *m)
+{
+	m->done = true;
+	g_main_loop_quit(m->loop);
 }
 
 /* Is the device at @location one monitor watches? */
@@ -929,7 +959,20 @@ static void monitor_show(struct monitor *m, struct watched *w, const struct view
 	printf("%s\n", w->last);
 	fflush(stdout);
 	if (m->count > 0 && --m->count == 0)
-		g_main_loop_quit(m->loop);
+		monitor_end(m);
+}
+
+static void set_state(struct watched *w, unsigned status, char **reasons, const char *how, const char *display,
+		      int pages)
+{
+	w->status = status;
+	g_strfreev(w->reasons);
+	w->reasons = reasons;
+	g_free(w->observed_by);
+	w->observed_by = g_strdup(how);
+	g_free(w->display);
+	w->display = g_strdup(display);
+	w->pages = pages;
 }
 
 /* -- from the service -- */
@@ -958,6 +1001,8 @@ static void monitor_show_path(struct monitor *m, struct watched *w)
 		v.location = w->location;
 	if (holder)
 		g_variant_get(holder, "(ut&s)", &v.holder, &since, &v.holder_name);
+	if (!v.gone)   /* kept for polling, should the service go */
+		set_state(w, v.status, strv_copy(reason_list), v.observed_by, v.display, v.pages);
 	monitor_show(m, w, &v);
 }
 
@@ -984,7 +1029,7 @@ static void monitor_add_path(struct monitor *m, const char *path)
 /* Show every watched device whose object is @path or whose port is. */
 static void monitor_show_changed(struct monitor *m, const char *path)
 {
-	for (guint i = 0; i < m->devices->len && g_main_loop_is_running(m->loop); i++) {
+	for (guint i = 0; i < m->devices->len && !m->done; i++) {
 		struct watched *w = m->devices->pdata[i];
 
 		if (!strcmp(w->path, path) || !strcmp(tree_string(m->tree, w->path, PCD_DEVICE, "Port"), path))
@@ -999,7 +1044,7 @@ static void on_service_signal(GDBusConnection *bus, const char *sender, const ch
 	g_autoptr(GVariant) what = NULL;
 	const char *object, *changed_iface;
 
-	if (!g_main_loop_is_running(m->loop))
+	if (m->done)
 		return;
 	if (!strcmp(name, "PropertiesChanged") && g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)"))) {
 		g_variant_get(params, "(&s@a{sv}@as)", &changed_iface, &what, NULL);
@@ -1019,9 +1064,25 @@ static void on_service_signal(GDBusConnection *bus, const char *sender, const ch
 	}
 }
 
+/* parclassd left the bus (it ends when idle, or was stopped): go on by
+ * polling, as without it. */
+static void on_service_owner(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+			     const char *name, GVariant *params, gpointer data)
+{
+	struct monitor *m = data;
+	const char *new_owner = NULL;
+
+	if (g_variant_is_of_type(params, G_VARIANT_TYPE("(sss)")))
+		g_variant_get(params, "(&s&s&s)", NULL, NULL, &new_owner);
+	if (new_owner && !*new_owner) {
+		m->service_gone = true;
+		g_main_loop_quit(m->loop);
+	}
+}
+
 static int monitor_service(struct monitor *m, GDBusConnection *bus, const char *owner)
 {
-	guint props, objects;
+	guint props, objects, gone;
 	GHashTableIter it;
 	gpointer path;
 
@@ -1030,17 +1091,26 @@ static int monitor_service(struct monitor *m, GDBusConnection *bus, const char *
 						   NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_service_signal, m, NULL);
 	objects = g_dbus_connection_signal_subscribe(bus, owner, "org.freedesktop.DBus.ObjectManager", NULL, PCD_ROOT,
 						     NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_service_signal, m, NULL);
+	gone = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+						  "/org/freedesktop/DBus", PCD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_service_owner,
+						  m, NULL);
 	m->tree = tree_fetch(bus, owner);
-	g_hash_table_iter_init(&it, m->tree);
-	while (g_hash_table_iter_next(&it, &path, NULL))
-		monitor_add_path(m, path);
-	for (guint i = 0; i < m->devices->len && g_main_loop_is_running(m->loop); i++)
-		monitor_show_path(m, m->devices->pdata[i]);
-	if (g_main_loop_is_running(m->loop))
-		g_main_loop_run(m->loop);
+	if (m->tree) {
+		g_hash_table_iter_init(&it, m->tree);
+		while (g_hash_table_iter_next(&it, &path, NULL))
+			monitor_add_path(m, path);
+		for (guint i = 0; i < m->devices->len && !m->done; i++)
+			monitor_show_path(m, m->devices->pdata[i]);
+		if (!m->done)
+			g_main_loop_run(m->loop);
+	} else {
+		m->service_gone = true;   /* gone meanwhile */
+	}
 	g_dbus_connection_signal_unsubscribe(bus, props);
 	g_dbus_connection_signal_unsubscribe(bus, objects);
-	g_hash_table_unref(m->tree);
+	g_dbus_connection_signal_unsubscribe(bus, gone);
+	if (m->tree)
+		g_hash_table_unref(m->tree);
 	return 0;
 }
 
@@ -1071,18 +1141,6 @@ static int probe_lines(const char *location, int address, unsigned *lines)
 	return r;
 }
 
-static void set_state(struct watched *w, unsigned status, char **reasons, const char *how, const char *display,
-		      int pages)
-{
-	w->status = status;
-	g_strfreev(w->reasons);
-	w->reasons = reasons;
-	g_free(w->observed_by);
-	w->observed_by = g_strdup(how);
-	g_free(w->display);
-	w->display = g_strdup(display);
-	w->pages = pages;
-}
 
 static char **status_reasons(unsigned status)
 {
@@ -1108,8 +1166,13 @@ static char *process_name(pid_t pid)
 	return g_utf8_make_valid(comm, -1);
 }
 
-/* Look at one port: its holder's report while held, else a probe of each device. */
-static void poll_port(struct monitor *m, struct watched_port *p)
+/*
+ * Look at one port: its holder's report while held, else (with @probe) a
+ * probe of each device. Without @probe an idle port keeps the state seen
+ * last: a queue change calls for a look, not a probe, since the probe's own
+ * allocate and free change the queue.
+ */
+static void poll_port(struct monitor *m, struct watched_port *p, bool probe)
 {
 	pid_t holder = 0;
 	unsigned waiters = 0;
@@ -1118,7 +1181,7 @@ static void poll_port(struct monitor *m, struct watched_port *p)
 	if (parclass_port_get_holder(p->port, &holder) < 0 || parclass_port_query_waiters(p->port, &waiters) < 0)
 		return;
 	holder_name = holder ? process_name(holder) : g_strdup("");
-	for (guint i = 0; i < m->devices->len && g_main_loop_is_running(m->loop); i++) {
+	for (guint i = 0; i < m->devices->len && !m->done; i++) {
 		struct watched *w = m->devices->pdata[i];
 		parclass_report rep;
 		unsigned lines;
@@ -1127,22 +1190,23 @@ static void poll_port(struct monitor *m, struct watched_port *p)
 		if (w->number != p->number)
 			continue;
 		if (holder || waiters) {
-			if (parclass_port_read_report(p->port, w->address, &rep) == 0)
+			/* Only a report of someone who has the device open now: an
+			 * older job's says nothing about this holder. */
+			if (parclass_port_read_report(p->port, w->address, &rep) == 0 && rep.live)
 				set_state(w, rep.status, g_strsplit(rep.reasons, ",", -1), "job", rep.display,
 					  rep.pages);
-			else if (!w->observed_by)
-				continue;   /* nothing known yet */
-		} else if (probe_lines(w->location, w->address, &lines) == 0) {
+		} else if (probe && probe_lines(w->location, w->address, &lines) == 0) {
 			unsigned status = parclass_status_from_lines(lines);
 
 			set_state(w, status, status_reasons(status), "probe", "", -1);
-		} else {
-			continue;   /* taken meanwhile: the next look sees by whom */
 		}
+		if (!w->observed_by && !holder)
+			continue;   /* nothing known yet: the next probe tells */
 		v = (struct view){ .location = w->location, .status = w->status,
-				   .reasons = (const char *const *)w->reasons, .observed_by = w->observed_by,
-				   .display = w->display, .pages = w->pages, .holder = (guint32)holder,
-				   .holder_name = holder_name, .waiters = waiters };
+				   .reasons = w->reasons ? (const char *const *)w->reasons : (const char *const[]){ NULL },
+				   .observed_by = w->observed_by, .display = w->display ? w->display : "",
+				   .pages = w->pages, .holder = (guint32)holder, .holder_name = holder_name,
+				   .waiters = waiters, .unknown = !w->observed_by };
 		monitor_show(m, w, &v);
 	}
 }
@@ -1151,8 +1215,8 @@ static gboolean poll_tick(gpointer data)
 {
 	struct monitor *m = data;
 
-	for (guint i = 0; i < m->ports->len && g_main_loop_is_running(m->loop); i++)
-		poll_port(m, m->ports->pdata[i]);
+	for (guint i = 0; i < m->ports->len && !m->done; i++)
+		poll_port(m, m->ports->pdata[i], true);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -1162,7 +1226,7 @@ static gboolean on_queue(int fd, GIOCondition cond, gpointer data)
 	struct watched_port *p = data;
 
 	if (parclass_port_drain_queue_fd(p->port) > 0)
-		poll_port(p->m, p);
+		poll_port(p->m, p, false);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -1204,6 +1268,16 @@ static int monitor_enumerate(struct monitor *m, int deadline)
 			w->number = number;
 			w->address = address;
 			w->pages = -1;
+			for (guint j = 0; j < m->shown->len; j++) {
+				struct watched *seen = m->shown->pdata[j];
+
+				if (strcmp(seen->location, location))
+					continue;
+				w->last = g_steal_pointer(&seen->last);
+				if (seen->observed_by)
+					set_state(w, seen->status, g_steal_pointer(&seen->reasons), seen->observed_by,
+						  seen->display, seen->pages);
+			}
 			g_ptr_array_add(m->devices, w);
 		}
 	}
@@ -1222,7 +1296,7 @@ static int monitor_poll(struct monitor *m, int interval, int deadline)
 		return -ENODEV;
 	poll_tick(m);
 	tick = g_timeout_add(interval, poll_tick, m);
-	if (g_main_loop_is_running(m->loop))
+	if (!m->done)
 		g_main_loop_run(m->loop);
 	g_source_remove(tick);
 	return 0;
@@ -1230,7 +1304,7 @@ static int monitor_poll(struct monitor *m, int interval, int deadline)
 
 static gboolean on_monitor_stop(gpointer data)
 {
-	g_main_loop_quit(data);
+	monitor_end(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -1268,17 +1342,23 @@ static int cmd_monitor(int argc, char **argv)
 	}
 	m.json = json;
 	m.count = count;
-	m.loop = g_main_loop_new(NULL, TRUE);   /* "running" until a stop or the count */
+	m.loop = g_main_loop_new(NULL, FALSE);
 	m.devices = g_ptr_array_new_with_free_func(watched_free);
 	m.ports = g_ptr_array_new_with_free_func(watched_port_free);
-	sigint = g_unix_signal_add(SIGINT, on_monitor_stop, m.loop);
-	sigterm = g_unix_signal_add(SIGTERM, on_monitor_stop, m.loop);
+	sigint = g_unix_signal_add(SIGINT, on_monitor_stop, &m);
+	sigterm = g_unix_signal_add(SIGTERM, on_monitor_stop, &m);
 	bus = service_connect(&owner);
-	if (bus)
+	if (bus) {
 		r = monitor_service(&m, bus, owner);
-	else
+		service_disconnect(bus);
+	}
+	if (!bus || (m.service_gone && !m.done)) {
+		/* What was shown stays shown: the polling goes on from there. */
+		m.shown = g_steal_pointer(&m.devices);
+		m.devices = g_ptr_array_new_with_free_func(watched_free);
 		r = monitor_poll(&m, interval, deadline);
-	service_disconnect(bus);
+		g_ptr_array_free(m.shown, TRUE);
+	}
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
 	g_ptr_array_free(m.devices, TRUE);
@@ -1303,6 +1383,8 @@ static service_tree *service_object(const char *location, const char *iface, con
 		return NULL;
 	tree = tree_fetch(bus, owner);
 	service_disconnect(bus);
+	if (!tree)
+		return NULL;
 	*path = tree_find(tree, iface, loc);
 	if (!*path) {
 		g_hash_table_unref(tree);
