@@ -669,3 +669,147 @@ Test(parclassctl, select_of_no_chain_device_a_missing_one_or_a_busy_port_fails)
 	cr_assert_str_eq(r.out, "holder: none\nwaiters: 0\n");
 	run_free(&r);
 }
+
+/* ---- monitor (no parclassd: it polls as the service would) ---- */
+
+static const char paper_model[] =
+	"[device]\nid=MFG:HP;MDL:Empty;CMD:PJL;\nmodes=compat,nibble,ecp\npjl=true\n"
+	"[fault.paper]\nkind=paper-out\non-signal=true\n";
+
+/* What @p printed, as text. */
+static char *proc_output(struct proc *p)
+{
+	return g_strndup((const char *)p->outdata->data, p->outdata->len);
+}
+
+Test(parclassctl, monitor_shows_the_state_then_the_paper_out)
+{
+	struct proc p;
+	g_autofree char *out = NULL;
+	int status;
+
+	sim = fx_start1(paper_model);
+	ctl_start(&p, NULL, (const char *const[]){ "monitor", "LPT1", "--count", "2", "--interval", "200",
+						   "--deadline", eventually_ms_text(), NULL });
+	proc_wait_output(&p, "LPT1: SELECTED none (probe)\n", EVENTUALLY_MS);
+	fx_kill(sim, SIGUSR2);
+	status = proc_finish(&p, EVENTUALLY_MS);
+	out = proc_output(&p);
+	cr_assert_eq(status, 0, "%s", p.errtext->str);
+	cr_assert_str_eq(out, "LPT1: SELECTED none (probe)\n"
+			      "LPT1: PAPER_EMPTY SELECTED ERROR media-empty-error (probe)\n");
+	proc_free(&p);
+}
+
+Test(parclassctl, monitor_ends_on_sigterm_with_status_0)
+{
+	struct proc p;
+	int status;
+
+	sim = fx_start1(paper_model);
+	ctl_start(&p, NULL, (const char *const[]){ "monitor", "--json", "--deadline", eventually_ms_text(), NULL });
+	proc_wait_output(&p, "{\"location\":\"LPT1\",\"status\":128,\"status_names\":[\"SELECTED\"],\"reasons\":[],"
+			     "\"observed_by\":\"probe\",\"display\":null,\"pages\":null,\"holder\":null,\"waiters\":0}\n",
+			 EVENTUALLY_MS);
+	kill(p.pid, SIGTERM);
+	status = proc_finish(&p, EVENTUALLY_MS);
+	cr_assert_eq(status, 0, "%s", p.errtext->str);
+	proc_free(&p);
+}
+
+/* python3's reading of the JSON line @line, written back canonically. */
+static char *json_canonical(const char *line)
+{
+	const char *argv[] = { "python3", "-c",
+			       "import json, sys; print(json.dumps(json.loads(sys.stdin.read()), sort_keys=True))", NULL };
+	struct proc_spec s = { .path = "/usr/bin/python3", .argv = argv, .input = line, .input_len = strlen(line) };
+	struct proc p;
+	char *out;
+
+	proc_start(&p, &s);
+	cr_assert_eq(proc_finish(&p, EVENTUALLY_MS), 0, "not JSON: %s\n%s", line, p.errtext->str);
+	out = proc_output(&p);
+	proc_free(&p);
+	return out;
+}
+
+Test(parclassctl, monitor_shows_the_holders_report_as_json_and_text)
+{
+	static const char hostile[] = "q\"b\\\n\t\x01\xff";
+	parclass_context *c = NULL;
+	parclass_device *dev = NULL;
+	parclass_report rep = { .status = 0x184, .lines = 0, .pages = 3, .reasons = "media-empty-error",
+				.display = "say \"hi\" \\ now" };
+	g_autofree char *expect = NULL, *got = NULL, *text = NULL;
+	struct run r;
+	FILE *comm;
+
+	sim = fx_start1(paper_model);
+	cr_assert_eq(fx_context_new(&c), 0);
+	cr_assert_eq(parclass_device_open(c, "LPT1", &dev), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert_eq(parclass_device_publish(dev, &rep), 0);
+	/* The holder's process name is whatever it chose: quotes, controls, not UTF-8. */
+	comm = fopen("/proc/self/comm", "w");
+	cr_assert(comm);
+	fputs(hostile, comm);
+	cr_assert_eq(fclose(comm), 0);
+
+	r = CTL("monitor", "LPT1", "--json", "--count", "1", "--deadline", eventually_ms_text());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	got = json_canonical(r.out);
+	expect = g_strdup_printf("{\"display\": \"say \\\"hi\\\" \\\\ now\", \"holder\": {\"name\": "
+				 "\"q\\\"b\\\\\\n\\t\\u0001\\ufffd\", \"pid\": %d}, \"location\": \"LPT1\", "
+				 "\"observed_by\": \"job\", \"pages\": 3, \"reasons\": [\"media-empty-error\"], "
+				 "\"status\": 388, \"status_names\": [\"PAPER_EMPTY\", \"SELECTED\", \"ERROR\"], "
+				 "\"waiters\": 0}\n", (int)getpid());
+	cr_assert_str_eq(got, expect);
+	run_free(&r);
+
+	r = CTL("monitor", "LPT1", "--count", "1", "--deadline", eventually_ms_text());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	text = g_strdup_printf("LPT1: PAPER_EMPTY SELECTED ERROR media-empty-error (job) display \"say \"hi\" \\ now\" "
+			       "pages 3; held by pid %d (q\"b\\???\xef\xbf\xbd)\n", (int)getpid());
+	cr_assert_str_eq(r.out, text);
+	run_free(&r);
+	parclass_device_unlock(dev, 0);
+	parclass_device_close(dev);
+	parclass_context_unref(c);
+}
+
+Test(parclassctl, monitor_of_nothing_there_is_no_device)
+{
+	const char *models[] = { empty_spp_model, NULL };
+	struct run r;
+
+	sim = fx_start(models);
+	r = CTL("monitor", "LPT1", "--count", "1", "--deadline", eventually_ms_text());
+	cr_assert_eq(r.status, 69, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	run_free(&r);
+}
+
+Test(parclassctl, monitor_of_a_port_held_since_the_start_says_unknown_and_who_holds_it)
+{
+	parclass_context *c = NULL;
+	parclass_device *dev = NULL;
+	g_autofree char *comm = NULL, *expect = NULL;
+	struct run r;
+
+	sim = fx_start1(paper_model);
+	cr_assert_eq(fx_context_new(&c), 0);
+	cr_assert_eq(parclass_device_open(c, "LPT1", &dev), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	cr_assert(g_file_get_contents("/proc/self/comm", &comm, NULL, NULL));
+	g_strchomp(comm);
+
+	/* Nothing published, and the port is never touched while held. */
+	r = CTL("monitor", "LPT1", "--count", "1", "--deadline", eventually_ms_text());
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	expect = g_strdup_printf("LPT1: unknown; held by pid %d (%s)\n", (int)getpid(), comm);
+	cr_assert_str_eq(r.out, expect);
+	run_free(&r);
+	parclass_device_unlock(dev, 0);
+	parclass_device_close(dev);
+	parclass_context_unref(c);
+}

@@ -36,23 +36,31 @@
 #      byte-identically, and parclassd never queued for a port (no "claim
 #      waits" of its pid in the simulator's events log);
 #  19. a port that goes away: Rescan removes its objects (InterfacesRemoved);
-#  20. parclassd stops on SIGTERM with status 0 (under valgrind: no errors).
+#  20. parclassctl monitor LPT1 prints the state, then a change (the
+#      Holder) from the service's signals, claiming no port itself, and
+#      --json (parsed by python3);
+#  21. parclassctl waiters and 22. status show the service's view;
+#  23. parclassd stops on SIGTERM with status 0 (under valgrind: no errors);
+#  24. a parclassctl monitor started while it ran goes on by polling.
 # Then a fresh simulator (one paper-out printer) and parclassd:
-#  21. a backend job into a printer out of paper: while it waits, Holder
+#  25. a backend job into a printer out of paper: while it waits, Holder
 #      is the backend and the Device shows the job's report (ObservedBy
 #      "job", media-empty-error; PropertiesChanged); after the job the
 #      record stays "job" until the next idle probe ("probe");
-#  22. parclass lock requests and jobs queueing again and again while
+#  26. parclassctl monitor LPT1 meanwhile: the state, the job's paper out
+#      (job, the backend as holder), the probe's state after it; SIGTERM
+#      ends it with status 0;
+#  27. parclass lock requests and jobs queueing again and again while
 #      parclassd probes every 200 ms: in the simulator's events log every
 #      hold of parclassd is one probe step at most, so no request waited
 #      longer for it, and no claim ever waited in the kernel for it;
-#  23. parclassd started (probing every 10 minutes) while parclass lock
+#  28. parclassd started (probing every 10 minutes) while parclass lock
 #      holds the port: Holder is the lock, the Device shows the last job's
 #      report as "cache" (the enumeration could not look); a second lock's
 #      request shows in Waiters, then as the Holder, then Holder is empty:
 #      on the queue's events, as no probe is due; a probe once PollInterval
 #      is 200 again;
-#  24. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
+#  29. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
 #      with status 0 (and the ones with ports before it did not).
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
@@ -76,7 +84,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=24
+TESTS=29
 PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
 
 . "$(dirname "$0")/tap.sh"
@@ -469,7 +477,70 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 20. Stop
+# 20.-22. parclassctl shows the service's view when it runs
+
+# 20. monitor: the current state first, then each change from the service's
+# signals (the Port's Holder here: the paper fault fired in 7 already, once
+# per simulator run), and no claim of its own on the port.
+ctl_claims() { grep -c "^parport0 claim pid=$1\$" "$events"; }
+( on_ports "$parclassctl" monitor LPT1 --count 2 ) >"$tmp/ctl-monitor.out" 2>"$tmp/ctl-monitor.err" &
+ctl_pid=$!
+lines_are() { [ "$(wc -l <"$tmp/ctl-monitor.out")" -ge "$1" ]; }
+wait_until "$eventually" lines_are 1
+rm -f "$tmp/hold" && mkfifo "$tmp/hold" || bail "mkfifo failed"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" lines_are 2 || stop "$ctl_pid"
+wait "$ctl_pid"
+rc=$?
+json=$(on_ports "$parclassctl" monitor LPT1 --json --count 1 2>&1)
+if [ $rc = 0 ] && [ "$(cat "$tmp/ctl-monitor.out")" = "LPT1: SELECTED none (probe)
+LPT1: SELECTED none (probe); held by pid $lock_pid (parclassctl)" ] && [ "$(ctl_claims "$ctl_pid")" = 0 ] &&
+   [ "$json" = '{"location":"LPT1","status":128,"status_names":["SELECTED"],"reasons":[],"observed_by":"probe","display":null,"pages":null,"holder":{"pid":'$lock_pid',"name":"parclassctl"},"waiters":0}' ] &&
+   printf '%s\n' "$json" | "$PYTHON" -c 'import json, sys; json.loads(sys.stdin.read())'; then
+	ok "parclassctl monitor: the state, then the Holder's change, from the service; --json"
+else
+	not_ok "parclassctl monitor: the state, then the Holder's change, from the service (exit $rc)"
+	{ cat "$tmp/ctl-monitor.out" "$tmp/ctl-monitor.err"; printf '%s\n' "$json"; } | diag
+fi
+
+# 21. waiters: the Port's Holder and Waiters, process name included.
+out=$(on_ports "$parclassctl" waiters LPT1 2>&1)
+echo >"$tmp/hold"
+wait "$lock_pid"
+if [ "$out" = "holder: pid $lock_pid (parclassctl)
+waiters: 0
+observed by: parclassd" ]; then
+	ok "parclassctl waiters shows the service's Holder and Waiters"
+else
+	not_ok "parclassctl waiters shows the service's Holder and Waiters"
+	printf '%s\n' "$out" | diag
+fi
+
+# 22. status: the Device's Status, Lines, Reasons and ObservedBy; without
+# the service (no bus) the same first line, read from the port.
+free() { [ "$(prop $ROOT/parport0 Port Holder)" = '(uts) 0 0 ""' ]; }
+wait_until "$eventually" free
+out=$(on_ports "$parclassctl" status LPT1 2>&1)
+direct=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-bus; export DBUS_SYSTEM_BUS_ADDRESS
+	 on_ports "$parclassctl" status LPT1 2>&1)
+if [ "$out" = "$direct
+reasons: none
+observed by: parclassd (probe)" ] && [ "$direct" = "SELECTED (nFault=1 Select=1 PError=0 nAck=1 Busy=0)" ]; then
+	ok "parclassctl status shows the service's Status, Reasons and ObservedBy"
+else
+	not_ok "parclassctl status shows the service's Status, Reasons and ObservedBy"
+	printf '%s\n' "$out" "--- without the service:" "$direct" | diag
+fi
+
+# A monitor that outlives the service (24.): its first line comes from it.
+( on_ports "$parclassctl" monitor LPT1 --count 2 ) >"$tmp/ctl-after.out" 2>"$tmp/ctl-after.err" &
+after_pid=$!
+after_lines() { [ "$(wc -l <"$tmp/ctl-after.out")" -ge "$1" ]; }
+wait_until "$eventually" after_lines 1
+
+# ---------------------------------------------------------------------------
+# 23. Stop
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
@@ -486,7 +557,28 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 21.-23. A fresh simulator with the paper-out printer (its paper fault
+# 24. parclassctl monitor goes on by polling when the service leaves the bus
+
+# Its own claims on the port in the events log: it polls now. Then a change
+# it sees by itself (a holder), and no line repeats what the service showed.
+wait_until "$eventually" sh -c '[ "$(grep -c "^parport0 claim pid=$1\$" "$2")" -gt 0 ]' sh "$after_pid" "$events"
+on_ports "$parclassctl" lock LPT1 -- sh -c 'read x <"$1"' sh "$tmp/hold" >"$tmp/lock.log" 2>&1 &
+lock_pid=$!
+wait_until "$eventually" after_lines 2 || stop "$after_pid"
+echo >"$tmp/hold"
+wait "$lock_pid"
+wait "$after_pid"
+rc=$?
+if [ $rc = 0 ] && [ "$(cat "$tmp/ctl-after.out")" = "LPT1: SELECTED none (probe)
+LPT1: SELECTED none (probe); held by pid $lock_pid (parclassctl)" ] && [ "$(ctl_claims "$after_pid")" -gt 0 ]; then
+	ok "parclassctl monitor goes on by polling when parclassd leaves the bus"
+else
+	not_ok "parclassctl monitor goes on by polling when parclassd leaves the bus (exit $rc)"
+	cat "$tmp/ctl-after.out" "$tmp/ctl-after.err" | diag
+fi
+
+# ---------------------------------------------------------------------------
+# 25.-28. A fresh simulator with the paper-out printer (its paper fault
 # fires once per run) and a fresh parclassd
 
 stop "$monitor_pid"
@@ -502,7 +594,7 @@ sim_preload=$(. "$tmp/sim2.out" && printf '%s' "$LD_PRELOAD")
 [ -n "$asan" ] && sim_preload=$asan:$sim_preload
 events=$tmp/rec2/events.log
 
-# --exit-idle-time 1: with a port it must not exit (checked in 23).
+# --exit-idle-time 1: with a port it must not exit (checked in 28).
 on_ports "$daemon" --foreground --poll-interval 200 --exit-idle-time 1 >"$tmp/daemon2.log" 2>&1 &
 daemon_pid=$!
 wait_until "$eventually" owned || bail "the second parclassd does not start: $(cat "$tmp/daemon2.log")"
@@ -512,7 +604,11 @@ monitor_pid=$!
 wait_until "$eventually" grep -q "is owned by" "$tmp/monitor2.log" || bail "gdbus monitor did not start"
 wait_until "$eventually" probed || bail "the second parclassd does not probe"
 
-# 21. A job's view
+# 25. A job's view (and 26. parclassctl monitor's)
+on_ports "$parclassctl" monitor LPT1 >"$tmp/ctl-job.out" 2>"$tmp/ctl-job.err" &
+ctl_job_pid=$!
+ctl_job_first() { [ "$(head -n 1 "$tmp/ctl-job.out")" = "LPT1: SELECTED none (probe)" ]; }
+wait_until "$eventually" ctl_job_first
 kill -USR2 "$sim_pid"
 wait_until "$eventually" logged "^parport0 fault paper begin" || bail "the simulator did not start the paper fault"
 on_ports env DEVICE_URI=parclass:/dev/parport0 "$backend" 2 tester "paper out" 1 "" "$tmp/payload" \
@@ -547,7 +643,23 @@ else
 	{ printf '%s\n' "$view" "exit $rc" "ObservedBy: $(observed_by)"; cat "$tmp/job2.log"; } | diag
 fi
 
-# 22. Requests that queue again and again while parclassd probes every
+# 26. parclassctl monitor through the service: the state, the job's report
+# of the paper out with the backend as the holder, then the probe's state
+# once the paper is back and the job is done; SIGTERM ends it with 0.
+ctl_job_seen() { grep -q "^LPT1: PAPER_EMPTY SELECTED ERROR media-empty-error (job).*; held by pid $job_pid (parclass)\$" "$tmp/ctl-job.out"; }
+ctl_job_last() { ctl_job_seen && [ "$(tail -n 1 "$tmp/ctl-job.out")" = "LPT1: SELECTED none (probe)" ]; }
+wait_until "$eventually" ctl_job_last
+kill -TERM "$ctl_job_pid"
+wait "$ctl_job_pid"
+rc=$?
+if [ $rc = 0 ] && ctl_job_first && ctl_job_last; then
+	ok "parclassctl monitor shows the job's paper out from the service, then the probe's state"
+else
+	not_ok "parclassctl monitor shows the job's paper out from the service, then the probe's state (exit $rc)"
+	cat "$tmp/ctl-job.out" "$tmp/ctl-job.err" | diag
+fi
+
+# 27. Requests that queue again and again while parclassd probes every
 # 200 ms. A probe step, as the simulator logs it between parclassd's claim
 # and release: nothing for a read of the status lines; for a device-ID
 # read one negotiation, the turn of the link and its termination. The
@@ -589,7 +701,7 @@ else
 	{ printf '%s\n' "$overlap"; cat "$tmp/locks.log"; } | diag
 fi
 
-# 23. Start-up while the port is held
+# 28. Start-up while the port is held
 idle_kept=
 alive "$daemon_pid" && idle_kept=1
 kill -TERM "$daemon_pid"
@@ -636,7 +748,7 @@ kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 daemon_pid=
 
-# 24. Exit when idle
+# 29. Exit when idle
 mkdir -p "$tmp/empty/sys" "$tmp/empty/dev"
 (sim_dir=$tmp/empty && on_ports "$daemon" --foreground --exit-idle-time 1) >"$tmp/daemon3.log" 2>&1 &
 daemon_pid=$!

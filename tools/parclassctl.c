@@ -9,19 +9,23 @@
  *   parclassctl lines LOCATION
  *   parclassctl reset LOCATION
  *   parclassctl waiters LOCATION
+ *   parclassctl monitor [LOCATION] [--json] [--count N] [--interval MS]
  *   parclassctl lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...
  *   parclassctl select LOCATION [--timeout MS|--try] [--ecp] [-- COMMAND...]
  *   parclassctl send LOCATION [--mode MODE] [FILE]
  *
  * Exit status: 0 success, 1 error, 2 usage, 69 no such port or device,
  * 75 busy or timed out (sysexits EX_UNAVAILABLE and EX_TEMPFAIL).
- * Only talks to the library; everything about ports lives there.
+ * Talks to the library, where everything about ports lives; status,
+ * waiters and monitor show parclassd's view instead when it runs (read
+ * over D-Bus).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/reasons.h"
 #include "parclass.h"
 
 #define EXIT_ERROR 1
@@ -139,14 +144,18 @@ static char *mask_names(unsigned mask, const char *(*name)(unsigned), const char
 
 /* ---- list ---- */
 
+/* @s as a JSON string ("null" for NULL); bytes that are not UTF-8 become U+FFFD. */
 static void json_string(GString *out, const char *s)
 {
+	g_autofree char *valid = NULL;
+
 	if (!s) {
 		g_string_append(out, "null");
 		return;
 	}
+	valid = g_utf8_make_valid(s, -1);
 	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			g_string_append_printf(out, "\\%c", *p);
 		else if (*p < 0x20)
@@ -538,11 +547,922 @@ static int cmd_caps(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the device service ---- */
+
+/*
+ * parclassd's names (service/io.github.parclass.Parclass1.xml is the
+ * interface). Only reading: plain GDBus calls and signals, no generated
+ * code, so that parclassctl needs nothing of service/.
+ */
+#define PCD_NAME "io.github.parclass.Parclass1"
+#define PCD_ROOT "/io/github/parclass/Parclass1"
+#define PCD_DEVICE PCD_NAME ".Device"
+#define PCD_PORT PCD_NAME ".Port"
+#define PCD_CALL_MS 5000
+
+/* A private connection to the system bus (DBUS_SYSTEM_BUS_ADDRESS
+ * honoured) when parclassd owns its name there; else NULL: no bus, or no
+ * service on it. Its unique name in @owner (g_free() it). */
+static GDBusConnection *service_connect(char **owner)
+{
+	g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
+	g_autoptr(GDBusConnection) bus = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!address)
+		return NULL;
+	bus = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+						     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+	if (!bus)
+		return NULL;
+	/* GetNameOwner, not a call to the service: that would start it. */
+	reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					    "GetNameOwner", g_variant_new("(s)", PCD_NAME), G_VARIANT_TYPE("(s)"),
+					    G_DBUS_CALL_FLAGS_NONE, PCD_CALL_MS, NULL, NULL);
+	if (!reply) {
+		g_dbus_connection_close_sync(bus, NULL, NULL);
+		return NULL;
+	}
+	g_variant_get(reply, "(s)", owner);
+	return g_steal_pointer(&bus);
+}
+
+static void service_disconnect(GDBusConnection *bus)
+{
+	if (!bus)
+		return;
+	g_dbus_connection_close_sync(bus, NULL, NULL);
+	g_object_unref(bus);
+}
+
+/* The service's objects: path -> interface -> property -> value. */
+typedef GHashTable service_tree;
+
+static GHashTable *new_props(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
+}
+
+static GHashTable *new_ifaces(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+}
+
+/* Merge the a{sv} @props into @path's @iface. */
+static void tree_set(service_tree *tree, const char *path, const char *iface, GVariant *props)
+{
+	GHashTable *ifaces = g_hash_table_lookup(tree, path), *values;
+	GVariantIter it;
+	const char *name;
+	GVariant *value;
+
+	if (!ifaces) {
+		ifaces = new_ifaces();
+		g_hash_table_insert(tree, g_strdup(path), ifaces);
+	}
+	values = g_hash_table_lookup(ifaces, iface);
+	if (!values) {
+		values = new_props();
+		g_hash_table_insert(ifaces, g_strdup(iface), values);
+	}
+	g_variant_iter_init(&it, props);
+	while (g_variant_iter_next(&it, "{&sv}", &name, &value))
+		g_hash_table_insert(values, g_strdup(name), value);
+}
+
+/* The a{sa{sv}} of InterfacesAdded and GetManagedObjects into @tree. */
+static void tree_add(service_tree *tree, const char *path, GVariant *ifaces)
+{
+	GVariantIter it;
+	const char *iface;
+	GVariant *props;
+
+	g_variant_iter_init(&it, ifaces);
+	while (g_variant_iter_next(&it, "{&s@a{sv}}", &iface, &props)) {
+		tree_set(tree, path, iface, props);
+		g_variant_unref(props);
+	}
+}
+
+/* The service's objects; NULL when it does not answer. */
+static service_tree *tree_fetch(GDBusConnection *bus, const char *owner)
+{
+	service_tree *tree = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+	g_autoptr(GVariant) reply = NULL, objects = NULL;
+	GVariantIter it;
+	const char *path;
+	GVariant *ifaces;
+
+	reply = g_dbus_connection_call_sync(bus, owner, PCD_ROOT, "org.freedesktop.DBus.ObjectManager",
+					    "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+					    G_DBUS_CALL_FLAGS_NONE, PCD_CALL_MS, NULL, NULL);
+	if (!reply) {
+		g_hash_table_unref(tree);
+		return NULL;
+	}
+	objects = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&it, objects);
+	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		tree_add(tree, path, ifaces);
+		g_variant_unref(ifaces);
+	}
+	return tree;
+}
+
+/* A property of @path's @iface, if it has the @type. */
+static GVariant *tree_get(service_tree *tree, const char *path, const char *iface, const char *name, const char *type)
+{
+	GHashTable *ifaces = path ? g_hash_table_lookup(tree, path) : NULL;
+	GHashTable *values = ifaces ? g_hash_table_lookup(ifaces, iface) : NULL;
+	GVariant *v = values ? g_hash_table_lookup(values, name) : NULL;
+
+	return v && g_variant_is_of_type(v, G_VARIANT_TYPE(type)) ? v : NULL;
+}
+
+static const char *tree_string(service_tree *tree, const char *path, const char *iface, const char *name)
+{
+	GVariant *v = tree_get(tree, path, iface, name, "s");
+
+	if (!v)
+		v = tree_get(tree, path, iface, name, "o");
+	return v ? g_variant_get_string(v, NULL) : "";
+}
+
+static guint64 tree_number(service_tree *tree, const char *path, const char *iface, const char *name)
+{
+	GVariant *v;
+
+	if ((v = tree_get(tree, path, iface, name, "u")))
+		return g_variant_get_uint32(v);
+	if ((v = tree_get(tree, path, iface, name, "t")))
+		return g_variant_get_uint64(v);
+	if ((v = tree_get(tree, path, iface, name, "i")))
+		return (guint64)(gint64)g_variant_get_int32(v);
+	return 0;
+}
+
+/* A string-array property (empty when missing); g_free() it. */
+static const char **tree_strv(service_tree *tree, const char *path, const char *iface, const char *name)
+{
+	GVariant *v = tree_get(tree, path, iface, name, "as");
+
+	return v ? g_variant_get_strv(v, NULL) : g_new0(const char *, 1);
+}
+
+/* The object of the Device (or, @iface PCD_PORT, the Port) at @location. */
+static const char *tree_find(service_tree *tree, const char *iface, const char *location)
+{
+	GHashTableIter it;
+	gpointer path;
+
+	g_hash_table_iter_init(&it, tree);
+	while (g_hash_table_iter_next(&it, &path, NULL))
+		if (tree_get(tree, path, iface, "Location", "s") &&
+		    !strcmp(tree_string(tree, path, iface, "Location"), location))
+			return path;
+	return NULL;
+}
+
+/* parclassd's spelling of a location: "LPT1", "LPT1.2", "LPT1.4"; with
+ * @port_only the port's ("LPT1"). NULL when it is none. */
+static char *service_location(const char *location, bool port_only)
+{
+	int number, address;
+	unsigned flags = 0;
+
+	if (parclass_location_parse(location, &number, &address, &flags) < 0)
+		return NULL;
+	if (port_only || (address == PARCLASS_ADDRESS_END && !(flags & PARCLASS_LOCATION_BEHIND_CHAIN)))
+		return g_strdup_printf("LPT%d", number + 1);
+	return g_strdup_printf("LPT%d.%d", number + 1, address == PARCLASS_ADDRESS_END ? 4 : address);
+}
+
+/* ---- what monitor shows of a device ---- */
+
+/* @s for a line of text: every control character as '?'. */
+static char *printable(const char *s)
+{
+	char *t = g_strdup(s);
+
+	for (char *c = t; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return t;
+}
+
+/* A copy of @v to g_strfreev(). */
+static char **strv_copy(const char *const *v)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	for (size_t i = 0; v[i]; i++)
+		g_ptr_array_add(a, g_strdup(v[i]));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/* The strings of @v, @sep between them. */
+static char *strv_join(const char *const *v, const char *sep)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; v[i]; i++)
+		g_string_append_printf(s, "%s%s", i ? sep : "", v[i]);
+	return g_string_free(s, FALSE);
+}
+
+struct view {
+	const char *location;
+	unsigned status;
+	const char *const *reasons;   /* printer-state-reasons keywords */
+	const char *observed_by;      /* "probe", "job", "cache" */
+	const char *display;          /* "" unknown */
+	int pages;                    /* -1 unknown */
+	guint32 holder;               /* pid, 0 none */
+	const char *holder_name;
+	unsigned waiters;
+	bool gone;
+	bool unknown;                 /* held since the start, nothing published */
+};
+
+/* "LPT1: PAPER_EMPTY SELECTED ERROR media-empty-error (probe)", then what
+ * else is known: "display "...", pages N, held by pid N (name), N waiting". */
+static char *view_text(const struct view *v)
+{
+	g_autofree char *names = mask_names(v->status, parclass_status_name, " ");
+	g_autofree char *reasons = strv_join(v->reasons, ",");
+	g_autofree char *display = printable(v->display), *holder = printable(v->holder_name);
+	GString *s = g_string_new(NULL);
+
+	if (v->gone) {
+		g_string_printf(s, "%s: gone", v->location);
+		return g_string_free(s, FALSE);
+	}
+	if (v->unknown)
+		g_string_printf(s, "%s: unknown", v->location);
+	else
+		g_string_printf(s, "%s: %s %s (%s)", v->location, *names ? names : "(none)",
+				*reasons ? reasons : "none", v->observed_by);
+	if (*v->display)
+		g_string_append_printf(s, " display \"%s\"", display);
+	if (v->pages >= 0)
+		g_string_append_printf(s, " pages %d", v->pages);
+	if (v->holder)
+		g_string_append_printf(s, "; held by pid %u (%s)", v->holder, holder);
+	if (v->waiters)
+		g_string_append_printf(s, "; %u waiting", v->waiters);
+	return g_string_free(s, FALSE);
+}
+
+static void json_strv(GString *out, const char *const *v)
+{
+	g_string_append_c(out, '[');
+	for (size_t i = 0; v[i]; i++) {
+		if (i)
+			g_string_append_c(out, ',');
+		json_string(out, v[i]);
+	}
+	g_string_append_c(out, ']');
+}
+
+static char *view_json(const struct view *v)
+{
+	g_autofree char *names = mask_names(v->status, parclass_status_name, "\n");
+	g_auto(GStrv) name_list = g_strsplit(names, "\n", -1);
+	GString *out = g_string_new("{\"location\":");
+
+	json_string(out, v->location);
+	if (v->gone) {
+		g_string_append(out, ",\"gone\":true}");
+		return g_string_free(out, FALSE);
+	}
+	if (v->unknown)
+		g_string_append(out, ",\"status\":null,\"status_names\":");
+	else
+		g_string_append_printf(out, ",\"status\":%u,\"status_names\":", v->status);
+	json_strv(out, *names ? (const char *const *)name_list : (const char *const[]){ NULL });
+	g_string_append(out, ",\"reasons\":");
+	json_strv(out, v->reasons);
+	g_string_append(out, ",\"observed_by\":");
+	json_string(out, v->unknown ? NULL : v->observed_by);
+	g_string_append(out, ",\"display\":");
+	json_string(out, *v->display ? v->display : NULL);
+	if (v->pages >= 0)
+		g_string_append_printf(out, ",\"pages\":%d", v->pages);
+	else
+		g_string_append(out, ",\"pages\":null");
+	if (v->holder) {
+		g_string_append_printf(out, ",\"holder\":{\"pid\":%u,\"name\":", v->holder);
+		json_string(out, v->holder_name);
+		g_string_append_c(out, '}');
+	} else {
+		g_string_append(out, ",\"holder\":null");
+	}
+	g_string_append_printf(out, ",\"waiters\":%u}", v->waiters);
+	return g_string_free(out, FALSE);
+}
+
+/* ---- monitor ---- */
+
+struct watched {
+	char *location;         /* the library's: "LPT1", "LPT2.0", "LPT2.4" */
+	int number, address;
+	char *path;             /* its Device object (from the service) */
+	char *last;             /* the line shown last */
+	/* polling: the state last seen */
+	unsigned status;
+	char **reasons;
+	char *observed_by;
+	char *display;
+	int pages;
+};
+
+struct monitor;
+
+struct watched_port {
+	struct monitor *m;
+	int number;
+	parclass_port *port;
+	guint source;
+};
+
+struct monitor {
+	bool json;
+	int count;              /* lines to go; 0: no end */
+	int number, address;    /* what LOCATION names: a port (address -1 and
+				 * not behind a chain: all its devices) or a device */
+	unsigned flags;
+	bool all;               /* no LOCATION */
+	bool done;              /* the count reached, or a stop signal */
+	bool service_gone;      /* parclassd left the bus: poll instead */
+	GMainLoop *loop;
+	GPtrArray *devices;     /* struct watched */
+	GPtrArray *shown;       /* what the service showed, when it went */
+	GPtrArray *ports;       /* struct watched_port (polling) */
+	service_tree *tree;     /* (from the service) */
+};
+
+static void watched_free(gpointer data)
+{
+	struct watched *w = data;
+
+	g_free(w->location);
+	g_free(w->path);
+	g_free(w->last);
+	g_strfreev(w->reasons);
+	g_free(w->observed_by);
+	g_free(w->display);
+	g_free(w);
+}
+
+static void watched_port_free(gpointer data)
+{
+	struct watched_port *p = data;
+
+	if (p->source)
+		g_source_remove(p->source);
+	parclass_port_close(p->port);
+	g_free(p);
+}
+
+static void monitor_end(struct monitor *m)
+{
+	m->done = true;
+	g_main_loop_quit(m->loop);
+}
+
+/* Is the device at @location one monitor watches? */
+static bool monitor_wants(const struct monitor *m, const char *location, int *number, int *address)
+{
+	unsigned flags = 0;
+
+	if (parclass_location_parse(location, number, address, &flags) < 0)
+		return false;
+	if (m->all)
+		return true;
+	if (*number != m->number)
+		return false;
+	if (m->address == PARCLASS_ADDRESS_END && !(m->flags & PARCLASS_LOCATION_BEHIND_CHAIN))
+		return true;   /* the port: all its devices */
+	return *address == m->address && (flags & PARCLASS_LOCATION_BEHIND_CHAIN) == (m->flags & PARCLASS_LOCATION_BEHIND_CHAIN);
+}
+
+/* Print @v for @w if it differs from what was shown last. */
+static void monitor_show(struct monitor *m, struct watched *w, const struct view *v)
+{
+	g_autofree char *line = m->json ? view_json(v) : view_text(v);
+
+	if (!g_strcmp0(line, w->last))
+		return;
+	g_free(w->last);
+	w->last = g_steal_pointer(&line);
+	printf("%s\n", w->last);
+	fflush(stdout);
+	if (m->count > 0 && --m->count == 0)
+		monitor_end(m);
+}
+
+static void set_state(struct watched *w, unsigned status, char **reasons, const char *how, const char *display,
+		      int pages)
+{
+	w->status = status;
+	g_strfreev(w->reasons);
+	w->reasons = reasons;
+	g_free(w->observed_by);
+	w->observed_by = g_strdup(how);
+	g_free(w->display);
+	w->display = g_strdup(display);
+	w->pages = pages;
+}
+
+/* -- from the service -- */
+
+static void monitor_show_path(struct monitor *m, struct watched *w)
+{
+	service_tree *t = m->tree;
+	const char *port = tree_string(t, w->path, PCD_DEVICE, "Port");
+	GVariant *holder = tree_get(t, port, PCD_PORT, "Holder", "(uts)");
+	g_autofree const char **reason_list = tree_strv(t, w->path, PCD_DEVICE, "Reasons");
+	struct view v = {
+		.location = tree_string(t, w->path, PCD_DEVICE, "Location"),
+		.status = (unsigned)tree_number(t, w->path, PCD_DEVICE, "Status"),
+		.reasons = reason_list,
+		.observed_by = tree_string(t, w->path, PCD_DEVICE, "ObservedBy"),
+		.display = tree_string(t, w->path, PCD_DEVICE, "DisplayText"),
+		.pages = tree_get(t, w->path, PCD_DEVICE, "Pages", "i") ?
+				 (int)tree_number(t, w->path, PCD_DEVICE, "Pages") : -1,
+		.holder_name = "",
+		.waiters = (unsigned)tree_number(t, port, PCD_PORT, "Waiters"),
+		.gone = !tree_get(t, w->path, PCD_DEVICE, "Location", "s"),
+	};
+	guint64 since;
+
+	if (v.gone)
+		v.location = w->location;
+	if (holder)
+		g_variant_get(holder, "(ut&s)", &v.holder, &since, &v.holder_name);
+	if (!v.gone)   /* kept for polling, should the service go */
+		set_state(w, v.status, strv_copy(reason_list), v.observed_by, v.display, v.pages);
+	monitor_show(m, w, &v);
+}
+
+/* A device object watched from now on (if LOCATION names it). */
+static void monitor_add_path(struct monitor *m, const char *path)
+{
+	const char *location = tree_string(m->tree, path, PCD_DEVICE, "Location");
+	struct watched *w;
+	int number, address;
+
+	if (!tree_get(m->tree, path, PCD_DEVICE, "Location", "s") || !monitor_wants(m, location, &number, &address))
+		return;
+	for (guint i = 0; i < m->devices->len; i++) {
+		w = m->devices->pdata[i];
+		if (!strcmp(w->path, path))
+			return;
+	}
+	w = g_new0(struct watched, 1);
+	w->location = g_strdup(location);
+	w->path = g_strdup(path);
+	g_ptr_array_add(m->devices, w);
+}
+
+/* Show every watched device whose object is @path or whose port is. */
+static void monitor_show_changed(struct monitor *m, const char *path)
+{
+	for (guint i = 0; i < m->devices->len && !m->done; i++) {
+		struct watched *w = m->devices->pdata[i];
+
+		if (!strcmp(w->path, path) || !strcmp(tree_string(m->tree, w->path, PCD_DEVICE, "Port"), path))
+			monitor_show_path(m, w);
+	}
+}
+
+static void on_service_signal(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+			      const char *name, GVariant *params, gpointer data)
+{
+	struct monitor *m = data;
+	g_autoptr(GVariant) what = NULL;
+	const char *object, *changed_iface;
+
+	if (m->done)
+		return;
+	if (!strcmp(name, "PropertiesChanged") && g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)"))) {
+		g_variant_get(params, "(&s@a{sv}@as)", &changed_iface, &what, NULL);
+		if (!g_hash_table_contains(m->tree, path))
+			return;
+		tree_set(m->tree, path, changed_iface, what);
+		monitor_show_changed(m, path);
+	} else if (!strcmp(name, "InterfacesAdded") && g_variant_is_of_type(params, G_VARIANT_TYPE("(oa{sa{sv}})"))) {
+		g_variant_get(params, "(&o@a{sa{sv}})", &object, &what);
+		tree_add(m->tree, object, what);
+		monitor_add_path(m, object);
+		monitor_show_changed(m, object);
+	} else if (!strcmp(name, "InterfacesRemoved") && g_variant_is_of_type(params, G_VARIANT_TYPE("(oas)"))) {
+		g_variant_get(params, "(&o@as)", &object, &what);
+		g_hash_table_remove(m->tree, object);
+		monitor_show_changed(m, object);
+	}
+}
+
+/* parclassd left the bus (it ends when idle, or was stopped): go on by
+ * polling, as without it. */
+static void on_service_owner(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+			     const char *name, GVariant *params, gpointer data)
+{
+	struct monitor *m = data;
+	const char *new_owner = NULL;
+
+	if (g_variant_is_of_type(params, G_VARIANT_TYPE("(sss)")))
+		g_variant_get(params, "(&s&s&s)", NULL, NULL, &new_owner);
+	if (new_owner && !*new_owner) {
+		m->service_gone = true;
+		g_main_loop_quit(m->loop);
+	}
+}
+
+static int monitor_service(struct monitor *m, GDBusConnection *bus, const char *owner)
+{
+	guint props, objects, gone;
+	GHashTableIter it;
+	gpointer path;
+
+	/* Subscribed first: a change while the tree comes is applied after it. */
+	props = g_dbus_connection_signal_subscribe(bus, owner, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+						   NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_service_signal, m, NULL);
+	objects = g_dbus_connection_signal_subscribe(bus, owner, "org.freedesktop.DBus.ObjectManager", NULL, PCD_ROOT,
+						     NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_service_signal, m, NULL);
+	gone = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+						  "/org/freedesktop/DBus", PCD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_service_owner,
+						  m, NULL);
+	m->tree = tree_fetch(bus, owner);
+	if (m->tree) {
+		g_hash_table_iter_init(&it, m->tree);
+		while (g_hash_table_iter_next(&it, &path, NULL))
+			monitor_add_path(m, path);
+		for (guint i = 0; i < m->devices->len && !m->done; i++)
+			monitor_show_path(m, m->devices->pdata[i]);
+		if (!m->done)
+			g_main_loop_run(m->loop);
+	} else {
+		m->service_gone = true;   /* gone meanwhile */
+	}
+	g_dbus_connection_signal_unsubscribe(bus, props);
+	g_dbus_connection_signal_unsubscribe(bus, objects);
+	g_dbus_connection_signal_unsubscribe(bus, gone);
+	if (m->tree)
+		g_hash_table_unref(m->tree);
+	return 0;
+}
+
+/* -- by polling, as the service would -- */
+
+/* One bounded step on an idle port, as parclassd takes it: try-allocate
+ * (never queue), select the device, one reading of the lines, let go. */
+static int probe_lines(const char *location, int address, unsigned *lines)
+{
+	parclass_device *dev;
+	parclass_port *port;
+	int r = parclass_device_open(ctx, location, &dev);
+
+	if (r < 0)
+		return r;
+	port = parclass_device_get_port(dev);
+	r = parclass_port_try_allocate(port);
+	if (r == 0) {
+		if (address != PARCLASS_ADDRESS_END)
+			r = parclass_port_select(port, address, 0);
+		else
+			parclass_port_deselect(port);   /* no chain: the end device answers anyway */
+		if (r == 0)
+			r = parclass_device_get_lines(dev, lines);
+		parclass_device_unlock(dev, 0);
+	}
+	parclass_device_close(dev);
+	return r;
+}
+
+
+static char **status_reasons(unsigned status)
+{
+	unsigned mask = reasons_from_status(status);
+	GPtrArray *a = g_ptr_array_new();
+
+	for (unsigned bit = 1; bit && bit <= mask; bit <<= 1)
+		if ((mask & bit) && reason_keyword(bit))
+			g_ptr_array_add(a, g_strdup(reason_keyword(bit)));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/* The process name of @pid ("?" when unknown), valid UTF-8. */
+static char *process_name(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
+	g_autofree char *comm = NULL;
+
+	if (!g_file_get_contents(path, &comm, NULL, NULL))
+		return g_strdup("?");
+	g_strchomp(comm);
+	return g_utf8_make_valid(comm, -1);
+}
+
+/*
+ * Look at one port: its holder's report while held, else (with @probe) a
+ * probe of each device. Without @probe an idle port keeps the state seen
+ * last: a queue change calls for a look, not a probe, since the probe's own
+ * allocate and free change the queue.
+ */
+static void poll_port(struct monitor *m, struct watched_port *p, bool probe)
+{
+	pid_t holder = 0;
+	unsigned waiters = 0;
+	g_autofree char *holder_name = NULL;
+
+	if (parclass_port_get_holder(p->port, &holder) < 0 || parclass_port_query_waiters(p->port, &waiters) < 0)
+		return;
+	holder_name = holder ? process_name(holder) : g_strdup("");
+	for (guint i = 0; i < m->devices->len && !m->done; i++) {
+		struct watched *w = m->devices->pdata[i];
+		parclass_report rep;
+		unsigned lines;
+		struct view v;
+
+		if (w->number != p->number)
+			continue;
+		if (holder || waiters) {
+			/* Only a report of someone who has the device open now: an
+			 * older job's says nothing about this holder. */
+			if (parclass_port_read_report(p->port, w->address, &rep) == 0 && rep.live)
+				set_state(w, rep.status, g_strsplit(rep.reasons, ",", -1), "job", rep.display,
+					  rep.pages);
+		} else if (probe && probe_lines(w->location, w->address, &lines) == 0) {
+			unsigned status = parclass_status_from_lines(lines);
+
+			set_state(w, status, status_reasons(status), "probe", "", -1);
+		}
+		if (!w->observed_by && !holder)
+			continue;   /* nothing known yet: the next probe tells */
+		v = (struct view){ .location = w->location, .status = w->status,
+				   .reasons = w->reasons ? (const char *const *)w->reasons : (const char *const[]){ NULL },
+				   .observed_by = w->observed_by, .display = w->display ? w->display : "",
+				   .pages = w->pages, .holder = (guint32)holder, .holder_name = holder_name,
+				   .waiters = waiters, .unknown = !w->observed_by };
+		monitor_show(m, w, &v);
+	}
+}
+
+static gboolean poll_tick(gpointer data)
+{
+	struct monitor *m = data;
+
+	for (guint i = 0; i < m->ports->len && !m->done; i++)
+		poll_port(m, m->ports->pdata[i], true);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The queue changed (someone queued, left or published): look at once. */
+static gboolean on_queue(int fd, GIOCondition cond, gpointer data)
+{
+	struct watched_port *p = data;
+
+	if (parclass_port_drain_queue_fd(p->port) > 0)
+		poll_port(p->m, p, false);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The devices to watch, from an enumeration, and their ports. */
+static int monitor_enumerate(struct monitor *m, int deadline)
+{
+	parclass_enumeration *e = NULL;
+	int r = parclass_enumerate(ctx, deadline, &e);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < parclass_enumeration_port_count(e); i++) {
+		const parclass_port_info *pi = parclass_enumeration_port(e, i);
+		struct watched_port *p = NULL;
+
+		for (unsigned k = 0; k < parclass_port_info_device_count(pi); k++) {
+			const char *location = parclass_device_info_location(parclass_port_info_device(pi, k));
+			struct watched *w;
+			int number, address, fd;
+
+			if (!monitor_wants(m, location, &number, &address))
+				continue;
+			if (!p) {
+				p = g_new0(struct watched_port, 1);
+				p->m = m;
+				p->number = number;
+				r = parclass_port_open(ctx, parclass_port_info_location(pi), &p->port);
+				if (r < 0) {
+					g_free(p);
+					parclass_enumeration_free(e);
+					return r;
+				}
+				if (parclass_port_get_queue_fd(p->port, &fd) == 0)
+					p->source = g_unix_fd_add(fd, G_IO_IN, on_queue, p);
+				g_ptr_array_add(m->ports, p);
+			}
+			w = g_new0(struct watched, 1);
+			w->location = g_strdup(location);
+			w->number = number;
+			w->address = address;
+			w->pages = -1;
+			for (guint j = 0; j < m->shown->len; j++) {
+				struct watched *seen = m->shown->pdata[j];
+
+				if (strcmp(seen->location, location))
+					continue;
+				w->last = g_steal_pointer(&seen->last);
+				if (seen->observed_by)
+					set_state(w, seen->status, g_steal_pointer(&seen->reasons), seen->observed_by,
+						  seen->display, seen->pages);
+			}
+			g_ptr_array_add(m->devices, w);
+		}
+	}
+	parclass_enumeration_free(e);
+	return 0;
+}
+
+static int monitor_poll(struct monitor *m, int interval, int deadline)
+{
+	guint tick;
+	int r = monitor_enumerate(m, deadline);
+
+	if (r < 0)
+		return r;
+	if (!m->devices->len)
+		return -ENODEV;
+	poll_tick(m);
+	tick = g_timeout_add(interval, poll_tick, m);
+	if (!m->done)
+		g_main_loop_run(m->loop);
+	g_source_remove(tick);
+	return 0;
+}
+
+static gboolean on_monitor_stop(gpointer data)
+{
+	monitor_end(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	int count = 0, interval = 1000, deadline = -1;
+	const GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line", NULL },
+		{ "count", 0, 0, G_OPTION_ARG_INT, &count, "End after N lines", "N" },
+		{ "interval", 0, 0, G_OPTION_ARG_INT, &interval,
+		  "Without parclassd: look every MS milliseconds (default 1000, at least 200)", "MS" },
+		{ "deadline", 0, 0, G_OPTION_ARG_INT, &deadline, "Without parclassd: find the devices within MS", "MS" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new("[LOCATION] - follow status changes");
+	g_autoptr(GError) error = NULL;
+	g_autofree char *owner = NULL;
+	struct monitor m = { 0 };
+	GDBusConnection *bus;
+	guint sigint, sigterm;
+	int r;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error) || argc > 2 || count < 0 || interval < 200) {
+		fprintf(stderr, "parclassctl monitor: %s\n",
+			error ? error->message : "usage: parclassctl monitor [LOCATION] [--json] [--count N] [--interval MS]");
+		return EXIT_USAGE;
+	}
+	m.all = argc == 1;
+	if (!m.all) {
+		r = parclass_location_parse(argv[1], &m.number, &m.address, &m.flags);
+		if (r < 0)
+			return fail(argv[1], r);
+	}
+	m.json = json;
+	m.count = count;
+	m.loop = g_main_loop_new(NULL, FALSE);
+	m.devices = g_ptr_array_new_with_free_func(watched_free);
+	m.ports = g_ptr_array_new_with_free_func(watched_port_free);
+	sigint = g_unix_signal_add(SIGINT, on_monitor_stop, &m);
+	sigterm = g_unix_signal_add(SIGTERM, on_monitor_stop, &m);
+	bus = service_connect(&owner);
+	if (bus) {
+		r = monitor_service(&m, bus, owner);
+		service_disconnect(bus);
+	}
+	if (!bus || (m.service_gone && !m.done)) {
+		/* What was shown stays shown: the polling goes on from there. */
+		m.shown = g_steal_pointer(&m.devices);
+		m.devices = g_ptr_array_new_with_free_func(watched_free);
+		r = monitor_poll(&m, interval, deadline);
+		g_ptr_array_free(m.shown, TRUE);
+	}
+	g_source_remove(sigint);
+	g_source_remove(sigterm);
+	g_ptr_array_free(m.devices, TRUE);
+	g_ptr_array_free(m.ports, TRUE);
+	g_main_loop_unref(m.loop);
+	if (r < 0)
+		return fail(m.all ? "monitor" : argv[1], r);
+	return 0;
+}
+
+/* ---- status and waiters from the service ---- */
+
+/* parclassd's objects, when it runs and has the @iface object of @location
+ * (a port's, for PCD_PORT); its path in @path. NULL otherwise. */
+static service_tree *service_object(const char *location, const char *iface, const char **path)
+{
+	g_autofree char *owner = NULL, *loc = service_location(location, !strcmp(iface, PCD_PORT));
+	GDBusConnection *bus = loc ? service_connect(&owner) : NULL;
+	service_tree *tree;
+
+	if (!bus)
+		return NULL;
+	tree = tree_fetch(bus, owner);
+	service_disconnect(bus);
+	if (!tree)
+		return NULL;
+	*path = tree_find(tree, iface, loc);
+	if (!*path) {
+		g_hash_table_unref(tree);
+		return NULL;
+	}
+	return tree;
+}
+
+/* The service's Status, Lines, Reasons and ObservedBy of the device at
+ * @location; false (nothing printed) without the service or its view. */
+static bool service_status(const char *location)
+{
+	const char *path;
+	service_tree *tree = service_object(location, PCD_DEVICE, &path);
+	g_autofree char *names = NULL, *levels = NULL, *reason_text = NULL;
+	g_autofree const char **reason_list = NULL;
+
+	if (!tree)
+		return false;
+	if (!tree_number(tree, path, PCD_DEVICE, "LastObserved")) {
+		g_hash_table_unref(tree);
+		return false;
+	}
+	names = mask_names((unsigned)tree_number(tree, path, PCD_DEVICE, "Status"), parclass_status_name, " ");
+	levels = levels_text((unsigned)tree_number(tree, path, PCD_DEVICE, "Lines"), PARCLASS_LINES_STATUS);
+	reason_list = tree_strv(tree, path, PCD_DEVICE, "Reasons");
+	reason_text = strv_join(reason_list, ",");
+	printf("%s (%s)\nreasons: %s\nobserved by: parclassd (%s)\n", *names ? names : "(none)", levels,
+	       *reason_text ? reason_text : "none", tree_string(tree, path, PCD_DEVICE, "ObservedBy"));
+	g_hash_table_unref(tree);
+	return true;
+}
+
+/* The service's Holder and Waiters of the port of @location; false
+ * (nothing printed) without the service or its object. */
+static bool service_waiters(const char *location)
+{
+	const char *path;
+	service_tree *tree = service_object(location, PCD_PORT, &path);
+	GVariant *holder = tree ? tree_get(tree, path, PCD_PORT, "Holder", "(uts)") : NULL;
+	guint32 pid = 0;
+	guint64 since;
+	const char *name = "";
+
+	if (!holder) {
+		if (tree)
+			g_hash_table_unref(tree);
+		return false;
+	}
+	g_variant_get(holder, "(ut&s)", &pid, &since, &name);
+	if (pid) {
+		g_autofree char *shown = printable(name);
+
+		printf("holder: pid %u (%s)\n", pid, shown);
+	}
+	if (!pid)
+		printf("holder: none\n");
+	printf("waiters: %u\nobserved by: parclassd\n", (unsigned)tree_number(tree, path, PCD_PORT, "Waiters"));
+	g_hash_table_unref(tree);
+	return true;
+}
+
+/* The service's view when it runs; else one reading of the device's lines. */
 static int cmd_status(int argc, char **argv)
 {
+	int timeout = DEFAULT_TIMEOUT_MS;
+	const GOptionEntry entries[] = {
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Wait at most MS for the port", "MS" },
+		{ NULL }
+	};
+	const char *location;
+
+	if (!parse_location(&argc, &argv, entries, "status bits and the status lines", &location))
+		return EXIT_USAGE;
+	if (service_status(location))
+		return 0;
 	/* The bits and the lines of one reading. */
-	return on_locked_device(argc, argv, "status bits and the status lines", parclass_device_get_lines,
-				  status_text);
+	return locked_value(location, timeout, parclass_device_get_lines, status_text);
 }
 
 static int cmd_lines(int argc, char **argv)
@@ -573,6 +1493,8 @@ static int cmd_waiters(int argc, char **argv)
 
 	if (!parse_location(&argc, &argv, NULL, "who holds the port, how many wait", &location))
 		return EXIT_USAGE;
+	if (service_waiters(location))
+		return 0;
 	r = parclass_port_open(ctx, location, &port);
 	if (r < 0)
 		return fail(location, r);
@@ -880,6 +1802,8 @@ static void usage(FILE *f)
 	      "  lines LOCATION                        the port's lines and their levels\n"
 	      "  reset LOCATION                        reset the printer (an nInit pulse)\n"
 	      "  waiters LOCATION                      holder (pid) and number of waiters\n"
+	      "  monitor [LOCATION] [--json] [--count N]\n"
+	      "                                        follow status changes (from parclassd when it runs)\n"
 	      "  lock LOCATION [--timeout MS|--try] [--no-select] -- COMMAND...\n"
 	      "                                        hold the port (allocate + select) while COMMAND runs\n"
 	      "  select LOCATION [--timeout MS|--try] [--ecp] [-- COMMAND...]\n"
@@ -898,7 +1822,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "list", cmd_list }, { "id", cmd_id }, { "modes", cmd_modes }, { "caps", cmd_caps },
 		{ "status", cmd_status }, { "lines", cmd_lines }, { "reset", cmd_reset },
-		{ "waiters", cmd_waiters }, { "lock", cmd_lock }, { "select", cmd_select }, { "send", cmd_send },
+		{ "waiters", cmd_waiters }, { "monitor", cmd_monitor }, { "lock", cmd_lock }, { "select", cmd_select }, { "send", cmd_send },
 	};
 	int first = 1, r;
 
