@@ -62,7 +62,6 @@ void bk_job_publish(struct bk_job *job)
 {
 	parclass_report now = { .status = job->status, .lines = job->lines, .pages = -1 };
 	unsigned reasons = reasons_now(&job->reasons);
-	size_t o = 0;
 	int r;
 
 	/* Only what we saw while we had the port, and only while we have it. */
@@ -70,10 +69,7 @@ void bk_job_publish(struct bk_job *job)
 		return;
 	if (job->pages_known)
 		now.pages = job->pages_done + job->page_now;
-	for (unsigned bit = 1; bit & REASON_ALL; bit <<= 1)
-		if ((reasons & bit) && reason_keyword(bit))
-			o += (size_t)snprintf(now.reasons + o, sizeof now.reasons - o, "%s%s", o ? "," : "",
-					      reason_keyword(bit));
+	reasons_text(reasons, now.reasons, sizeof now.reasons);
 	snprintf(now.display, sizeof now.display, "%s", job->display);
 	if (job->published_once && !job->publish_again && same_report(&now, &job->published))
 		return;

@@ -35,6 +35,28 @@ const char *reason_keyword(unsigned bit)
 	return NULL;
 }
 
+size_t reasons_text(unsigned mask, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (unsigned bit = 1; bit & REASON_ALL; bit <<= 1) {
+		const char *k = (mask & bit) ? reason_keyword(bit) : NULL;
+		int n;
+
+		if (!k)
+			continue;
+		n = snprintf(buf + o, size - o, "%s%s", o ? "," : "", k);
+		if (n < 0 || (size_t)n >= size - o) {
+			buf[o] = '\0';   /* only whole keywords */
+			break;
+		}
+		o += (size_t)n;
+	}
+	return o;
+}
+
 void reasons_init(struct reasons *r, const char *current, FILE *out)
 {
 	memset(r, 0, sizeof *r);

@@ -45,6 +45,9 @@ void reasons_flush(struct reasons *r);
 unsigned reasons_now(const struct reasons *r);
 /* The keyword of one reason bit; NULL for anything else. */
 const char *reason_keyword(unsigned bit);
+/* The keywords of @mask as "a,b" in bit order ("" for none), in @buf of
+ * @size bytes (at least 1), whole keywords only; @return its length. */
+size_t reasons_text(unsigned mask, char *buf, size_t size);
 /* Reasons the status lines give: @status holds the library's Windows
  * status bits (PARCLASS_STATUS_*). */
 unsigned reasons_from_status(unsigned status);

@@ -113,3 +113,20 @@ Test(reasons, status_lines_map_to_reasons)
 	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | A)), REASON_OFFLINE);  /* not connected */
 	cr_assert_eq(reasons_from_status(parclass_status_from_lines(CTL | F | S | A)), 0);
 }
+
+Test(reasons, a_mask_as_text_is_its_keywords_in_bit_order_and_only_whole_ones)
+{
+	char buf[64];
+
+	cr_assert_eq(reasons_text(0, buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "");
+	cr_assert_eq(reasons_text(REASON_OFFLINE | REASON_MEDIA_EMPTY, buf, sizeof buf), 32);
+	cr_assert_str_eq(buf, "media-empty-error,offline-report");
+	cr_assert_eq(reasons_text(1u << 30, buf, sizeof buf), 0, "a bit that is no reason");
+	cr_assert_str_eq(buf, "");
+	/* Room for "media-empty-error" (17) and not for ",offline-report". */
+	cr_assert_eq(reasons_text(REASON_OFFLINE | REASON_MEDIA_EMPTY, buf, 20), 17);
+	cr_assert_str_eq(buf, "media-empty-error");
+	cr_assert_eq(reasons_text(REASON_MEDIA_EMPTY, buf, 17), 0, "no room for the only keyword");
+	cr_assert_str_eq(buf, "");
+}

@@ -1144,14 +1144,10 @@ static int probe_lines(const char *location, int address, unsigned *lines)
 
 static char **status_reasons(unsigned status)
 {
-	unsigned mask = reasons_from_status(status);
-	GPtrArray *a = g_ptr_array_new();
+	char text[PARCLASS_REPORT_REASONS_MAX];
 
-	for (unsigned bit = 1; bit && bit <= mask; bit <<= 1)
-		if ((mask & bit) && reason_keyword(bit))
-			g_ptr_array_add(a, g_strdup(reason_keyword(bit)));
-	g_ptr_array_add(a, NULL);
-	return (char **)g_ptr_array_free(a, FALSE);
+	reasons_text(reasons_from_status(status), text, sizeof text);
+	return g_strsplit(text, ",", -1);
 }
 
 /* The process name of @pid ("?" when unknown), valid UTF-8. */
