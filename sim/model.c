@@ -36,6 +36,7 @@ static const char *const condition_names[SIM_FAULT_KIND_LAST + 1] = {
 	[SIM_FAULT_PORT_GONE] = "port-gone",
 	[SIM_FAULT_REFUSE] = "refuse",
 	[SIM_FAULT_LATE] = "late",
+	[SIM_FAULT_PORT_ABSENT] = "port-absent",
 };
 
 const char *sim_condition_name(int cond)
@@ -670,8 +671,15 @@ static bool parse_fault(struct parser *ps, struct sim_port_model *m, const char 
 	} else {
 		f->duration_ms = -1;
 	}
-	if (!f->on_signal && f->after_ms < 0 && !g_key_file_has_key(ps->kf, group, "after-bytes", NULL))
+	if (f->kind == SIM_FAULT_PORT_ABSENT) {
+		/* Active from the start: the port appears when it ends. */
+		if (f->on_signal || f->after_ms >= 0 || g_key_file_has_key(ps->kf, group, "after-bytes", NULL))
+			return fail(ps->error, ps->source,
+				    "[%s]: kind=port-absent starts at once: no after-bytes, after-ms or on-signal",
+				    group);
+	} else if (!f->on_signal && f->after_ms < 0 && !g_key_file_has_key(ps->kf, group, "after-bytes", NULL)) {
 		return fail(ps->error, ps->source, "[%s]: give after-bytes, after-ms or on-signal", group);
+	}
 	if (!get_u64(ps, group, "code", 0, 99999, &v))
 		return false;
 	f->pjl_code = (int)v;
@@ -785,7 +793,7 @@ struct sim_port_model *sim_model_load_data(const char *data, const char *source,
 	for (unsigned i = 0; i < m->faults->len; i++) {
 		struct sim_fault_model *f = g_ptr_array_index(m->faults, i);
 
-		if ((f->target < 0 && !m->end && f->kind != SIM_FAULT_PORT_GONE) ||
+		if ((f->target < 0 && !m->end && f->kind != SIM_FAULT_PORT_GONE && f->kind != SIM_FAULT_PORT_ABSENT) ||
 		    (f->target >= 0 && (unsigned)f->target >= m->n_chain)) {
 			fail(error, source, "[fault.%s]: its device is not in the model", f->name);
 			goto err;

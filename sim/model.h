@@ -55,12 +55,14 @@ enum sim_condition {
  * modes in negotiation (and a link in one of them stops), or answers late. */
 #define SIM_FAULT_REFUSE (SIM_COND_COUNT + 1)
 #define SIM_FAULT_LATE (SIM_COND_COUNT + 2)
-#define SIM_FAULT_KIND_LAST SIM_FAULT_LATE
+/* The port is not there from the start until the fault ends: it appears. */
+#define SIM_FAULT_PORT_ABSENT (SIM_COND_COUNT + 3)
+#define SIM_FAULT_KIND_LAST SIM_FAULT_PORT_ABSENT
 
 struct sim_fault_model {
 	char *name;              /* group name suffix: [fault.NAME] */
 	int target;              /* -1 end-of-chain device, 0..3 chain position */
-	int kind;                /* enum sim_condition, or SIM_FAULT_PORT_GONE, _REFUSE, _LATE */
+	int kind;                /* enum sim_condition, or SIM_FAULT_PORT_GONE, _REFUSE, _LATE, _PORT_ABSENT */
 	unsigned refuse;         /* SIM_FAULT_REFUSE: enum sim_mode_bit rejected while it lasts */
 	int negotiation_delay_ms; /* SIM_FAULT_LATE: how late negotiation is answered */
 	guint64 after_bytes;     /* trigger after this many forward bytes (0: no byte trigger) */

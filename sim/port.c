@@ -85,7 +85,9 @@ struct sim_port *sim_port_new(unsigned index, struct sim_port_model *model, sim_
 	for (unsigned i = 0; i < model->faults->len; i++) {
 		const struct sim_fault_model *f = g_ptr_array_index(model->faults, i);
 
-		if (f->kind == SIM_FAULT_PORT_GONE)
+		if (f->kind == SIM_FAULT_PORT_ABSENT)
+			p->gone = true;  /* until ppdev.c makes it appear */
+		if (f->kind == SIM_FAULT_PORT_GONE || f->kind == SIM_FAULT_PORT_ABSENT)
 			continue;  /* ppdev.c: it is about the node, not a device */
 		sim_device_add_fault(f->target < 0 ? p->end : p->chain[f->target], f);
 	}

@@ -40,7 +40,7 @@ struct sim_port {
 	unsigned index;                 /* N of parportN */
 	char *name;                     /* "parportN" */
 	struct sim_port_model *model;
-	bool gone;                      /* port-gone fault: the node disappeared */
+	bool gone;                      /* port-gone fault: the node disappeared; port-absent: not yet there */
 	guint64 forward_bytes;      /* data bytes delivered through the port (port-gone after-bytes) */
 
 	/* What hangs off the cable. */

@@ -320,6 +320,28 @@ static gboolean gone_timer(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A port-absent fault ends: the port appears, as a port the kernel registers. */
+static void port_appears(struct gone_fault *g)
+{
+	struct sim_port *p = g->port;
+
+	if (g->fired)
+		return;
+	g->fired = true;
+	p->gone = false;
+	if (hooks && hooks->port_appeared)
+		hooks->port_appeared(hooks_ctx, p);
+	/* Logged once /proc has it: a client that reads the log finds it. */
+	sim_event(p->name, "fault %s end", g->m->name);
+	sim_ppdev_kick(NULL);
+}
+
+static gboolean appear_timer(gpointer data)
+{
+	port_appears(data);
+	return G_SOURCE_REMOVE;
+}
+
 void sim_ppdev_init(struct sim_port **p, unsigned n, const struct sim_ppdev_hooks *h, void *ctx)
 {
 	ports = p;
@@ -332,14 +354,19 @@ void sim_ppdev_init(struct sim_port **p, unsigned n, const struct sim_ppdev_hook
 			const struct sim_fault_model *m = g_ptr_array_index(p[i]->model->faults, k);
 			struct gone_fault *g;
 
-			if (m->kind != SIM_FAULT_PORT_GONE)
+			if (m->kind != SIM_FAULT_PORT_GONE && m->kind != SIM_FAULT_PORT_ABSENT)
 				continue;
 			g = g_new0(struct gone_fault, 1);
 			g->port = p[i];
 			g->m = m;
 			g_ptr_array_add(gone_faults, g);
-			if (m->after_ms >= 0)
+			if (m->kind == SIM_FAULT_PORT_ABSENT) {
+				sim_event(p[i]->name, "fault %s begin port-absent", m->name);
+				if (m->duration_ms >= 0)
+					g_timeout_add((guint)m->duration_ms, appear_timer, g);
+			} else if (m->after_ms >= 0) {
 				g_timeout_add((guint)m->after_ms, gone_timer, g);
+			}
 		}
 	}
 }
@@ -354,13 +381,16 @@ void sim_ppdev_signal(bool start)
 		for (unsigned k = 0; k < p->n_chain; k++)
 			sim_device_signal(p->chain[k], start);
 	}
-	if (start && gone_faults)
-		for (guint i = 0; i < gone_faults->len; i++) {
-			struct gone_fault *g = g_ptr_array_index(gone_faults, i);
+	for (guint i = 0; gone_faults && i < gone_faults->len; i++) {
+		struct gone_fault *g = g_ptr_array_index(gone_faults, i);
 
-			if (g->m->on_signal)
-				port_gone(g);
+		if (g->m->kind == SIM_FAULT_PORT_ABSENT) {
+			if (!start && g->m->duration_ms < 0)
+				port_appears(g);
+		} else if (start && g->m->on_signal) {
+			port_gone(g);
 		}
+	}
 	sim_ppdev_kick(NULL);
 }
 

@@ -21,6 +21,8 @@ extern const struct sim_wire_ops sim_ppdev_ops;
 struct sim_ppdev_hooks {
 	/* A port went away (port-gone fault): take its files out of the test bed. */
 	void (*port_gone)(void *ctx, struct sim_port *p);
+	/* An absent port appeared (its port-absent fault ended): put its files in. */
+	void (*port_appeared)(void *ctx, struct sim_port *p);
 	/* A port was claimed (true) or released: show who holds it in /proc. */
 	void (*active)(void *ctx, struct sim_port *p, bool claimed);
 };

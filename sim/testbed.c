@@ -176,19 +176,13 @@ static void port_gone(void *ctx, struct sim_port *p)
 	remove_tree(p->proc_dir);
 }
 
-const struct sim_ppdev_hooks sim_testbed_ppdev_hooks = {
-	.port_gone = port_gone,
-	.active = show_active,
-};
-
-bool sim_testbed_add_port(struct sim_port *p, GError **error)
+/* The port's entries in /proc, as the kernel shows a registered port. */
+static bool write_proc(struct sim_port *p, GError **error)
 {
 	static const unsigned long bases[][2] = { { 0x378, 0x778 }, { 0x278, 0x678 }, { 0x3bc, 0x7bc } };
 	g_autofree char *base = NULL, *modes = NULL;
-	const char *dir;
+	const char *dir = p->proc_dir;
 
-	p->proc_dir = g_build_filename(root, "proc", "sys", "dev", "parport", p->name, NULL);
-	dir = p->proc_dir;
 	base = p->index < G_N_ELEMENTS(bases) ? g_strdup_printf("%lu\t%lu\n", bases[p->index][0], bases[p->index][1])
 					      : g_strdup("0\t0\n");
 	modes = modes_text(p->model->hw_modes);
@@ -203,6 +197,30 @@ bool sim_testbed_add_port(struct sim_port *p, GError **error)
 		if (!write_autoprobe(dir, name, i < p->n_chain ? p->chain[i] : NULL, error))
 			return false;
 	}
+	return true;
+}
+
+/* An absent port appears: the kernel registered it. */
+static void port_appeared(void *ctx, struct sim_port *p)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!write_proc(p, &error))
+		g_warning("%s: %s", p->name, error->message);
+}
+
+const struct sim_ppdev_hooks sim_testbed_ppdev_hooks = {
+	.port_gone = port_gone,
+	.port_appeared = port_appeared,
+	.active = show_active,
+};
+
+bool sim_testbed_add_port(struct sim_port *p, GError **error)
+{
+	p->proc_dir = g_build_filename(root, "proc", "sys", "dev", "parport", p->name, NULL);
+	/* A port-absent port has only its node until it appears. */
+	if (!p->gone && !write_proc(p, error))
+		return false;
 	return make_node(p->name, p->index, p, error);
 }
 

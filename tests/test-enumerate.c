@@ -257,6 +257,28 @@ Test(enumerate, what_an_enumeration_learns_serves_the_next_one)
 	wait_child(pid);
 }
 
+Test(enumerate, a_port_that_appears_is_listed_from_then_on)
+{
+	const char *models[] = { laser_model,
+				 "[device]\nid=MFG:ACME;MDL:Late;CLS:PRINTER;\nmodes=compat,nibble\n"
+				 "[fault.plug]\nkind=port-absent\n",
+				 NULL };
+
+	start(models);
+	cr_assert_eq(parclass_enumerate(ctx, EVENTUALLY_MS, &e), 0);
+	cr_assert_eq(parclass_enumeration_port_count(e), 1);
+	cr_assert_str_eq(parclass_port_info_name(parclass_enumeration_port(e, 0)), "parport0");
+	parclass_enumeration_free(e);
+	e = NULL;
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport1 fault plug end\n");
+	cr_assert_eq(parclass_enumerate(ctx, EVENTUALLY_MS, &e), 0);
+	cr_assert_eq(parclass_enumeration_port_count(e), 2);
+	cr_assert_str_eq(parclass_port_info_name(parclass_enumeration_port(e, 1)), "parport1");
+	/* Fresh from the device or from the kernel's autoprobe cache: its printer either way. */
+	cr_assert(strstr(id_text(device(1, 0)), "Late"), "%s", id_text(device(1, 0)));
+}
+
 Test(enumerate, no_parallel_port_support_is_enodev)
 {
 	start(NULL);

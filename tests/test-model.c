@@ -209,6 +209,23 @@ Test(model, link_fault_keys_go_with_their_kinds)
 	cr_assert(strstr(e6, "unknown state \"late\""), "%s", e6);
 }
 
+Test(model, a_port_absent_fault_starts_at_once_and_needs_no_device)
+{
+	struct sim_port_model *m = load("[fault.plug]\nkind=port-absent\n");
+	const struct sim_fault_model *f = g_ptr_array_index(m->faults, 0);
+	g_autofree char *e1 = load_error("[device]\n[fault.x]\nkind=port-absent\non-signal=true\n");
+	g_autofree char *e2 = load_error("[device]\n[fault.x]\nkind=port-absent\nafter-bytes=5\n");
+	g_autofree char *e3 = load_error("[device]\n[fault.x]\nkind=port-absent\nafter-ms=5\n");
+
+	cr_assert_eq(f->kind, SIM_FAULT_PORT_ABSENT);
+	cr_assert_eq(f->duration_ms, -1);
+	cr_assert_str_eq(sim_condition_name(f->kind), "port-absent");
+	sim_model_free(m);
+	cr_assert(strstr(e1, "kind=port-absent starts at once"), "%s", e1);
+	cr_assert(strstr(e2, "kind=port-absent starts at once"), "%s", e2);
+	cr_assert(strstr(e3, "kind=port-absent starts at once"), "%s", e3);
+}
+
 Test(model, fault_without_trigger_is_rejected)
 {
 	g_autofree char *e = load_error("[device]\n[fault.x]\nkind=jam\n");

@@ -1345,6 +1345,32 @@ Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
 	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
+Test(sim, an_absent_port_is_out_of_proc_until_sigusr1_makes_it_appear)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.plug]\nkind=port-absent\n";
+	g_autofree char *dir = NULL;
+	struct parport *p;
+
+	sim = fx_start1(model);
+	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
+	fx_await_event(sim, "parport0 fault plug begin port-absent\n");
+	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
+	cr_assert_eq(ieee1284_find_ports(&ports, 0), E1284_OK);
+	have_ports = true;
+	cr_assert_eq(ports.portc, 0, "enumeration does not list it");
+	ieee1284_free_ports(&ports);
+	have_ports = false;
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport0 fault plug end\n");
+	/* A client that starts once it read the log finds the port, and it works. */
+	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
+	p = claim_port(0, 0);
+	cr_assert_eq(status_reg(p) & 0xf8, 0xd8, "a ready printer");
+	cr_assert_eq(ieee1284_compat_write(p, 0, "x", 1), 1);
+	put_port(p);
+}
+
 Test(sim, a_port_can_go_away_after_so_many_bytes_and_the_write_stops_there)
 {
 	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
