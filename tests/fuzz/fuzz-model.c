@@ -79,9 +79,10 @@ static void check_model(const struct sim_port_model *m)
 		const struct sim_fault_model *f = g_ptr_array_index(m->faults, i);
 
 		fuzz_assert(f->name && *f->name, "a fault without a name");
-		fuzz_assert(f->kind > SIM_COND_READY && f->kind <= SIM_FAULT_PORT_GONE, "[fault.%s] kind %d", f->name,
+		fuzz_assert(f->kind > SIM_COND_READY && f->kind <= SIM_FAULT_KIND_LAST, "[fault.%s] kind %d", f->name,
 			    f->kind);
-		fuzz_assert(f->target < 0 ? m->end || f->kind == SIM_FAULT_PORT_GONE : (unsigned)f->target < m->n_chain,
+		fuzz_assert(f->target < 0 ? m->end || f->kind == SIM_FAULT_PORT_GONE || f->kind == SIM_FAULT_PORT_ABSENT
+					  : (unsigned)f->target < m->n_chain,
 			    "[fault.%s] aimed at device %d", f->name, f->target);
 		fuzz_assert(f->pjl_code >= 0 && f->pjl_code <= 99999, "[fault.%s] code %d", f->name, f->pjl_code);
 	}
