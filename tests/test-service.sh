@@ -62,6 +62,11 @@
 #      is 200 again;
 #  29. with no ports and nobody calling, parclassd --exit-idle-time 1 exits
 #      with status 0 (and the ones with ports before it did not).
+# Then a fresh simulator whose second port is absent (tests/service/
+# appear.model) until SIGUSR1, and a fresh parclassd:
+#  30. a port that appears: parclassctl list shows it only then, and Rescan
+#      adds its objects (InterfacesAdded) with the device's Location, Uri
+#      and Model.
 #
 # How: parclass-sim --serve gives three emulated ports (tests/cups/
 # laser-paper-out.model, sim/models/daisy-chain.model, tests/service/
@@ -84,7 +89,7 @@ PATH=$PATH:/usr/sbin:/sbin
 LC_ALL=C
 export PATH LC_ALL
 
-TESTS=29
+TESTS=30
 PYTHON=/usr/bin/python3   # Debian's, with python3-dbusmock (not a virtualenv's)
 
 . "$(dirname "$0")/tap.sh"
@@ -762,5 +767,53 @@ else
 	not_ok "no ports and nobody calling: parclassd --exit-idle-time 1 exits 0 (with a port it stays; exit $rc)"
 	diag <"$tmp/daemon3.log"
 fi
+
+
+# ---------------------------------------------------------------------------
+# 30. A port that appears
+
+stop "$monitor_pid"
+stop "$sim_pid"
+monitor_pid= sim_pid=
+# A fresh runtime directory too: what the library learnt of the first
+# simulator's parport1 (a daisy chain) is not this one's.
+rm -rf "$tmp/rec" "$tmp/run"
+mkdir "$tmp/run"
+start_sim "$PARCLASS_SRCDIR/tests/cups/laser-paper-out.model" "$PARCLASS_SRCDIR/tests/service/appear.model"
+on_ports "$daemon" --foreground --poll-interval 600000 >"$tmp/daemon5.log" 2>&1 &
+daemon_pid=$!
+wait_until "$eventually" owned || bail "the fourth parclassd does not start: $(cat "$tmp/daemon5.log")"
+gdbus monitor --address "$A" --dest "$NAME" >"$tmp/monitor3.log" 2>&1 &
+monitor_pid=$!
+wait_until "$eventually" grep -q "is owned by" "$tmp/monitor3.log" || bail "gdbus monitor did not start"
+tree_before=$(busctl --address="$A" tree --list "$NAME" 2>&1 | grep "^$ROOT")
+list_before=$(on_ports "$parclassctl" list 2>&1 | grep "^LPT")
+kill -USR1 "$sim_pid"
+wait_until "$eventually" logged "^parport1 fault plug end\$" || bail "the simulator did not make port 1 appear"
+list_after=$(on_ports "$parclassctl" list 2>&1 | grep "^LPT" | sed 's/;.*//')
+out=$(call $ROOT Manager.Rescan '{}')
+added() { grep -q "^$ROOT: org.freedesktop.DBus.ObjectManager.InterfacesAdded (objectpath '$ROOT/$1'" "$tmp/monitor3.log"; }
+tree=$(busctl --address="$A" tree --list "$NAME" 2>&1 | grep "^$ROOT")
+if [ "$tree_before" = "$ROOT
+$ROOT/parport0
+$ROOT/parport0_end" ] && [ "$list_before" = "${list_before#*parport1}" ] &&
+   [ "$list_after" = "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW
+LPT2 (parport1): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW" ] &&
+   [ "$out" = "()" ] && wait_until "$eventually" added parport1_end && added parport1 &&
+   [ "$tree" = "$tree_before
+$ROOT/parport1
+$ROOT/parport1_end" ]; then
+	check_props "Rescan adds a port that appeared, and its device (InterfacesAdded); parclassctl list shows it" \
+'Location=s "LPT2"
+Port=o "/io/github/parclass/Parclass1/parport1"
+Uri=s "parclass:/dev/parport1"
+Model=s "Late 1"' "$(props $ROOT/parport1_end Device Location Port Uri Model)"
+else
+	not_ok "Rescan adds a port that appeared, and its device (InterfacesAdded); parclassctl list shows it"
+	{ printf '%s\n' "$list_before" "$list_after" "$out" "$tree_before" "$tree"; cat "$tmp/monitor3.log"; } | diag
+fi
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
 
 exit $failed
