@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/process.h"
 #include "job.h"
 
 #define RETRY_MS 250           /* between tries while another program has the device or the kernel claim */
@@ -31,20 +32,11 @@
 
 /* ---- waiting for the device and the port ---- */
 
-/* "cupsd" for a pid, or "?" */
-static void process_name(pid_t pid, char *buf, size_t len)
+/* "cupsd" for a pid, or "?": its name up to any newline, printable ASCII only. */
+static void holder_name(pid_t pid, char *buf, size_t len)
 {
-	char path[64];
-	FILE *f;
-
-	snprintf(buf, len, "?");
-	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
+	process_name(pid, buf, len);
+	buf[strcspn(buf, "\n")] = '\0';
 	/* Any process names itself as it likes: only printable ASCII reaches cupsd. */
 	for (char *p = buf; *p; p++)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
@@ -107,7 +99,7 @@ static void *watch(void *data)
 
 			parclass_port_query_waiters(w->port, &waiters);
 			if (holder) {
-				process_name(holder, name, sizeof name);
+				holder_name(holder, name, sizeof name);
 				bk_say(job, "INFO: Waiting for %s: process %d (%s) is using it\n", job->location,
 				       (int)holder, name);
 			} else {

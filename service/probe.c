@@ -18,6 +18,7 @@
 
 #include <glib-unix.h>
 
+#include "common/process.h"
 #include "common/reasons.h"
 #include "service.h"
 
@@ -128,13 +129,10 @@ static bool watch_queue(struct pcd_port *port)
 		since = 0;
 	}
 	if (holder != port->holder || since != port->holder_since) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)holder);
-		g_autofree char *comm = NULL;
+		char comm[64] = "";
 
-		if (!holder || !g_file_get_contents(path, &comm, NULL, NULL) || !g_utf8_validate(comm, -1, NULL)) {
-			g_free(comm);
-			comm = g_strdup(holder ? "?" : "");
-		}
+		if (holder && (!process_name(holder, comm, sizeof comm) || !g_utf8_validate(comm, -1, NULL)))
+			snprintf(comm, sizeof comm, "?");
 		g_strchomp(comm);
 		pcd_port_set_holder(port->iface, g_variant_new("(uts)", (guint32)holder, (guint64)since, comm));
 		port->holder = holder;

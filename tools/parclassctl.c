@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/process.h"
 #include "common/reasons.h"
 #include "parclass.h"
 
@@ -1151,12 +1152,11 @@ static char **status_reasons(unsigned status)
 }
 
 /* The process name of @pid ("?" when unknown), valid UTF-8. */
-static char *process_name(pid_t pid)
+static char *name_of(pid_t pid)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
-	g_autofree char *comm = NULL;
+	char comm[64];
 
-	if (!g_file_get_contents(path, &comm, NULL, NULL))
+	if (!process_name(pid, comm, sizeof comm))
 		return g_strdup("?");
 	g_strchomp(comm);
 	return g_utf8_make_valid(comm, -1);
@@ -1176,7 +1176,7 @@ static void poll_port(struct monitor *m, struct watched_port *p, bool probe)
 
 	if (parclass_port_get_holder(p->port, &holder) < 0 || parclass_port_query_waiters(p->port, &waiters) < 0)
 		return;
-	holder_name = holder ? process_name(holder) : g_strdup("");
+	holder_name = holder ? name_of(holder) : g_strdup("");
 	for (guint i = 0; i < m->devices->len && !m->done; i++) {
 		struct watched *w = m->devices->pdata[i];
 		parclass_report rep;
