@@ -57,6 +57,14 @@ size_t reasons_text(unsigned mask, char *buf, size_t size)
 	return o;
 }
 
+unsigned reason_from_keyword(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+		if (strlen(keywords[i]) == n && !strncmp(s, keywords[i], n))
+			return 1u << i;
+	return 0;
+}
+
 void reasons_init(struct reasons *r, const char *current, FILE *out)
 {
 	memset(r, 0, sizeof *r);
@@ -67,9 +75,7 @@ void reasons_init(struct reasons *r, const char *current, FILE *out)
 		const char *comma = strchr(current, ',');
 		size_t n = comma ? (size_t)(comma - current) : strlen(current);
 
-		for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-			if (strlen(keywords[i]) == n && !strncmp(current, keywords[i], n))
-				r->shown |= 1u << i;
+		r->shown |= reason_from_keyword(current, n);
 		current = comma ? comma + 1 : NULL;
 	}
 }
@@ -90,18 +96,12 @@ unsigned reasons_now(const struct reasons *r)
 
 static void emit(FILE *out, char sign, unsigned mask)
 {
-	const char *sep = "";
+	char text[REASONS_TEXT_MAX];
 
 	if (!mask)
 		return;
-	fprintf(out, "STATE: %c", sign);
-	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
-		if (mask & (1u << i)) {
-			fprintf(out, "%s%s", sep, keywords[i]);
-			sep = ",";
-		}
-	}
-	fputc('\n', out);
+	reasons_text(mask, text, sizeof text);
+	fprintf(out, "STATE: %c%s\n", sign, text);
 	fflush(out);
 }
 

@@ -45,6 +45,10 @@ void reasons_flush(struct reasons *r);
 unsigned reasons_now(const struct reasons *r);
 /* The keyword of one reason bit; NULL for anything else. */
 const char *reason_keyword(unsigned bit);
+/* The bit of the keyword @s of @n bytes; 0 for a keyword that is not ours. */
+unsigned reason_from_keyword(const char *s, size_t n);
+/* Room for the keywords of every reason at once, NUL included. */
+#define REASONS_TEXT_MAX 256
 /* The keywords of @mask as "a,b" in bit order ("" for none), in @buf of
  * @size bytes (at least 1), whole keywords only; @return its length. */
 size_t reasons_text(unsigned mask, char *buf, size_t size);

@@ -186,10 +186,7 @@ static bool query(struct pcd_service *svc)
 /* A keyword the backend sets (and so the service may replace). */
 static bool owned(const char *keyword)
 {
-	for (unsigned bit = 1; bit & REASON_ALL; bit <<= 1)
-		if (!strcmp(keyword, reason_keyword(bit)))
-			return true;
-	return false;
+	return reason_from_keyword(keyword, strlen(keyword)) != 0;
 }
 
 static const char *phrase(const char *keyword)

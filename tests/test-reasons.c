@@ -130,3 +130,19 @@ Test(reasons, a_mask_as_text_is_its_keywords_in_bit_order_and_only_whole_ones)
 	cr_assert_eq(reasons_text(REASON_MEDIA_EMPTY, buf, 17), 0, "no room for the only keyword");
 	cr_assert_str_eq(buf, "");
 }
+
+Test(reasons, every_reason_at_once_fits_its_room_and_each_keyword_names_its_bit)
+{
+	char buf[REASONS_TEXT_MAX];
+	size_t len = reasons_text(REASON_ALL, buf, sizeof buf);
+
+	cr_assert_eq(len, strlen(buf));
+	cr_assert(len > 0 && len < sizeof buf);
+	cr_assert(!strncmp(buf, "media-empty-error,", 18), "%s", buf);
+	cr_assert(len >= 30 && !strcmp(buf + len - 30, "cups-waiting-for-job-completed"), "%s", buf);
+	for (unsigned bit = 1; bit & REASON_ALL; bit <<= 1)
+		cr_assert_eq(reason_from_keyword(reason_keyword(bit), strlen(reason_keyword(bit))), bit);
+	cr_assert_eq(reason_from_keyword("media-empty-error", 5), 0, "a prefix is not the keyword");
+	cr_assert_eq(reason_from_keyword("media-empty-error-report", 24), 0);
+	cr_assert_eq(reason_from_keyword("paused", 6), 0, "not ours");
+}

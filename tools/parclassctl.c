@@ -1145,7 +1145,7 @@ static int probe_lines(const char *location, int address, unsigned *lines)
 
 static char **status_reasons(unsigned status)
 {
-	char text[PARCLASS_REPORT_REASONS_MAX];
+	char text[REASONS_TEXT_MAX];
 
 	reasons_text(reasons_from_status(status), text, sizeof text);
 	return g_strsplit(text, ",", -1);
