@@ -249,6 +249,9 @@ int main(int argc, char **argv)
 	g_main_loop_run(svc.loop);
 
 	g_bus_unown_name(owner);
+	/* Its objects go with the name: leaving is not the devices going, so
+	 * no InterfacesRemoved for them. */
+	g_dbus_object_manager_server_set_connection(svc.manager, NULL);
 	if (svc.poll_source)
 		g_source_remove(svc.poll_source);
 	if (svc.idle_source)

@@ -562,30 +562,15 @@ static int cmd_caps(int argc, char **argv)
 #define PCD_CALL_MS 5000
 
 /* A private connection to the system bus (DBUS_SYSTEM_BUS_ADDRESS
- * honoured) when parclassd owns its name there; else NULL: no bus, or no
- * service on it. Its unique name in @owner (g_free() it). */
-static GDBusConnection *service_connect(char **owner)
+ * honoured), or NULL. */
+static GDBusConnection *bus_connect(void)
 {
 	g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
-	g_autoptr(GDBusConnection) bus = NULL;
-	g_autoptr(GVariant) reply = NULL;
 
 	if (!address)
 		return NULL;
-	bus = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-						     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
-	if (!bus)
-		return NULL;
-	/* GetNameOwner, not a call to the service: that would start it. */
-	reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-					    "GetNameOwner", g_variant_new("(s)", PCD_NAME), G_VARIANT_TYPE("(s)"),
-					    G_DBUS_CALL_FLAGS_NONE, PCD_CALL_MS, NULL, NULL);
-	if (!reply) {
-		g_dbus_connection_close_sync(bus, NULL, NULL);
-		return NULL;
-	}
-	g_variant_get(reply, "(s)", owner);
-	return g_steal_pointer(&bus);
+	return g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+						       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
 }
 
 static void service_disconnect(GDBusConnection *bus)
@@ -594,6 +579,36 @@ static void service_disconnect(GDBusConnection *bus)
 		return;
 	g_dbus_connection_close_sync(bus, NULL, NULL);
 	g_object_unref(bus);
+}
+
+/* The unique name that owns parclassd's name on @bus, or NULL. */
+static char *service_owner(GDBusConnection *bus)
+{
+	g_autoptr(GVariant) reply = NULL;
+	char *owner;
+
+	/* GetNameOwner, not a call to the service: that would start it. */
+	reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					    "GetNameOwner", g_variant_new("(s)", PCD_NAME), G_VARIANT_TYPE("(s)"),
+					    G_DBUS_CALL_FLAGS_NONE, PCD_CALL_MS, NULL, NULL);
+	if (!reply)
+		return NULL;
+	g_variant_get(reply, "(s)", &owner);
+	return owner;
+}
+
+/* A private connection to the system bus when parclassd owns its name
+ * there; else NULL: no bus, or no service on it. Its unique name in @owner
+ * (g_free() it). */
+static GDBusConnection *service_connect(char **owner)
+{
+	GDBusConnection *bus = bus_connect();
+
+	if (bus && !(*owner = service_owner(bus))) {
+		service_disconnect(bus);
+		return NULL;
+	}
+	return bus;
 }
 
 /* The service's objects: path -> interface -> property -> value. */
@@ -896,9 +911,11 @@ struct monitor {
 	bool all;               /* no LOCATION */
 	bool done;              /* the count reached, or a stop signal */
 	bool service_gone;      /* parclassd left the bus: poll instead */
+	bool service_back;      /* parclassd came (back): follow it */
 	GMainLoop *loop;
 	GPtrArray *devices;     /* struct watched */
-	GPtrArray *shown;       /* what the service showed, when it went */
+	GPtrArray *shown;       /* what was shown before the switch between
+				 * the service and polling */
 	GPtrArray *ports;       /* struct watched_port (polling) */
 	service_tree *tree;     /* (from the service) */
 };
@@ -976,6 +993,22 @@ static void set_state(struct watched *w, unsigned status, char **reasons, const 
 	w->pages = pages;
 }
 
+/* What @w showed and saw before the switch between the service and
+ * polling: no line repeats, and polling goes on from the state shown last. */
+static void monitor_carry(struct monitor *m, struct watched *w)
+{
+	for (guint j = 0; m->shown && j < m->shown->len; j++) {
+		struct watched *seen = m->shown->pdata[j];
+
+		if (strcmp(seen->location, w->location))
+			continue;
+		w->last = g_steal_pointer(&seen->last);
+		if (seen->observed_by)
+			set_state(w, seen->status, g_steal_pointer(&seen->reasons), seen->observed_by, seen->display,
+				  seen->pages);
+	}
+}
+
 /* -- from the service -- */
 
 static void monitor_show_path(struct monitor *m, struct watched *w)
@@ -1024,6 +1057,7 @@ static void monitor_add_path(struct monitor *m, const char *path)
 	w = g_new0(struct watched, 1);
 	w->location = g_strdup(location);
 	w->path = g_strdup(path);
+	monitor_carry(m, w);
 	g_ptr_array_add(m->devices, w);
 }
 
@@ -1045,7 +1079,9 @@ static void on_service_signal(GDBusConnection *bus, const char *sender, const ch
 	g_autoptr(GVariant) what = NULL;
 	const char *object, *changed_iface;
 
-	if (m->done)
+	/* Once the service has left, the objects it leaves behind are not
+	 * devices that went: what it sent before going may still be queued. */
+	if (m->done || m->service_gone)
 		return;
 	if (!strcmp(name, "PropertiesChanged") && g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)"))) {
 		g_variant_get(params, "(&s@a{sv}@as)", &changed_iface, &what, NULL);
@@ -1081,12 +1117,28 @@ static void on_service_owner(GDBusConnection *bus, const char *sender, const cha
 	}
 }
 
+/* parclassd came on the bus while polling: follow it instead. */
+static void on_service_back(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+			    const char *name, GVariant *params, gpointer data)
+{
+	struct monitor *m = data;
+	const char *new_owner = NULL;
+
+	if (g_variant_is_of_type(params, G_VARIANT_TYPE("(sss)")))
+		g_variant_get(params, "(&s&s&s)", NULL, NULL, &new_owner);
+	if (new_owner && *new_owner) {
+		m->service_back = true;
+		g_main_loop_quit(m->loop);
+	}
+}
+
 static int monitor_service(struct monitor *m, GDBusConnection *bus, const char *owner)
 {
 	guint props, objects, gone;
 	GHashTableIter it;
 	gpointer path;
 
+	m->service_gone = false;
 	/* Subscribed first: a change while the tree comes is applied after it. */
 	props = g_dbus_connection_signal_subscribe(bus, owner, "org.freedesktop.DBus.Properties", "PropertiesChanged",
 						   NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_service_signal, m, NULL);
@@ -1264,16 +1316,7 @@ static int monitor_enumerate(struct monitor *m, int deadline)
 			w->number = number;
 			w->address = address;
 			w->pages = -1;
-			for (guint j = 0; j < m->shown->len; j++) {
-				struct watched *seen = m->shown->pdata[j];
-
-				if (strcmp(seen->location, location))
-					continue;
-				w->last = g_steal_pointer(&seen->last);
-				if (seen->observed_by)
-					set_state(w, seen->status, g_steal_pointer(&seen->reasons), seen->observed_by,
-						  seen->display, seen->pages);
-			}
+			monitor_carry(m, w);
 			g_ptr_array_add(m->devices, w);
 		}
 	}
@@ -1281,21 +1324,46 @@ static int monitor_enumerate(struct monitor *m, int deadline)
 	return 0;
 }
 
-static int monitor_poll(struct monitor *m, int interval, int deadline)
+/* Poll until the count is reached, a stop signal, or parclassd comes on
+ * @bus (when there is one): then m->service_back. */
+static int monitor_poll(struct monitor *m, GDBusConnection *bus, int interval, int deadline)
 {
-	guint tick;
-	int r = monitor_enumerate(m, deadline);
+	g_autofree char *owner = NULL;
+	guint tick, back = 0;
+	int r;
 
-	if (r < 0)
-		return r;
-	if (!m->devices->len)
-		return -ENODEV;
-	poll_tick(m);
-	tick = g_timeout_add(interval, poll_tick, m);
-	if (!m->done)
-		g_main_loop_run(m->loop);
-	g_source_remove(tick);
-	return 0;
+	m->service_back = false;
+	/* Subscribed before the look: a service that comes meanwhile is seen. */
+	if (bus)
+		back = g_dbus_connection_signal_subscribe(bus, "org.freedesktop.DBus", "org.freedesktop.DBus",
+							  "NameOwnerChanged", "/org/freedesktop/DBus", PCD_NAME,
+							  G_DBUS_SIGNAL_FLAGS_NONE, on_service_back, m, NULL);
+	if (bus && (owner = service_owner(bus))) {
+		m->service_back = true;
+		r = 0;
+	} else {
+		r = monitor_enumerate(m, deadline);
+		if (r == 0 && !m->devices->len)
+			r = -ENODEV;
+	}
+	if (r == 0 && !m->service_back) {
+		poll_tick(m);
+		tick = g_timeout_add(interval, poll_tick, m);
+		if (!m->done && !m->service_back)
+			g_main_loop_run(m->loop);
+		g_source_remove(tick);
+	}
+	if (back)
+		g_dbus_connection_signal_unsubscribe(bus, back);
+	g_ptr_array_set_size(m->ports, 0);   /* the service watches them now */
+	return r;
+}
+
+/* A switch between the service and polling, on stderr: stdout has only
+ * the lines. */
+static void note_monitor(const char *what)
+{
+	fprintf(stderr, "parclassctl monitor: %s\n", what);
 }
 
 static gboolean on_monitor_stop(gpointer data)
@@ -1318,7 +1386,6 @@ static int cmd_monitor(int argc, char **argv)
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new("[LOCATION] - follow status changes");
 	g_autoptr(GError) error = NULL;
-	g_autofree char *owner = NULL;
 	struct monitor m = { 0 };
 	GDBusConnection *bus;
 	guint sigint, sigterm;
@@ -1343,18 +1410,34 @@ static int cmd_monitor(int argc, char **argv)
 	m.ports = g_ptr_array_new_with_free_func(watched_port_free);
 	sigint = g_unix_signal_add(SIGINT, on_monitor_stop, &m);
 	sigterm = g_unix_signal_add(SIGTERM, on_monitor_stop, &m);
-	bus = service_connect(&owner);
-	if (bus) {
-		r = monitor_service(&m, bus, owner);
-		service_disconnect(bus);
-	}
-	if (!bus || (m.service_gone && !m.done)) {
-		/* What was shown stays shown: the polling goes on from there. */
+	/* One connection for the whole run: the service may leave and come
+	 * back, and the lines follow it, or polling meanwhile. */
+	bus = bus_connect();
+	for (bool polled = false;;) {
+		g_autofree char *owner = bus ? service_owner(bus) : NULL;
+
+		if (owner) {
+			if (polled)
+				note_monitor("parclassd is on the bus: following it");
+			r = monitor_service(&m, bus, owner);
+			if (m.done || !m.service_gone)
+				break;
+			note_monitor("parclassd left the bus: polling");
+		} else {
+			r = monitor_poll(&m, bus, interval, deadline);
+			polled = true;
+			if (r < 0 || m.done || !m.service_back)
+				break;
+		}
+		/* What was shown stays shown: the other source goes on from there. */
+		if (m.shown)
+			g_ptr_array_free(m.shown, TRUE);
 		m.shown = g_steal_pointer(&m.devices);
 		m.devices = g_ptr_array_new_with_free_func(watched_free);
-		r = monitor_poll(&m, interval, deadline);
-		g_ptr_array_free(m.shown, TRUE);
 	}
+	service_disconnect(bus);
+	if (m.shown)
+		g_ptr_array_free(m.shown, TRUE);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
 	g_ptr_array_free(m.devices, TRUE);
