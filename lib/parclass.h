@@ -801,6 +801,21 @@ PARCLASS_EXPORT int parclass_port_select(parclass_port *port, int address, enum 
 PARCLASS_EXPORT int parclass_port_deselect(parclass_port *port);
 
 /**
+ * The port's lines (PARCLASS_LINE_* levels), read at one moment, on a port
+ * this handle holds: what parclass_device_get_lines() reads, without a
+ * device open and without ending the link's mode (a port just allocated is
+ * in compatibility mode). For a look at an idle port that must not keep a
+ * device's open from whoever wants it: select the device first
+ * (parclass_port_select(), or parclass_port_deselect() for the end of the
+ * chain).
+ * @param port   the handle
+ * @param lines  the levels
+ * @return 0; -EINVAL (no @port or @lines); -ENOLCK (not held); -EIO;
+ *         -ENODEV (the port went away); the bus errors
+ */
+PARCLASS_EXPORT int parclass_port_get_lines(parclass_port *port, unsigned *lines);
+
+/**
  * (Re)initialise the IEEE 1284.3 chain on a port this handle holds: number
  * its devices from 0 (INIT_1284_3_BUS, address assignment). Selections end.
  * @param port   the handle

@@ -348,6 +348,26 @@ _public_ int parclass_port_deselect(parclass_port *port)
 	return chain_select(port, PARCLASS_ADDRESS_END, false);
 }
 
+_public_ int parclass_port_get_lines(parclass_port *port, unsigned *lines)
+{
+	const struct pc_port_ops *ops;
+	uint8_t st, ctl;
+	int r;
+
+	assert_return(port && lines, -EINVAL);
+	r = held_bus(port);
+	if (r < 0)
+		return r;
+	ops = port->ctx->ops;
+	if (ops->read_status(port->hw, &st) < 0 || ops->read_control(port->hw, &ctl) < 0)
+		return pc_proc_port_exists(port->number) ? -EIO : -ENODEV;
+	/* Every line low with Busy high: what an unregistered port reads. */
+	if (st == 0 && !pc_proc_port_exists(port->number))
+		return -ENODEV;
+	*lines = pc_lines_from_registers(st, ctl);
+	return 0;
+}
+
 _public_ int parclass_port_init_chain(parclass_port *port, unsigned *count)
 {
 	int r;

@@ -6,8 +6,11 @@
  * the port and never queues; it does one bounded step per grant (one read
  * of the status lines, or one device-ID read, or one reset), then frees the
  * port. It looks at the queue first and skips a port someone holds or waits
- * for. The device is opened only around the step: a job that opens it in
- * that moment retries (the backend does) and finds it free again.
+ * for. A status probe opens no device: it takes the port through the
+ * port's handle, so that a job opening the device in that moment is not
+ * turned away (its lock queues behind the one step). The methods open the
+ * device around their step: a job that opens it in that moment retries (the
+ * backend does) and finds it free again.
  */
 #include "config.h"
 
@@ -52,11 +55,23 @@ static int with_device(struct pcd_device *dev, step_fn step)
 	return r;
 }
 
-static int read_status(struct pcd_device *dev, parclass_device *d)
+/* Take the port through its handle if nobody holds or waits for it, select
+ * the device as a lock would, read the lines, let go. */
+static int read_status(struct pcd_device *dev)
 {
+	parclass_port *pp = dev->port->handle;
 	unsigned lines;
-	int r = parclass_device_get_lines(d, &lines);
+	int r = parclass_port_try_allocate(pp);
 
+	if (r < 0)
+		return r;
+	if (dev->address != PARCLASS_ADDRESS_END)
+		r = parclass_port_select(pp, dev->address, 0);
+	else
+		parclass_port_deselect(pp);   /* -ENXIO: no chain, the end device answers anyway */
+	if (r == 0)
+		r = parclass_port_get_lines(pp, &lines);
+	parclass_port_unlock(pp, 0);
 	if (r == 0) {
 		unsigned status = parclass_status_from_lines(lines);
 		g_auto(GStrv) reasons = pcd_bit_names(reasons_from_status(status), reason_keyword);
@@ -201,7 +216,7 @@ static void probe_port(struct pcd_port *port)
 			show_reports(port);
 			return;
 		}
-		r = with_device(dev, dev->want_id ? read_id : read_status);
+		r = dev->want_id ? with_device(dev, read_id) : read_status(dev);
 		if (r == -EBUSY) {
 			/* Taken meanwhile, by a job or by a program outside parclass. */
 			pcd_port_set_claimed_outside(port->iface, !watch_queue(port));

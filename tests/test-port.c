@@ -863,3 +863,31 @@ Test(port, publish_refuses_what_is_no_report)
 	parclass_port_close(port);
 	parclass_device_close(dev);
 }
+
+/* The lines of a held port, with no device open: a job may open the device
+ * meanwhile (its lock then queues behind the port's holder). */
+Test(port, get_lines_reads_a_held_port_without_opening_a_device)
+{
+	enum { CTL = PARCLASS_LINE_NSTROBE | PARCLASS_LINE_NAUTOFD | PARCLASS_LINE_NINIT };
+	parclass_port *port;
+	parclass_device *dev;
+	unsigned lines = 0;
+
+	start("[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=paper-out\n");
+	port = open_port("LPT1");
+	cr_assert_eq(parclass_port_get_lines(port, &lines), -ENOLCK);
+	cr_assert_eq(parclass_port_get_lines(port, NULL), -EINVAL);
+	cr_assert_eq(parclass_port_try_allocate(port), 0);
+	cr_assert_eq(parclass_port_deselect(port), -ENXIO, "no chain: the end device answers anyway");
+	cr_assert_eq(parclass_port_get_lines(port, &lines), 0);
+	cr_assert_eq(lines, CTL | PARCLASS_LINE_SELECT | PARCLASS_LINE_PERROR | PARCLASS_LINE_NACK | PARCLASS_LINE_BUSY,
+		     "%#x", lines);
+	cr_assert_eq(parclass_status_from_lines(lines),
+		     PARCLASS_STATUS_PAPER_EMPTY | PARCLASS_STATUS_SELECTED | PARCLASS_STATUS_ERROR);
+	cr_assert_eq(parclass_device_open(ctx, "LPT1", &dev), 0, "the device is not open anywhere");
+	cr_assert_eq(parclass_device_lock(dev, 0, 0), -ETIMEDOUT, "its lock waits for the port's holder");
+	cr_assert_eq(parclass_port_free(port), 0);
+	cr_assert_eq(parclass_device_lock(dev, EVENTUALLY_MS, 0), 0);
+	parclass_device_close(dev);
+	parclass_port_close(port);
+}
