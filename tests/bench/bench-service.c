@@ -57,6 +57,8 @@ struct figures {
 	struct series met;     /* the grants of requests that found a probe under way */
 	struct series ecp, fast;
 	unsigned waited;       /* jobs that found the device open in another process */
+	double daemon_cpu_s;   /* parclassd's user and system time, all rounds */
+	double daemon_wall_s;  /* how long it ran in them */
 };
 
 static const char *backend, *daemon_path;
@@ -186,6 +188,23 @@ static pid_t start_daemon(char **why)
 	return 0;
 }
 
+/* The user and system time @pid has used so far, in seconds (0 when
+ * unknown). */
+static double cpu_seconds(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+	g_autofree char *text = NULL;
+	unsigned long utime, stime;
+	const char *after;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL) || !(after = strrchr(text, ')')))
+		return 0;
+	/* After "pid (comm)": state, then fields 4 to 13, then utime, stime. */
+	if (sscanf(after + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void stop(pid_t pid)
 {
 	int status;
@@ -261,6 +280,7 @@ static double job(const char *uri, const char *file, struct figures *f)
 static void round_of(enum side side, parclass_port *port, const char *file, struct figures *f)
 {
 	pid_t pid = 0;
+	double t0 = now();
 
 	if (side == WITH) {
 		g_autofree char *why = NULL;
@@ -275,8 +295,11 @@ static void round_of(enum side side, parclass_port *port, const char *file, stru
 	add(&f->ecp, job("parclass:/dev/parport1?mode=ecp", file, f));
 	for (int i = 0; i < FAST_JOBS; i++)
 		add(&f->fast, job("parclass:/dev/parport0?mode=ecp", file, f));
-	if (pid)
+	if (pid) {
+		f->daemon_cpu_s += cpu_seconds(pid);
+		f->daemon_wall_s += now() - t0;
 		stop(pid);
+	}
 }
 
 /* ---- the figures ---- */
@@ -341,6 +364,11 @@ static void print_figures(struct figures *side, bool skipped)
 	snprintf(what, sizeof what, "%u", w->waited);
 	printf("  %-46s %12u %12s   (the backend tries again after 5 ms, doubling to 250)\n",
 	       "jobs that found the device open elsewhere", o->waited, skipped ? "-" : what);
+	if (!skipped)
+		printf("  %-46s %12s %9.0f ms   (%.2f%% of one core over %.1f s; %.2f ms per job)\n",
+		       "parclassd's CPU time (user and system)", "", w->daemon_cpu_s * 1e3,
+		       w->daemon_wall_s > 0 ? w->daemon_cpu_s / w->daemon_wall_s * 100 : 0, w->daemon_wall_s,
+		       w->daemon_cpu_s * 1e3 / (double)(w->ecp.n + w->fast.n));
 }
 
 int main(void)
