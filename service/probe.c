@@ -65,13 +65,16 @@ static int read_status(struct pcd_device *dev)
 
 	if (r < 0)
 		return r;
+	/* On a port without a chain the device answers as it is: no select
+	 * and no deselect (each a sequence of IEEE 1284.3 bytes on the lines). */
 	if (dev->address != PARCLASS_ADDRESS_END)
 		r = parclass_port_select(pp, dev->address, 0);
-	else
-		parclass_port_deselect(pp);   /* -ENXIO: no chain, the end device answers anyway */
+	else if (dev->behind_chain)
+		r = parclass_port_deselect(pp);
 	if (r == 0)
 		r = parclass_port_get_lines(pp, &lines);
-	parclass_port_unlock(pp, 0);
+	parclass_port_unlock(pp, dev->address == PARCLASS_ADDRESS_END && !dev->behind_chain ?
+					 PARCLASS_UNLOCK_NO_DESELECT : 0);
 	if (r == 0) {
 		unsigned status = parclass_status_from_lines(lines);
 		g_auto(GStrv) reasons = pcd_bit_names(reasons_from_status(status), reason_keyword);
