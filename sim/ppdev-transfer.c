@@ -75,6 +75,7 @@ gint64 pp_read_progress(struct pp_file *f, gint64 now)
 		}
 		return G_MAXINT64;  /* dead port: the kernel reads 0 bytes forever */
 	}
+	sim_port_kernel_transfer(p);
 	if (device_can_send(p, d) && sim_device_has_reverse(d)) {
 		guint64 rate = device_rate(d, op->rate_family);
 
