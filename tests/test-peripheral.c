@@ -91,6 +91,14 @@ static void put_data(unsigned char v)
 	cr_assert_eq(ioctl(fd, PPWDATA, &v), 0, "PPWDATA");
 }
 
+static unsigned char get_data(void)
+{
+	unsigned char v;
+
+	cr_assert_eq(ioctl(fd, PPRDATA, &v), 0, "PPRDATA");
+	return v;
+}
+
 static void data_dir(int reverse)
 {
 	cr_assert_eq(ioctl(fd, PPDATADIR, &reverse), 0, "PPDATADIR");
@@ -176,6 +184,16 @@ static void assert_events(const char *expect)
 	g_autofree char *events = fx_events(sim);
 
 	cr_assert_str_eq(events, expect);
+}
+
+static void assert_record(const char *name, const void *expect, size_t n)
+{
+	size_t len = 0;
+	g_autofree char *data = fx_record_read(sim, name, &len);
+
+	cr_assert_not_null(data, "%s was not recorded", name);
+	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
+	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
 }
 
 /* ---- (a) negotiation and nibble mode ---- */
@@ -346,4 +364,248 @@ Test(peripheral, a_refuse_fault_rejects_its_mode_on_the_lines_too)
 	terminate();
 	cr_assert_eq(negotiate(0x00), NACK | NFAULT, "nibble mode stays");
 	terminate();
+}
+
+/* ---- (b) compatibility mode forward ---- */
+
+/* One byte as parport_ieee1284_write_compat() sends it, with the answers of a Centronics printer. */
+static void compat_byte(unsigned char c)
+{
+	await(BUSY | NFAULT, BUSY | NFAULT, "Busy low");
+	put_data(c);
+	frob(STROBE, STROBE);
+	cr_assert_eq(status(), READY & ~BUSY, "Busy high once the byte is latched");
+	frob(STROBE, 0);
+	cr_assert_eq(await(NACK, 0, "nAck pulse"), READY & ~(BUSY | NACK), "the acknowledge pulse");
+	cr_assert_eq(status(), READY, "ready again after the pulse");
+}
+
+static void fill(unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+}
+
+Test(peripheral, compat_bytes_strobed_on_the_lines_get_busy_and_ack_and_are_recorded)
+{
+	unsigned char data[64];
+
+	fill(data, sizeof data);
+	sim = fx_start1(lines_model);
+	claim();
+	for (size_t i = 0; i < sizeof data; i++)
+		compat_byte(data[i]);
+	release();
+	assert_record("parport0-0001.prn", data, sizeof data);
+}
+
+Test(peripheral, write_and_strobes_on_the_lines_record_the_same_bytes)
+{
+	unsigned char data[300];
+
+	fill(data, sizeof data);
+	sim = fx_start1(lines_model);
+	claim();
+	cr_assert_eq(write(fd, data, sizeof data), (ssize_t)sizeof data);
+	release();
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	for (size_t i = 0; i < sizeof data; i++)
+		compat_byte(data[i]);
+	release();
+	assert_record("parport0-0001.prn", data, sizeof data);
+	assert_record("parport0-0002.prn", data, sizeof data);
+}
+
+Test(peripheral, a_printer_that_is_not_ready_latches_nothing)
+{
+	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
+				    "[fault.out]\nkind=paper-out\non-signal=true\n";
+
+	sim = fx_start1(model);
+	claim();
+	compat_byte('a');
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 fault out begin paper-out\n");
+	cr_assert_eq(status(), 0x70, "paper out");
+	put_data('b');
+	frob(STROBE, STROBE);
+	cr_assert_eq(status(), 0x70, "no Busy answer");
+	frob(STROBE, 0);
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport0 fault out end\n");
+	compat_byte('c');
+	release();
+	assert_record("parport0-0001.prn", "ac", 2);
+}
+
+/* ---- (c) ECP ---- */
+
+/* Events 30, 31 after ECP is accepted: HostAck low, PError high. */
+static void ecp_setup(void)
+{
+	frob(AUTOFD, AUTOFD);
+	await(PERROR, PERROR, "event 31");
+}
+
+/* Events 34-37 for one byte; HostAck low marks a command (channel address or RLE count). */
+static void ecp_byte(unsigned char c, bool command)
+{
+	frob(AUTOFD, command ? AUTOFD : 0);
+	put_data(c);
+	frob(STROBE, STROBE);                             /* event 34: HostClk low */
+	cr_assert_eq(await(BUSY, 0, "event 35"), NACK | SELECT | PERROR | NFAULT, "event 35: PeriphAck high");
+	frob(STROBE, 0);                                  /* event 36 */
+	cr_assert_eq(await(BUSY, BUSY, "event 37"), BUSY | NACK | SELECT | PERROR | NFAULT, "event 37");
+}
+
+Test(peripheral, ecp_forward_handshake_records_data_decodes_channels_and_rle)
+{
+	sim = fx_start1(lines_model);
+	claim();
+	/* ECP forward idle: PError (nAckReverse) high, nFault (nPeriphRequest) high: no reverse data. */
+	cr_assert_eq(negotiate(0x10), BUSY | NACK | SELECT | PERROR | NFAULT);
+	ecp_setup();
+	ecp_byte(0x81, true);   /* channel 1 */
+	ecp_byte(0x04, true);   /* the next byte five times */
+	ecp_byte('x', false);
+	ecp_byte('a', false);
+	ecp_byte('b', false);
+	terminate();
+	release();
+	assert_record("parport0-0001.prn", "xxxxxab", 7);
+	assert_events("parport0 claim pid=PID\n"
+		      "parport0 negotiate ecp accepted\n"
+		      "parport0 ecp channel 1\n"
+		      "parport0 terminate\n"
+		      "parport0 job parport0-0001.prn 7 bytes\n"
+		      "parport0 release pid=PID\n");
+}
+
+Test(peripheral, write_and_the_ecp_handshake_record_the_same_bytes)
+{
+	static const unsigned char cmds[] = { 0x81, 0x04 };
+	int ecp = IEEE1284_MODE_ECP, addr = IEEE1284_MODE_ECP | IEEE1284_ADDR;
+
+	sim = fx_start1(lines_model);
+	claim();
+	cr_assert_eq(ioctl(fd, PPNEGOT, &ecp), 0);
+	cr_assert_eq(ioctl(fd, PPSETMODE, &addr), 0);
+	cr_assert_eq(write(fd, cmds, sizeof cmds), (ssize_t)sizeof cmds);
+	cr_assert_eq(ioctl(fd, PPSETMODE, &ecp), 0);
+	cr_assert_eq(write(fd, "xab", 3), 3);
+	release();
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	/* The kernel still thinks ECP; the client terminates on the lines first. */
+	terminate();
+	cr_assert_eq(negotiate(0x10), BUSY | NACK | SELECT | PERROR | NFAULT);
+	ecp_setup();
+	ecp_byte(0x81, true);
+	ecp_byte(0x04, true);
+	ecp_byte('x', false);
+	ecp_byte('a', false);
+	ecp_byte('b', false);
+	terminate();
+	release();
+	assert_record("parport0-0001.prn", "xxxxxab", 7);
+	assert_record("parport0-0002.prn", "xxxxxab", 7);
+	cr_assert_eq(fx_events_count(sim, "parport0 ecp channel 1\n"), 2);
+}
+
+Test(peripheral, a_busy_printer_does_not_answer_event_34_until_it_takes_the_byte)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\n"
+				    "[fault.b]\nkind=busy\non-signal=true\n";
+
+	sim = fx_start1(model);
+	claim();
+	negotiate(0x10);
+	ecp_setup();
+	ecp_byte('a', false);
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "parport0 fault b begin busy\n");
+	put_data('b');
+	frob(STROBE, STROBE);                             /* event 34 */
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(status(), BUSY | NACK | SELECT | PERROR | NFAULT, "no event 35 while busy");
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "parport0 fault b end\n");
+	await(BUSY, 0, "event 35");
+	frob(STROBE, 0);
+	await(BUSY, BUSY, "event 37");
+	release();
+	assert_record("parport0-0001.prn", "ab", 2);
+}
+
+Test(peripheral, ecp_reverse_turns_the_bus_sends_each_byte_and_turns_it_back)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,ecp\nreverse-data=PJL\\x0c\n";
+	static const unsigned char expect[] = { 'P', 'J', 'L', 0x0c };
+	unsigned char got[8];
+	size_t n = 0;
+
+	sim = fx_start1(model);
+	claim();
+	/* nPeriphRequest (nFault) low: the printer has reverse data. */
+	cr_assert_eq(negotiate(0x10), BUSY | NACK | SELECT | PERROR);
+	ecp_setup();
+	frob(AUTOFD, AUTOFD);                             /* event 38 */
+	data_dir(1);
+	frob(INIT, 0);                                    /* event 39 */
+	await(PERROR, 0, "event 40");
+	while (n < sizeof got && !(status() & NFAULT)) {
+		cr_assert_eq(await(NACK, 0, "event 43"), SELECT, "event 43: PeriphClk low, PeriphAck high: data");
+		got[n++] = get_data();
+		frob(AUTOFD, 0);                          /* event 44 */
+		await(NACK, NACK, "event 45");
+		frob(AUTOFD, AUTOFD);                     /* event 46 */
+	}
+	cr_assert_eq(n, sizeof expect);
+	cr_assert(memcmp(got, expect, n) == 0);
+	cr_assert_eq(status(), BUSY | NACK | SELECT | NFAULT, "reverse idle, nothing more");
+	frob(INIT | AUTOFD, INIT | AUTOFD);               /* event 47 */
+	cr_assert_eq(await(PERROR, PERROR, "event 49"), BUSY | NACK | SELECT | PERROR | NFAULT);
+	data_dir(0);
+	terminate();
+	release();
+	assert_events("parport0 claim pid=PID\n"
+		      "parport0 negotiate ecp accepted\n"
+		      "parport0 direction reverse\n"
+		      "parport0 direction forward\n"
+		      "parport0 terminate\n"
+		      "parport0 release pid=PID\n");
+}
+
+/* ---- (d) byte mode ---- */
+
+Test(peripheral, byte_mode_puts_each_byte_on_the_data_lines)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,byte\nreverse-data=\\x00\\x80ok\n";
+	static const unsigned char expect[] = { 0x00, 0x80, 'o', 'k' };
+	unsigned char got[8];
+	size_t n = 0;
+
+	sim = fx_start1(model);
+	claim();
+	cr_assert_eq(negotiate(0x01), NACK | SELECT | PERROR, "event 6: XFlag high, data available");
+	data_dir(1);                                      /* event 14 */
+	while (n < sizeof got && !(status() & NFAULT)) {
+		frob(AUTOFD, AUTOFD);                     /* event 7 */
+		cr_assert_eq(await(NACK, 0, "event 9"), SELECT | PERROR);
+		got[n++] = get_data();
+		frob(AUTOFD, 0);                          /* event 10 */
+		await(NACK, NACK, "event 11");
+		frob(STROBE, STROBE);                     /* events 16, 17 */
+		frob(STROBE, 0);
+	}
+	cr_assert_eq(n, sizeof expect);
+	cr_assert(memcmp(got, expect, n) == 0);
+	cr_assert_eq(status(), NACK | SELECT | NFAULT);
+	data_dir(0);
+	terminate();
+	release();
+	/* Nothing the host strobed in byte mode was taken as print data. */
+	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
