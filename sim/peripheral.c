@@ -70,6 +70,10 @@ struct sim_periph {
 	struct sim_device *rev_dev;
 	uint8_t rev;
 	bool high_nibble;          /* nibble mode: the low nibble went already */
+
+	/* The kernel-side emulation moves the bytes until the client touches the
+	 * control lines itself: the peripheral takes nothing on its own then. */
+	bool kernel;
 };
 
 struct sim_periph *sim_periph_new(struct sim_port *p)
@@ -133,6 +137,7 @@ void sim_periph_reset(struct sim_periph *pp)
 {
 	give_back(pp);
 	pp->phase = PH_IDLE;
+	pp->kernel = true;
 }
 
 /* The mode a request byte stands for, in the kernel's terms for events.log. */
@@ -158,7 +163,7 @@ static void advance(struct sim_periph *pp, gint64 now)
 	case PH_IDLE:
 		/* ECP reverse: with HostAck low the peripheral sends whenever it
 		 * has something (event 43), however long that takes. */
-		if (link_of(d) == LINK_ECP && sim_device_ecp_reverse(d) && (p->control & CTL_AUTOFD) &&
+		if (!pp->kernel && link_of(d) == LINK_ECP && sim_device_ecp_reverse(d) && (p->control & CTL_AUTOFD) &&
 		    take_reverse(pp, d)) {
 			pp->at = take_slot(pp, d, SIM_RATE_ECP, now);
 			pp->phase = PH_REV_SHOW;
@@ -390,6 +395,7 @@ void sim_periph_control(struct sim_periph *pp, uint8_t old)
 	gint64 now = g_get_monotonic_time();
 	bool select_low = !(old & CTL_SELECT) && (ctl & CTL_SELECT);
 
+	pp->kernel = false;
 	advance(pp, now);
 	if (!d || !sim_device_alive(d))
 		return;

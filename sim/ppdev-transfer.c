@@ -275,6 +275,7 @@ void pp_write(struct pp_file *f, unsigned long addr, size_t count)
 		return pp_complete(f, -1, EINVAL);
 	if (p->gone)
 		return pp_complete(f, 0, 0);  /* the unregistered port's dead_ops write nothing */
+	sim_port_kernel_transfer(p);
 
 	op = g_new0(struct op, 1);
 	op->kind = OP_WRITE;

@@ -609,3 +609,25 @@ Test(peripheral, byte_mode_puts_each_byte_on_the_data_lines)
 	/* Nothing the host strobed in byte mode was taken as print data. */
 	cr_assert_null(fx_record_read(sim, "parport0-0001.prn", NULL));
 }
+
+/* ---- the two paths share the device ---- */
+
+Test(peripheral, a_byte_the_host_left_unacknowledged_on_the_lines_goes_to_the_next_read)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,byte\nreverse-data=AB\n";
+	char buf[16];
+	ssize_t r;
+
+	sim = fx_start1(model);
+	claim();
+	cr_assert_eq(negotiate(0x00), NACK | PERROR);
+	frob(AUTOFD, AUTOFD);                             /* event 7 */
+	/* Events 8, 9: the low nibble of 'A' (0x1), nAck low. */
+	cr_assert_eq(await(NACK, 0, "event 9"), (0x1 << 3) | BUSY);
+	/* The client leaves it there and reads through the kernel, which negotiates by itself. */
+	r = read(fd, buf, sizeof buf);
+	cr_assert_eq(r, 2);
+	cr_assert(memcmp(buf, "AB", 2) == 0, "the byte shown on the lines came again");
+	release();
+}
