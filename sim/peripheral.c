@@ -53,9 +53,12 @@ enum phase {
 	PH_ECP_CLOCKED,   /* event 34: a byte waits for the printer to take it */
 	PH_ECP_TAKEN,     /* event 35: Busy (PeriphAck) high */
 	PH_ECP_RELEASED,  /* event 36 seen: Busy low again (37) from ->at */
+	PH_EPP_WRITE,     /* events 62, 58: the byte is taken, nWait high */
+	PH_EPP_READ,      /* events 67, 58: the byte is on the lines, nWait high */
+	PH_EPP_END,       /* event 68: nInit low, termination under way */
 };
 
-enum link { LINK_COMPAT, LINK_NIBBLE, LINK_BYTE, LINK_ECP, LINK_OTHER };
+enum link { LINK_COMPAT, LINK_NIBBLE, LINK_BYTE, LINK_ECP, LINK_EPP, LINK_OTHER };
 
 struct sim_periph {
 	struct sim_port *port;
@@ -101,6 +104,8 @@ static enum link link_of(const struct sim_device *d)
 		return LINK_NIBBLE;
 	if ((xb & ~0x04) == 0x01)
 		return LINK_BYTE;
+	if (xb == 0x40)
+		return LINK_EPP;
 	return LINK_OTHER;
 }
 
@@ -249,6 +254,8 @@ uint8_t sim_periph_status(struct sim_periph *pp, uint8_t idle)
 		return idle | ST_BUSY;
 	case PH_ECP_TAKEN:
 	case PH_ECP_RELEASED:
+	case PH_EPP_WRITE:
+	case PH_EPP_READ:
 		return idle & ~ST_BUSY;
 	default:
 		return idle;
@@ -262,6 +269,8 @@ uint8_t sim_periph_data(struct sim_periph *pp)
 
 	advance(pp, now);
 	if (d && pp->phase == PH_REV_SHOW && pp->rev_dev == d && now >= pp->at && link_of(d) != LINK_NIBBLE)
+		return pp->rev;
+	if (d && pp->phase == PH_EPP_READ && pp->rev_dev == d)
 		return pp->rev;
 	return 0xff;   /* nothing drives the lines: the pull-ups */
 }
@@ -387,6 +396,50 @@ static void ecp_control(struct sim_periph *pp, struct sim_device *d, uint8_t old
 	advance(pp, now);
 }
 
+/*
+ * EPP data cycles as the kernel's software EPP runs them: nAutoFd (nDStrb)
+ * low with nStrobe (nWrite) low writes (events 62, 58), with nWrite high
+ * reads (67, 58); nDStrb high ends the cycle (63, 60). nInit low, then nInit
+ * high with nSelectIn low terminates (events 68, 69). Address cycles
+ * (nSelectIn as nAStrb) are not answered, and a cycle takes no model time:
+ * the kernel polls only microseconds for each EPP answer.
+ */
+static void epp_control(struct sim_periph *pp, struct sim_device *d, uint8_t old)
+{
+	struct sim_port *p = pp->port;
+	uint8_t ctl = p->control;
+
+	if ((old & CTL_INIT) && !(ctl & CTL_INIT)) {
+		give_back(pp);
+		pp->phase = PH_EPP_END;   /* event 68 */
+		return;
+	}
+	if (pp->phase == PH_EPP_END) {
+		if ((ctl & CTL_INIT) && (ctl & CTL_SELECT)) {
+			/* Event 69: back to compatibility mode. */
+			sim_device_terminate(d);
+			sim_event(sim_device_location(d), "terminate");
+			pp->phase = PH_IDLE;
+		}
+		return;
+	}
+	if (!(old & CTL_AUTOFD) && (ctl & CTL_AUTOFD) && pp->phase == PH_IDLE && !sim_device_link_stopped(d)) {
+		if ((ctl & CTL_STROBE) && !p->data_reverse) {
+			if (sim_device_compat_status(d) == STATUS_READY) {
+				sim_device_forward(d, &p->data, 1, false);
+				pp->phase = PH_EPP_WRITE;
+			}
+		} else if (!(ctl & CTL_STROBE) && take_reverse(pp, d)) {
+			pp->phase = PH_EPP_READ;
+		}
+	} else if ((old & CTL_AUTOFD) && !(ctl & CTL_AUTOFD)) {
+		if (pp->phase == PH_EPP_READ)
+			pp->rev_dev = NULL;   /* event 63: the host has the byte */
+		if (pp->phase == PH_EPP_WRITE || pp->phase == PH_EPP_READ)
+			pp->phase = PH_IDLE;
+	}
+}
+
 void sim_periph_control(struct sim_periph *pp, uint8_t old)
 {
 	struct sim_port *p = pp->port;
@@ -427,6 +480,11 @@ void sim_periph_control(struct sim_periph *pp, uint8_t old)
 		break;
 	}
 
+	/* EPP terminates its own way: nSelectIn is its address strobe. */
+	if (link_of(d) == LINK_EPP) {
+		epp_control(pp, d, old);
+		return;
+	}
 	if (select_low && (sim_device_xbyte(d) >= 0 || pp->phase == PH_NEG_REJECTED)) {
 		terminate(pp, d);
 		return;
@@ -457,6 +515,6 @@ void sim_periph_control(struct sim_periph *pp, uint8_t old)
 		ecp_control(pp, d, old, now);
 		break;
 	default:
-		break;   /* EPP and the extensibility link: not on the lines yet */
+		break;   /* the extensibility link: rejected at negotiation */
 	}
 }

@@ -631,3 +631,47 @@ Test(peripheral, a_byte_the_host_left_unacknowledged_on_the_lines_goes_to_the_ne
 	cr_assert(memcmp(buf, "AB", 2) == 0, "the byte shown on the lines came again");
 	release();
 }
+
+/* ---- EPP ---- */
+
+Test(peripheral, epp_data_cycles_write_and_read_and_epp_terminates_with_ninit)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,epp\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble,epp\nreverse-data=ok\n";
+	unsigned char got[2];
+
+	sim = fx_start1(model);
+	claim();
+	cr_assert_eq(negotiate(0x40), READY, "event 6: XFlag high, nWait low");
+	/* Writes: nWrite (nStrobe) low; each byte: nDStrb (nAutoFd) low, nWait high, nDStrb high, nWait low. */
+	frob(STROBE | AUTOFD | SELECTIN | INIT, STROBE | INIT);
+	for (const char *c = "hi"; *c; c++) {
+		put_data((unsigned char)*c);
+		frob(AUTOFD, AUTOFD);                     /* event 62 */
+		cr_assert_eq(await(BUSY, 0, "event 58"), READY & ~BUSY);
+		frob(AUTOFD, 0);                          /* event 63 */
+		cr_assert_eq(await(BUSY, BUSY, "event 60"), READY);
+	}
+	frob(STROBE, 0);                                  /* event 61 */
+	/* Reads: nWrite high, the bus reversed. */
+	data_dir(1);
+	for (int i = 0; i < 2; i++) {
+		frob(AUTOFD, AUTOFD);                     /* event 67 */
+		cr_assert_eq(await(BUSY, 0, "event 58"), READY & ~BUSY);
+		got[i] = get_data();
+		frob(AUTOFD, 0);                          /* event 63 */
+		await(BUSY, BUSY, "event 60");
+	}
+	data_dir(0);
+	cr_assert(memcmp(got, "ok", 2) == 0);
+	frob(INIT, 0);                                    /* event 68 */
+	frob(INIT | SELECTIN, INIT | SELECTIN);           /* event 69 */
+	cr_assert_eq(status(), READY);
+	release();
+	assert_record("parport0-0001.prn", "hi", 2);
+	assert_events("parport0 claim pid=PID\n"
+		      "parport0 negotiate epp accepted\n"
+		      "parport0 terminate\n"
+		      "parport0 job parport0-0001.prn 2 bytes\n"
+		      "parport0 release pid=PID\n");
+}
