@@ -129,8 +129,9 @@ static void give_back(struct sim_periph *pp)
 
 static bool take_reverse(struct sim_periph *pp, struct sim_device *d)
 {
-	if (pp->rev_dev)
+	if (pp->rev_dev == d)
 		return true;
+	give_back(pp);   /* another device was selected meanwhile: its byte stays its own */
 	if (sim_device_link_stopped(d) || !sim_device_has_reverse(d) || sim_device_reverse_read(d, &pp->rev, 1) != 1)
 		return false;
 	pp->rev_dev = d;
@@ -238,9 +239,9 @@ uint8_t sim_periph_status(struct sim_periph *pp, uint8_t idle)
 		return ST_SELECT;
 	case PH_IDLE:
 	case PH_REV_IDLE:
-		if (pp->rev_dev && (link == LINK_NIBBLE || link == LINK_BYTE))
+		if (pp->rev_dev == d && (link == LINK_NIBBLE || link == LINK_BYTE))
 			return data_avail(d);   /* between the two nibbles of a byte */
-		if (pp->rev_dev && link == LINK_ECP)
+		if (pp->rev_dev == d && link == LINK_ECP)
 			return idle & ~ST_ERROR;
 		return idle;
 	case PH_COMPAT_TAKEN:
@@ -328,7 +329,7 @@ static void reverse_control(struct sim_periph *pp, struct sim_device *d, uint8_t
 
 	if (!(old & CTL_AUTOFD) && (ctl & CTL_AUTOFD) && pp->phase == PH_IDLE) {
 		/* Event 7: HostBusy low. Nothing to send: reverse idle. */
-		if (pp->rev_dev) {
+		if (pp->rev_dev == d) {
 			pp->at = now;   /* the second nibble is on its way at once */
 			pp->phase = PH_REV_SHOW;
 		} else if (take_reverse(pp, d)) {

@@ -675,3 +675,51 @@ Test(peripheral, epp_data_cycles_write_and_read_and_epp_terminates_with_ninit)
 		      "parport0 job parport0-0001.prn 2 bytes\n"
 		      "parport0 release pid=PID\n");
 }
+
+/* ---- a daisy chain ---- */
+
+/* A CPP command as the kernel's daisy.c sends it; fails the test when no chain device takes it. */
+static void cpp(unsigned char cmd)
+{
+	static const unsigned char seq[] = { 0xaa, 0x55, 0x00, 0xff, 0x87, 0x78 };
+
+	for (size_t i = 0; i < sizeof seq; i++)
+		put_data(seq[i]);
+	put_data(cmd);
+	frob(STROBE, STROBE);
+	cr_assert(status() & NFAULT, "CPP command 0x%02x failed", cmd);
+	frob(STROBE, 0);
+	put_data(0xff);
+}
+
+Test(peripheral, the_chain_device_selected_by_cpp_answers_on_the_lines)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\n"
+				    "[daisy.0]\nid=MFG:ACME;MDL:Scan 1284;CLS:SCANNER;\nmodes=compat,nibble\n"
+				    "[device]\nid=MFG:Epson;MDL:LQ-570;CLS:PRINTER;\nmodes=compat,nibble\n";
+	unsigned char expect[64], got[64];
+	size_t n = raw_id(expect, "MFG:ACME;MDL:Scan 1284;CLS:SCANNER;");
+
+	sim = fx_start1(model);
+	claim();
+	cpp(0xe0);
+	cr_assert_eq(negotiate(0x04), NACK | SELECT | PERROR);
+	cr_assert_eq(nibble_read(got, sizeof got), n);
+	cr_assert(memcmp(got, expect, n) == 0, "the selected device's ID");
+	terminate();
+	cpp(0x30);
+	n = raw_id(expect, "MFG:Epson;MDL:LQ-570;CLS:PRINTER;");
+	cr_assert_eq(negotiate(0x04), NACK | SELECT | PERROR);
+	cr_assert_eq(nibble_read(got, sizeof got), n);
+	cr_assert(memcmp(got, expect, n) == 0, "the end-of-chain device's ID");
+	terminate();
+	release();
+	assert_events("parport0 claim pid=PID\n"
+		      "parport0.0 select\n"
+		      "parport0.0 negotiate nibble+deviceid accepted\n"
+		      "parport0.0 terminate\n"
+		      "parport0 deselect-all\n"
+		      "parport0 negotiate nibble+deviceid accepted\n"
+		      "parport0 terminate\n"
+		      "parport0 release pid=PID\n");
+}
