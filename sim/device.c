@@ -436,13 +436,23 @@ void sim_device_free(struct sim_device *d)
 
 /* ---- IEEE 1284 ---- */
 
+bool sim_device_answers_1284(const struct sim_device *d)
+{
+	return sim_device_alive(d) && (d->m->modes & ~SIM_MODE_COMPAT);
+}
+
 enum sim_negot sim_device_negotiate(struct sim_device *d, uint8_t xbyte)
+{
+	/* Beyond 40 ms the kernel has stopped waiting for an answer. */
+	if (!sim_device_answers_1284(d) || sim_device_negotiation_delay(d) > 40)
+		return SIM_NEGOT_NO_ANSWER;
+	return sim_device_request(d, xbyte);
+}
+
+enum sim_negot sim_device_request(struct sim_device *d, uint8_t xbyte)
 {
 	unsigned need = xbyte_mode(xbyte);
 
-	/* Beyond 40 ms the kernel has stopped waiting for an answer. */
-	if (!sim_device_alive(d) || !(d->m->modes & ~SIM_MODE_COMPAT) || sim_device_negotiation_delay(d) > 40)
-		return SIM_NEGOT_NO_ANSWER;
 	d->link_stopped = false;
 	if (!need || !(d->m->modes & need) || (need & refused_modes(d)) || ((xbyte & XB_DEVICEID) && !d->m->raw_id)) {
 		d->xbyte = -1;
@@ -561,6 +571,18 @@ bool sim_device_has_reverse(const struct sim_device *d)
 	if (sim_device_in_deviceid(d))
 		return d->m->id_endless || d->id_pos < g_bytes_get_size(d->m->raw_id);
 	return d->reverse->len > 0;
+}
+
+void sim_device_reverse_unread(struct sim_device *d, guint8 c)
+{
+	if (!sim_device_alive(d))
+		return;
+	if (sim_device_in_deviceid(d)) {
+		if (d->id_pos)
+			d->id_pos--;
+		return;
+	}
+	g_byte_array_prepend(d->reverse, &c, 1);
 }
 
 size_t sim_device_reverse_read(struct sim_device *d, guint8 *buf, size_t n)

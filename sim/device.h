@@ -50,6 +50,10 @@ enum sim_negot {
 	SIM_NEGOT_NO_ANSWER,  /* not an IEEE 1284 device, off, gone or too slow */
 };
 enum sim_negot sim_device_negotiate(struct sim_device *d, uint8_t xbyte);
+/* Does the device answer event 1 at all (powered, and more than a Centronics device)? */
+bool sim_device_answers_1284(const struct sim_device *d);
+/* Events 5 and 6: accept or reject @xbyte, whenever the device answered event 2. */
+enum sim_negot sim_device_request(struct sim_device *d, uint8_t xbyte);
 void sim_device_terminate(struct sim_device *d);
 /* The extensibility byte of the mode the device is in; -1 in compatibility mode. */
 int sim_device_xbyte(const struct sim_device *d);
@@ -82,3 +86,5 @@ void sim_device_reset(struct sim_device *d);
 /* Reverse data: the device ID in device-ID mode, else the reverse queue. */
 bool sim_device_has_reverse(const struct sim_device *d);
 size_t sim_device_reverse_read(struct sim_device *d, guint8 *buf, size_t n);
+/* A byte taken for a reverse handshake the host did not finish: it is sent again. */
+void sim_device_reverse_unread(struct sim_device *d, guint8 c);

@@ -11,6 +11,7 @@
 
 #include "port.h"
 
+#include "peripheral.h"
 #include "record.h"
 
 #include <errno.h>
@@ -71,6 +72,7 @@ struct sim_port *sim_port_new(unsigned index, struct sim_port_model *model, sim_
 	p->ieee_mode = IEEE1284_MODE_COMPAT;
 	p->ieee_phase = SIM_PH_FWD_IDLE;
 	g_queue_init(&p->waiters);
+	p->periph = sim_periph_new(p);
 
 	if (model->end)
 		p->end = sim_device_new(model->end, p->name, notify, notify_data);
@@ -98,6 +100,7 @@ void sim_port_free(struct sim_port *p)
 {
 	if (!p)
 		return;
+	sim_periph_free(p->periph);
 	sim_device_free(p->end);
 	for (unsigned i = 0; i < p->n_chain; i++)
 		sim_device_free(p->chain[i]);
@@ -196,7 +199,7 @@ uint8_t sim_port_read_status(const struct sim_port *p)
 			break;
 		}
 	}
-	return device_status(sim_port_target(p));
+	return sim_periph_status(p->periph, device_status(sim_port_target(p)));
 }
 
 /* ---- data lines and the CPP decoder ---- */
@@ -227,7 +230,7 @@ void sim_port_write_data(struct sim_port *p, uint8_t v)
 
 uint8_t sim_port_read_data(const struct sim_port *p)
 {
-	return p->data_reverse ? 0xff : p->data;
+	return p->data_reverse ? sim_periph_data(p->periph) : p->data;
 }
 
 void sim_port_data_dir(struct sim_port *p, bool reverse)
@@ -278,52 +281,21 @@ static void cpp_command(struct sim_port *p)
 	}
 }
 
-/* nStrobe went low. */
-static void strobe(struct sim_port *p)
-{
-	struct sim_device *d;
-	int xb;
-
-	if (p->n_chain && p->cpp_state == CPP_CMD) {
-		cpp_command(p);
-		return;
-	}
-	p->cpp_state = CPP_IDLE;
-
-	/* A host clocking data by hand: the device latches the data lines. */
-	d = sim_port_target(p);
-	if (!d || !sim_device_alive(d) || p->data_reverse)
-		return;
-	xb = sim_device_xbyte(d);
-	if ((xb < 0 && sim_device_compat_status(d) == 0xd8) ||
-	    (is_ecp(xb) && !sim_device_ecp_reverse(d) && !sim_device_link_stopped(d)))
-		sim_device_forward(d, &p->data, 1, is_ecp(xb) && (p->control & CTL_AUTOFD));
-}
-
 static void control_changed(struct sim_port *p, uint8_t old)
 {
 	uint8_t now = p->control;
-	struct sim_device *d = sim_port_target(p);
 
-	if (!(old & CTL_STROBE) && (now & CTL_STROBE))
-		strobe(p);
-	else if ((old & CTL_STROBE) && !(now & CTL_STROBE))
-		p->cpp_result = -1;
-
-	if (!d || !sim_device_alive(d))
-		return;
-	if (is_ecp(sim_device_xbyte(d)) && !sim_device_link_stopped(d)) {
-		/* Event 39 (nInit low with HostAck low) reverses the bus, event 47 (nInit high) ends it. */
-		if (!(now & CTL_INIT) && (old & CTL_INIT) && (now & CTL_AUTOFD) && !sim_device_ecp_reverse(d)) {
-			sim_device_set_ecp_reverse(d, true);
-			sim_event(sim_device_location(d), "direction reverse");
-		} else if ((now & CTL_INIT) && !(old & CTL_INIT) && sim_device_ecp_reverse(d)) {
-			sim_device_set_ecp_reverse(d, false);
-			sim_event(sim_device_location(d), "direction forward");
+	if (!(old & CTL_STROBE) && (now & CTL_STROBE)) {
+		if (p->n_chain && p->cpp_state == CPP_CMD) {
+			cpp_command(p);
+			return;
 		}
-	} else if (sim_device_xbyte(d) < 0 && !(now & CTL_INIT) && (old & CTL_INIT)) {
-		sim_device_reset(d);
+		p->cpp_state = CPP_IDLE;
+	} else if ((old & CTL_STROBE) && !(now & CTL_STROBE)) {
+		p->cpp_result = -1;
 	}
+	/* The device answers the IEEE 1284 handshakes (peripheral.c). */
+	sim_periph_control(p->periph, old);
 }
 
 void sim_port_write_control(struct sim_port *p, uint8_t v)
@@ -353,6 +325,7 @@ static void terminate(struct sim_port *p)
 
 	if (d && sim_device_ecp_reverse(d))
 		sim_port_ecp_forward(p);
+	sim_periph_reset(p->periph);
 	if (d)
 		sim_device_terminate(d);
 	p->control = (p->control & ~(CTL_AUTOFD | CTL_STROBE)) | CTL_SELECT | CTL_INIT;
@@ -393,6 +366,7 @@ int sim_port_negotiate(struct sim_port *p, int mode, int *delay_ms)
 	}
 	if (mode & IEEE1284_EXT_LINK)
 		m = 0x80;
+	sim_periph_reset(p->periph);
 
 	d = sim_port_target(p);
 	where = d ? sim_device_location(d) : p->name;
@@ -421,12 +395,19 @@ int sim_port_negotiate(struct sim_port *p, int mode, int *delay_ms)
 	return 0;
 }
 
+void sim_port_kernel_transfer(struct sim_port *p)
+{
+	sim_periph_reset(p->periph);
+}
+
 /* ecp_forward_to_reverse(): events 38 and 39, then wait for PError low (event 40). */
 bool sim_port_ecp_reverse(struct sim_port *p)
 {
 	sim_port_frob_control(p, CTL_AUTOFD, CTL_AUTOFD);
 	sim_port_data_dir(p, true);
 	sim_port_frob_control(p, CTL_INIT, 0);
+	/* The kernel, not a line-level client, moves the bytes from here. */
+	sim_periph_reset(p->periph);
 	if (sim_port_read_status(p) & ST_PAPEROUT) {
 		p->ieee_phase = SIM_PH_ECP_DIR_UNKNOWN;
 		return false;

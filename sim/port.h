@@ -60,6 +60,9 @@ struct sim_port {
 	unsigned cpp_cursor;            /* next chain position to number */
 	int cpp_result;                 /* status while a command strobe is low, -1 none */
 
+	/* The device's side of the IEEE 1284 handshakes (peripheral.c). */
+	struct sim_periph *periph;
+
 	/* Kernel state (struct parport / struct ieee1284_info). */
 	int ieee_mode;
 	int ieee_phase;
@@ -97,6 +100,10 @@ int sim_port_negotiate(struct sim_port *p, int mode, int *delay_ms);
 /* ECP bus direction changes the kernel does itself (events 38-40, 47-49). */
 bool sim_port_ecp_reverse(struct sim_port *p);
 void sim_port_ecp_forward(struct sim_port *p);
+
+/* A kernel-side transfer moves bytes now: a line-level handshake left
+ * unfinished is dropped and its reverse byte goes back to the device. */
+void sim_port_kernel_transfer(struct sim_port *p);
 
 /* End the claim session: every device closes its job file. */
 void sim_port_session_end(struct sim_port *p);

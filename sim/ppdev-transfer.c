@@ -75,6 +75,7 @@ gint64 pp_read_progress(struct pp_file *f, gint64 now)
 		}
 		return G_MAXINT64;  /* dead port: the kernel reads 0 bytes forever */
 	}
+	sim_port_kernel_transfer(p);
 	if (device_can_send(p, d) && sim_device_has_reverse(d)) {
 		guint64 rate = device_rate(d, op->rate_family);
 
@@ -274,6 +275,7 @@ void pp_write(struct pp_file *f, unsigned long addr, size_t count)
 		return pp_complete(f, -1, EINVAL);
 	if (p->gone)
 		return pp_complete(f, 0, 0);  /* the unregistered port's dead_ops write nothing */
+	sim_port_kernel_transfer(p);
 
 	op = g_new0(struct op, 1);
 	op->kind = OP_WRITE;

@@ -48,7 +48,7 @@ valgrind)
 	# elsewhere it only serves, and checking it again costs minutes.
 	skip='/usr/*,/bin/*,/sbin/*'
 	case "${prog##*/}" in
-	test-sim|test-cli) ;;
+	test-sim|test-peripheral|test-cli) ;;
 	*) skip="$skip,*/parclass-sim" ;;
 	esac
 	LD_PRELOAD=$preload $nocaps "${VALGRIND:-valgrind}" --quiet --error-exitcode=99 \
