@@ -104,7 +104,6 @@ struct lp_file {
 };
 
 static struct lp_dev *devs[LP_MINORS];
-static void close_file(struct lp_file *f);
 static GList *files;
 static bool stopping;
 static GSource *timer;
@@ -112,6 +111,7 @@ static guint kick_idle, signal_poll;
 static void (*show_active)(struct sim_port *p, const char *holder);
 
 static void evaluate_all(void);
+static void close_file(struct lp_file *f);
 
 /* ---- the client: its call, memory, fd flags and signals ---- */
 
@@ -434,7 +434,7 @@ static gint64 write_progress(struct lp_file *f, gint64 now)
 		}
 		if (op->retry_at) {
 			if (now < op->retry_at && !yield_due(dev, now))
-				return MIN(op->retry_at, dev->claim_time + TIMESLICE_US);
+				return op->retry_at;
 			op->retry_at = 0;
 		}
 
@@ -534,7 +534,11 @@ static gint64 write_progress(struct lp_file *f, gint64 now)
 				op->last_progress = now;
 				continue;
 			}
-			return op->last_progress + timeout;
+			/* The writer polls Busy: a claim that comes meanwhile gets
+			 * the port once the timeslice is over. */
+			return MIN(op->last_progress + timeout, dev->claim_time + TIMESLICE_US > now
+									? dev->claim_time + TIMESLICE_US
+									: now + TIMESLICE_US);
 		}
 
 		chunk = op->copy_size - op->copied;

@@ -582,3 +582,84 @@ Test(lp, an_lp_job_waits_for_a_parclass_job_at_the_same_time)
 	events = fx_events(sim);
 	cr_assert(strstr(events, "claim waits lp0 pid=PID\n"), "events:\n%s", events);
 }
+
+/* ---- lp lets go of the port as the kernel's lp does ---- */
+
+Test(lp, lp_lets_a_waiting_ppdev_claim_in_at_the_end_of_its_next_write)
+{
+	static unsigned char a[3000], b[2000], c[1000];
+	g_autofree char *events = NULL;
+	g_autoptr(GByteArray) all = NULL;
+	g_autofree char *first = NULL;
+	struct sync_pipe held;
+	size_t len = 0;
+	pid_t holder;
+	int fd;
+
+	fill_pattern(a, sizeof a, 1);
+	fill_pattern(b, sizeof b, 2);
+	fill_pattern(c, sizeof c, 3);
+	sim = fx_start1(lp_laser_model);
+	fd = open_lp("/dev/lp0", O_WRONLY);
+	cr_assert_eq(write(fd, a, sizeof a), (ssize_t)sizeof a);
+	/* lp keeps the port: a ppdev claim waits for it. */
+	sync_init(&held);
+	holder = fork_child(ppclaim_holder_main, &held);
+	fx_await_event(sim, "parport0 claim waits pid=");
+	cr_assert_eq(sync_wait(&held, 0), -1, "the ppdev claim went through while lp held the port");
+	/* The next write ends by letting it in. */
+	cr_assert_eq(write(fd, b, sizeof b), (ssize_t)sizeof b);
+	cr_assert_eq(sync_wait(&held, EVENTUALLY_MS), 'c');
+	kill(holder, SIGTERM);
+	wait_child(holder);
+	cr_assert_eq(write(fd, c, sizeof c), (ssize_t)sizeof c);
+	close(fd);
+	fx_stop(sim);
+	events = fx_events(sim);
+	cr_assert(strstr(events, "parport0 release lp0 pid=PID (preempted)\nparport0 claim pid=PID\n"), "events:\n%s",
+		  events);
+	/* a and b: one session, from lp's claim to its release; c: the next. */
+	first = fx_record_read(sim, "parport0-0001.prn", &len);
+	cr_assert_eq(len, sizeof a + sizeof b);
+	cr_assert(memcmp(first, a, sizeof a) == 0 && memcmp(first + sizeof a, b, sizeof b) == 0);
+	assert_prn("parport0-0002.prn", c, sizeof c);
+	all = fx_received(sim, "parport0", NULL);
+	cr_assert_eq(all->len, sizeof a + sizeof b + sizeof c);
+}
+
+/* A write stalled on Busy gives the port to a waiting ppdev claim once its
+ * timeslice is over, and takes it back after. */
+Test(lp, a_stalled_write_yields_the_port_to_a_waiting_claim)
+{
+	static unsigned char data[500];
+	struct writer w = { .data = data, .len = sizeof data };
+	struct sync_pipe held;
+	g_autofree char *events = NULL;
+	pid_t writer, holder;
+	const char *yield, *granted, *back;
+
+	fill_pattern(data, sizeof data, 9);
+	sim = fx_start1("[port]\nmodes=pcspp\nlp-driver=true\n[device]\nid=MFG:ACME;MDL:Dot 1;CLS:PRINTER;\n"
+			"modes=compat,nibble\n[fault.busy]\nkind=busy\non-signal=true\n");
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "fault busy begin");
+	sync_init(&w.up);
+	sync_init(&w.go);
+	sync_init(&held);
+	writer = fork_child_ready(writer_main, &w, &w.up, 'o');
+	sync_post(&w.go, 'g');
+	fx_await_events(sim, "parport0 claim lp0 pid=", 2);  /* the open's, then the write's */
+	holder = fork_child(ppclaim_holder_main, &held);
+	cr_assert_eq(sync_wait(&held, EVENTUALLY_MS), 'c', "the stalled write kept the port");
+	kill(holder, SIGTERM);
+	wait_child(holder);
+	fx_kill(sim, SIGUSR1);
+	cr_assert_eq(wait_child_within(writer, EVENTUALLY_MS), 0);
+	fx_stop(sim);
+	assert_received("parport0", data, sizeof data, 1);
+	events = fx_events(sim);
+	yield = strstr(events, "parport0 release lp0 pid=PID (yield)\n");
+	granted = yield ? strstr(yield, "parport0 claim pid=PID\n") : NULL;
+	back = granted ? strstr(granted, "parport0 claim lp0 pid=PID\n") : NULL;
+	cr_assert(yield && granted && back, "events:\n%s", events);
+}
