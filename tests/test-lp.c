@@ -663,3 +663,54 @@ Test(lp, a_stalled_write_yields_the_port_to_a_waiting_claim)
 	back = granted ? strstr(granted, "parport0 claim lp0 pid=PID\n") : NULL;
 	cr_assert(yield && granted && back, "events:\n%s", events);
 }
+
+/* ---- the default mode blocks; O_NONBLOCK does not ---- */
+
+/* Paper out in the default mode: the write neither fails nor returns; lp
+ * sleeps with the port released (a ppdev user gets it meanwhile), and the
+ * write completes once paper is back (after the driver's 10 s sleep). */
+Test(lp, a_default_mode_write_blocks_at_paper_out_until_paper_is_back)
+{
+	static unsigned char data[2000];
+	struct writer w = { .data = data, .len = sizeof data };
+	struct sync_pipe held;
+	g_autofree char *events = NULL;
+	pid_t writer, holder;
+
+	fill_pattern(data, sizeof data, 4);
+	sim = fx_start1("[port]\nmodes=pcspp\nlp-driver=true\n[device]\nid=MFG:ACME;MDL:Dot 1;CLS:PRINTER;\n"
+			"modes=compat,nibble\n[fault.paper]\nkind=paper-out\non-signal=true\n");
+	fx_kill(sim, SIGUSR2);
+	fx_await_event(sim, "fault paper begin");
+	sync_init(&w.up);
+	sync_init(&w.go);
+	sync_init(&held);
+	writer = fork_child_ready(writer_main, &w, &w.up, 'o');
+	sync_post(&w.go, 'g');
+	fx_await_event(sim, "parport0 release lp0 pid=PID (error sleep)\n");
+	cr_assert_eq(wait_child_within(writer, 0), -1, "the write returned at paper out");
+	/* The port is free while lp sleeps. */
+	holder = fork_child_ready(ppclaim_holder_main, &held, &held, 'c');
+	kill(holder, SIGTERM);
+	wait_child(holder);
+	fx_kill(sim, SIGUSR1);
+	fx_await_event(sim, "fault paper end");
+	cr_assert_eq(wait_child_within(writer, EVENTUALLY_MS), 0, "the write did not complete");
+	fx_stop(sim);
+	assert_received("parport0", data, sizeof data, 1);
+	events = fx_events(sim);
+	cr_assert(strstr(events, "parport0 lp0 out of paper\n"), "events:\n%s", events);
+}
+
+Test(lp, an_o_nonblock_write_to_a_busy_printer_is_eagain)
+{
+	int fd;
+
+	sim = fx_start1("[port]\nmodes=pcspp\nlp-driver=true\n[device]\nid=MFG:ACME;MDL:Dot 1;CLS:PRINTER;\n"
+			"modes=compat,nibble\nstate=busy\n");
+	fd = open_lp("/dev/lp0", O_WRONLY | O_NONBLOCK);
+	errno = 0;
+	cr_assert_eq(write(fd, "abc", 3), -1);
+	cr_assert_eq(errno, EAGAIN);
+	close(fd);
+}
