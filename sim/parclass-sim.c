@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "lp.h"
 #include "model.h"
 #include "port.h"
 #include "ppdev.h"
@@ -46,7 +47,7 @@ static gint64 stop_deadline;
  * files, so that none is cut off mid-call (umockdev's preload would abort it). */
 static gboolean stop_when_quiet(gpointer data)
 {
-	if (sim_ppdev_open_files() && g_get_monotonic_time() < stop_deadline)
+	if (sim_ppdev_open_files() + sim_lp_open_files() && g_get_monotonic_time() < stop_deadline)
 		return G_SOURCE_CONTINUE;
 	g_main_loop_quit(loop);
 	return G_SOURCE_REMOVE;
@@ -58,6 +59,7 @@ static void stop(void)
 		return;
 	stop_deadline = g_get_monotonic_time() + STOP_GRACE_MS * 1000;
 	sim_ppdev_stop();
+	sim_lp_stop();
 	if (stop_when_quiet(NULL))
 		g_timeout_add(10, stop_when_quiet, NULL);
 }
@@ -73,15 +75,35 @@ static gboolean on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* A device changed: both drivers look at their waiting calls. */
+static void kick_drivers(void *data)
+{
+	sim_ppdev_kick(NULL);
+	sim_lp_kick(NULL);
+}
+
+/* A ppdev file took or gave up a port: /proc shows it, and a waiting lp
+ * claim may go ahead. */
+static void ppdev_active(void *ctx, struct sim_port *p, bool claimed)
+{
+	sim_testbed_ppdev_hooks.active(ctx, p, claimed);
+	if (!claimed)
+		sim_lp_kick(NULL);
+}
+
+static struct sim_ppdev_hooks ppdev_hooks;
+
 static gboolean on_usr1(gpointer data)
 {
 	sim_ppdev_signal(false);
+	sim_lp_kick(NULL);
 	return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_usr2(gpointer data)
 {
 	sim_ppdev_signal(true);
+	sim_lp_kick(NULL);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -289,13 +311,16 @@ int main(int argc, char **argv)
 	if (!sim_testbed_create(&error))
 		goto fail;
 	for (unsigned i = 0; i < n_ports; i++) {
-		ports[i] = sim_port_new(i, port_models[i], sim_ppdev_kick, NULL);
+		ports[i] = sim_port_new(i, port_models[i], kick_drivers, NULL);
 		if (!sim_testbed_add_port(ports[i], &error))
 			goto fail;
 	}
-	if (!sim_testbed_finish(n_ports, &error))
+	if (!sim_testbed_finish(n_ports, &error) || !sim_testbed_add_lp(ports, n_ports, &error))
 		goto fail;
-	sim_ppdev_init(ports, n_ports, &sim_testbed_ppdev_hooks, NULL);
+	ppdev_hooks = sim_testbed_ppdev_hooks;
+	ppdev_hooks.active = ppdev_active;
+	sim_ppdev_init(ports, n_ports, &ppdev_hooks, NULL);
+	sim_lp_init(ports, n_ports, sim_testbed_show_holder);
 
 	g_unix_signal_add(SIGTERM, on_quit_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));
@@ -333,8 +358,10 @@ fail:
 	exit_code = 1;
 out:
 	sim_ppdev_stop();
+	sim_lp_stop();
 	sim_testbed_destroy();
 	sim_ppdev_shutdown();
+	sim_lp_shutdown();
 	for (unsigned i = 0; i < n_ports; i++) {
 		sim_port_free(ports[i]);
 		sim_model_free(port_models[i]);

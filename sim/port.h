@@ -66,8 +66,8 @@ struct sim_port {
 	/* Kernel state (struct parport / struct ieee1284_info). */
 	int ieee_mode;
 	int ieee_phase;
-	struct pp_file *holder;         /* who has the port claimed */
-	GQueue waiters;                 /* pending PPCLAIMs, oldest first */
+	const void *holder;             /* who has the port claimed: a ppdev file or lp (lp.c) */
+	GQueue waiters;                 /* pending claims of both, oldest first */
 	GList *registered;              /* files registered with the port */
 	bool excl;                      /* an exclusive device is registered */
 

@@ -201,6 +201,11 @@ static bool signal_pending_for(pid_t pid)
 	return (pending & ~ignored & (caught | ~benign)) != 0;
 }
 
+bool sim_ppdev_signal_pending(pid_t pid)
+{
+	return signal_pending_for(pid);
+}
+
 /* ---- the file's mode and phase ---- */
 
 int pp_mode(const struct pp_file *f)

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "port.h"
 #include "wire.h"
@@ -39,6 +40,9 @@ unsigned sim_ppdev_open_files(void);
 
 /* A device changed state or has reverse data: re-evaluate waiting calls. */
 void sim_ppdev_kick(void *unused);
+
+/* Would the kernel see signal_pending() for this process (lp.c asks too)? */
+bool sim_ppdev_signal_pending(pid_t pid);
 
 /* SIGUSR1 (false) / SIGUSR2 (true): end / start signal-driven faults. */
 void sim_ppdev_signal(bool start);

@@ -10,6 +10,7 @@
 
 #include "testbed.h"
 
+#include "lp.h"
 #include "ppdev.h"
 #include "wire.h"
 
@@ -19,10 +20,12 @@
 #include <linux/parport.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <umockdev.h>
 #include <unistd.h>
 
 #define PPDEV_MAJOR 99
+#define LP_MAJOR 6
 #define MAX_NODES 8   /* libieee1284 looks at /dev/parport0..7 */
 
 static UMockdevTestbed *testbed;
@@ -134,7 +137,7 @@ static bool write_autoprobe(const char *dir, const char *name, struct sim_device
 
 /* /proc/sys/dev/parport/<port>/devices/active; rewritten at every claim and
  * release, so in place (g_file_set_contents() would fsync a temporary copy). */
-static void show_active(void *ctx, struct sim_port *p, bool claimed)
+void sim_testbed_show_holder(struct sim_port *p, const char *holder)
 {
 	g_autofree char *path = NULL;
 	FILE *f;
@@ -145,12 +148,16 @@ static void show_active(void *ctx, struct sim_port *p, bool claimed)
 	f = fopen(path, "w");
 	if (!f)
 		return;
-	/* ppdev registers its pardevices as "ppdev<minor>". */
-	if (claimed)
-		fprintf(f, "ppdev%x\n", p->index);
-	else
-		fputs("none\n", f);
+	fprintf(f, "%s\n", holder ? holder : "none");
 	fclose(f);
+}
+
+static void show_active(void *ctx, struct sim_port *p, bool claimed)
+{
+	/* ppdev registers its pardevices as "ppdev<minor>". */
+	g_autofree char *name = g_strdup_printf("ppdev%x", p->index);
+
+	sim_testbed_show_holder(p, claimed ? name : NULL);
 }
 
 static void remove_tree(const char *path)
@@ -242,6 +249,56 @@ bool sim_testbed_finish(unsigned first_free, GError **error)
 	}
 	if (!write_file(defaults, "spintime", "500\n", error) || !write_file(defaults, "timeslice", "200\n", error))
 		return false;
+	return true;
+}
+
+/*
+ * /dev/lp0..7: a node (char major 6) served by the lp emulation for each port
+ * the lp driver is bound to. Every other minor is a socket file: opening it
+ * fails with ENXIO, as a static lp node with no port behind it does, and
+ * never reaches a real /dev/lpN (umockdev passes a path that does not exist
+ * in the test bed through to the real one).
+ */
+bool sim_testbed_add_lp(struct sim_port **ports, unsigned n_ports, GError **error)
+{
+	g_autofree char *sock_dir = g_build_filename(root, "ioctl", "dev", NULL);
+
+	if (g_mkdir_with_parents(sock_dir, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s", sock_dir);
+		return false;
+	}
+	for (unsigned i = 0; i < MAX_NODES; i++) {
+		g_autofree char *name = g_strdup_printf("lp%u", i);
+		g_autofree char *dev = g_strdup_printf("/dev/%s", name);
+		g_autofree char *node = g_build_filename(root, "dev", name, NULL);
+		g_autofree char *maj_min = g_strdup_printf("%u:%u", LP_MAJOR, i);
+		g_autofree char *sock = g_build_filename(sock_dir, name, NULL);
+		g_autofree char *syspath = NULL;
+		struct sim_listener *l;
+
+		if (i >= n_ports || !ports[i]->model->lp_driver) {
+			if (mknod(node, S_IFSOCK | 0666, 0) < 0) {
+				g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
+					    node, g_strerror(errno));
+				return false;
+			}
+			continue;
+		}
+		syspath = umockdev_testbed_add_device(testbed, "printer", name, NULL, "dev", maj_min, NULL, "DEVNAME",
+						      dev, NULL);
+		if (!syspath) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev could not add %s", dev);
+			return false;
+		}
+		if (!write_file(root, dev + 1, "", error))
+			return false;
+		node_permissions(node);
+		l = sim_wire_listen(sock, &sim_lp_ops, ports[i], error);
+		if (!l)
+			return false;
+		node_permissions(sock);
+		g_ptr_array_add(listeners, l);
+	}
 	return true;
 }
 

@@ -158,6 +158,15 @@ void sim_conn_complete(struct sim_conn *c, long result, int err)
 	send_all(c, &m, sizeof m);
 }
 
+bool sim_conn_hung_up(const struct sim_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+	if (c->broken)
+		return true;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 pid_t sim_conn_pid(const struct sim_conn *c)
 {
 	return c->pid;

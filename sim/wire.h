@@ -42,6 +42,9 @@ struct sim_listener *sim_wire_listen(const char *path, const struct sim_wire_ops
 void sim_wire_close(struct sim_listener *l);
 
 pid_t sim_conn_pid(const struct sim_conn *c);
+/* Has the client closed the node, though the main loop has not seen it yet?
+ * (A close the driver must know of before it answers the next open.) */
+bool sim_conn_hung_up(const struct sim_conn *c);
 void sim_conn_set_data(struct sim_conn *c, void *data);
 void *sim_conn_get_data(const struct sim_conn *c);
 
