@@ -179,15 +179,15 @@ static void port_gone(void *ctx, struct sim_port *p)
 /* The port's entries in /proc, as the kernel shows a registered port. */
 static bool write_proc(struct sim_port *p, GError **error)
 {
-	static const unsigned long bases[][2] = { { 0x378, 0x778 }, { 0x278, 0x678 }, { 0x3bc, 0x7bc } };
-	g_autofree char *base = NULL, *modes = NULL;
+	g_autofree char *base = NULL, *modes = NULL, *irq = NULL, *dma = NULL;
 	const char *dir = p->proc_dir;
 
-	base = p->index < G_N_ELEMENTS(bases) ? g_strdup_printf("%lu\t%lu\n", bases[p->index][0], bases[p->index][1])
-					      : g_strdup("0\t0\n");
-	modes = modes_text(p->model->hw_modes);
-	if (!write_file(dir, "base-addr", base, error) || !write_file(dir, "irq", "-1\n", error) ||
-	    !write_file(dir, "dma", "-1\n", error) || !write_file(dir, "modes", modes, error) ||
+	base = g_strdup_printf("%lu\t%lu\n", p->base, p->base_hi);
+	irq = g_strdup_printf("%d\n", p->irq);
+	dma = g_strdup_printf("%d\n", p->dma);
+	modes = modes_text(p->modes);
+	if (!write_file(dir, "base-addr", base, error) || !write_file(dir, "irq", irq, error) ||
+	    !write_file(dir, "dma", dma, error) || !write_file(dir, "modes", modes, error) ||
 	    !write_file(dir, "spintime", "500\n", error) || !write_file(dir, "devices/active", "none\n", error) ||
 	    !write_autoprobe(dir, "autoprobe", p->end, error))
 		return false;

@@ -146,9 +146,9 @@ Test(sim, find_ports_sees_every_modelled_port_and_their_modes)
 		ieee1284_close(ports.portv[i]);
 	}
 	cr_assert_eq(caps[0], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECP |
-				      CAP1284_ECPRLE | CAP1284_ECPSWE);
-	cr_assert_eq(caps[1], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_COMPAT);
-	cr_assert_eq(caps[2], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECPSWE);
+				      CAP1284_ECPRLE | CAP1284_ECPSWE | CAP1284_IRQ);
+	cr_assert_eq(caps[1], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_COMPAT | CAP1284_IRQ);
+	cr_assert_eq(caps[2], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECPSWE | CAP1284_IRQ);
 }
 
 Test(sim, default_model_serves_one_printer)
@@ -1478,7 +1478,8 @@ Test(sim, ppdev_modes_phases_and_flags_are_kept_per_file)
 	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPGETMODES, &modes), 0);
-	cr_assert_eq(modes, PARPORT_MODE_PCSPP | PARPORT_MODE_TRISTATE | PARPORT_MODE_ECP);
+	cr_assert_eq(modes, PARPORT_MODE_PCSPP | PARPORT_MODE_TRISTATE | PARPORT_MODE_ECP | PARPORT_MODE_COMPAT |
+				    PARPORT_MODE_SAFEININT);
 	v = IEEE1284_MODE_ECP;
 	cr_assert_eq(ioctl(fd, PPSETMODE, &v), 0);
 	cr_assert_eq(ioctl(fd, PPGETPHASE, &v), 0);
@@ -1524,6 +1525,109 @@ Test(sim, ppdev_read_in_compat_mode_negotiates_byte_or_nibble_itself)
 	cr_assert(fx_events_contain(sim, "parport0 negotiate byte accepted\n"));
 	cr_assert(fx_events_contain(sim, "parport1 negotiate nibble accepted\n"));
 	cr_assert(fx_events_contain(sim, "parport2 negotiate nibble no-answer\n"));
+}
+
+static char *proc_file(int port, const char *name)
+{
+	g_autofree char *path = g_strdup_printf("%s/proc/sys/dev/parport/parport%d/%s", sim->testbed, port, name);
+	char *text = NULL;
+
+	cr_assert(g_file_get_contents(path, &text, NULL, NULL), "%s", path);
+	return text;
+}
+
+Test(sim, ppdev_getmodes_and_proc_derive_the_modes_as_parport_pc_does)
+{
+	const char *models[] = {
+		"[port]\nmodes=pcspp,tristate,ecp\n",
+		"[port]\nmodes=pcspp,tristate,epp\n",
+		"[port]\nmodes=pcspp\n",
+		"[port]\nmodes=pcspp,tristate,ecp\ndma=3\n",
+		"[port]\nmodes=pcspp,tristate,ecp\nirq=none\ndma=3\n",
+		NULL
+	};
+	/* SAFEININT always; ECP only with COMPAT and an interrupt line; DMA only on top of ECP. */
+	static const unsigned expect[] = { 0x5b, 0x47, 0x41, 0x7b, 0x43 };
+	static const char *const text[] = { "PCSPP,TRISTATE,COMPAT,ECP\n", "PCSPP,TRISTATE,EPP\n", "PCSPP\n",
+					    "PCSPP,TRISTATE,COMPAT,ECP,DMA\n", "PCSPP,TRISTATE\n" };
+	static const char *const base[] = { "888\t1912\n", "632\t1656\n", "956\t1980\n", "53248\t54272\n",
+					    "53504\t54528\n" };
+	static const char *const irq[] = { "7\n", "5\n", "7\n", "16\n", "-1\n" };
+	static const char *const dma[] = { "-1\n", "-1\n", "-1\n", "3\n", "-1\n" };
+
+	sim = fx_start(models);
+	for (int i = 0; i < 5; i++) {
+		g_autofree char *node = g_strdup_printf("/dev/parport%d", i);
+		g_autofree char *modes_text = proc_file(i, "modes");
+		g_autofree char *base_text = proc_file(i, "base-addr");
+		g_autofree char *irq_text = proc_file(i, "irq");
+		g_autofree char *dma_text = proc_file(i, "dma");
+		unsigned int modes = 0;
+		int fd = open_node(node);
+
+		cr_assert_eq(ioctl(fd, PPGETMODES, &modes), 0, "no claim needed");
+		cr_assert_eq(modes, expect[i], "%s: %#x, expected %#x", node, modes, expect[i]);
+		close(fd);
+		cr_assert_str_eq(modes_text, text[i], "%s", node);
+		cr_assert_str_eq(base_text, base[i], "%s", node);
+		cr_assert_str_eq(irq_text, irq[i], "%s", node);
+		cr_assert_str_eq(dma_text, dma[i], "%s", node);
+	}
+}
+
+/* With an interrupt line parport_pc writes compatibility mode through the FIFO,
+ * which waits for Busy; without one, parport_ieee1284_write_compat() polls and
+ * gives up at once on a printer that ran out of paper. */
+Test(sim, ppdev_compat_write_into_paper_out_waits_only_on_a_fifo_port_with_an_irq)
+{
+	const char *models[] = {
+		"[port]\nmodes=pcspp,tristate,ecp\nirq=none\n"
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\n[fault.paper]\nkind=paper-out\nafter-bytes=2\n",
+		"[port]\nmodes=pcspp,tristate,ecp\n"
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\n[fault.paper]\nkind=paper-out\nafter-bytes=2\n",
+		NULL
+	};
+	static const char *const begin[] = { "parport0 fault paper begin paper-out\n",
+					     "parport1 fault paper begin paper-out\n" };
+	static const ssize_t expect[] = { 2, 8 };
+	struct timeval tv = { EVENTUALLY_MS / 1000 + 1, 0 };
+
+	sim = fx_start(models);
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *node = g_strdup_printf("/dev/parport%d", i);
+		int fd = open_node(node);
+		pthread_t t;
+		ssize_t n;
+
+		cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+		cr_assert_eq(ioctl(fd, PPSETTIME, &tv), 0);
+		/* Ending paper-out is what a waiting write needs to finish with all 8. */
+		t = fx_end_faults_on(sim, begin[i]);
+		errno = 0;
+		n = write(fd, "abcdefgh", 8);
+		cr_assert_eq(n, expect[i], "%s: %zd, expected %zd", node, n, expect[i]);
+		cr_assert_eq(errno, 0, "a short count, not an error");
+		pthread_join(t, NULL);
+		close(fd);
+	}
+	fx_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
+	assert_record("parport0-0001.prn", "ab", 2);
+	assert_record("parport1-0001.prn", "abcdefgh", 8);
+}
+
+Test(sim, ppdev_polled_compat_write_into_paper_out_returns_0_not_an_error)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\nirq=none\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=paper-out\n";
+	int fd;
+
+	sim = fx_start1(model);
+	fd = open_node("/dev/parport0");
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	errno = 0;
+	cr_assert_eq(write(fd, "data", 4), 0);
+	cr_assert_eq(errno, 0);
+	close(fd);
 }
 
 Test(sim, closing_without_release_frees_the_port_and_terminates)
