@@ -387,8 +387,8 @@ void sim_port_frob_control(struct sim_port *p, uint8_t mask, uint8_t val)
 
 uint8_t sim_port_read_control(const struct sim_port *p)
 {
-	/* Unused bits read back as 1 on PC hardware. */
-	return p->control | 0xc0;
+	/* parport_pc_read_control(): its soft copy of the four control lines. */
+	return p->control & 0x0f;
 }
 
 /* ---- the kernel's IEEE 1284 negotiation (drivers/parport/ieee1284.c) ---- */

@@ -1630,6 +1630,26 @@ Test(sim, ppdev_polled_compat_write_into_paper_out_returns_0_not_an_error)
 	close(fd);
 }
 
+Test(sim, ppdev_rcontrol_reads_back_the_four_control_lines)
+{
+	unsigned char c = 0, frob[2] = { PARPORT_CONTROL_AUTOFD, 0 };
+	int fd;
+
+	sim = fx_start1(laser_model);
+	fd = open_node("/dev/parport0");
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, PARPORT_CONTROL_SELECT | PARPORT_CONTROL_INIT, "%#x", c);
+	c = 0xce;
+	cr_assert_eq(ioctl(fd, PPWCONTROL, &c), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, 0x0e, "only the four control bits: %#x", c);
+	cr_assert_eq(ioctl(fd, PPFCONTROL, frob), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, 0x0c, "%#x", c);
+	close(fd);
+}
+
 Test(sim, closing_without_release_frees_the_port_and_terminates)
 {
 	int fd, v = IEEE1284_MODE_ECP;
