@@ -451,6 +451,29 @@ static bool get_mode_list(struct parser *ps, const char *group, const char *key,
 	return true;
 }
 
+/* An interrupt line or DMA channel of [port]: a number up to @max, or none (-1). */
+static bool get_line(struct parser *ps, const char *key, int max, int dflt, int *out)
+{
+	g_autofree char *v = NULL;
+	guint64 n;
+
+	if (!g_key_file_has_key(ps->kf, "port", key, NULL)) {
+		*out = dflt;
+		return true;
+	}
+	v = g_key_file_get_value(ps->kf, "port", key, NULL);
+	g_strstrip(v);
+	if (g_str_equal(v, "none") || g_str_equal(v, "-1")) {
+		*out = -1;
+		return true;
+	}
+	if (!g_ascii_string_to_unsigned(v, 10, 0, (guint64)max, &n, NULL))
+		return fail(ps->error, ps->source, "[port] %s: \"%s\" is not none or a number from 0 to %d", key, v,
+			    max);
+	*out = (int)n;
+	return true;
+}
+
 static void device_model_free(struct sim_device_model *d)
 {
 	if (!d)
@@ -746,14 +769,15 @@ struct sim_port_model *sim_model_load_data(const char *data, const char *source,
 	}
 
 	if (g_key_file_has_group(kf, "port")) {
-		static const char *const allowed[] = { "modes", "lp-driver", "daisy-assigned", NULL };
+		static const char *const allowed[] = { "modes", "lp-driver", "daisy-assigned", "irq", "dma", NULL };
 
 		if (!check_keys(&ps, "port", allowed))
 			goto err;
 	}
 	if (!get_mode_list(&ps, "port", "modes", "pcspp,tristate,ecp", true, &m->hw_modes) ||
 	    !get_bool(&ps, "port", "lp-driver", false, &m->lp_driver) ||
-	    !get_bool(&ps, "port", "daisy-assigned", true, &m->chain_assigned))
+	    !get_bool(&ps, "port", "daisy-assigned", true, &m->chain_assigned) ||
+	    !get_line(&ps, "irq", 255, SIM_PORT_DEFAULT, &m->irq) || !get_line(&ps, "dma", 7, -1, &m->dma))
 		goto err;
 
 	groups = g_key_file_get_groups(kf, NULL);

@@ -92,9 +92,14 @@ struct sim_device_model {
 
 #define SIM_MAX_CHAIN 4
 
+/* [port] irq= not given: the port's number chooses one (port.c). */
+#define SIM_PORT_DEFAULT (-2)
+
 struct sim_port_model {
 	char *source;            /* file name, or "(built-in)" */
-	unsigned hw_modes;       /* PARPORT_MODE_* bits reported by PPGETMODES */
+	unsigned hw_modes;       /* PARPORT_MODE_* bits the port hardware has ("modes") */
+	int irq;                 /* interrupt line, -1 none, SIM_PORT_DEFAULT: by port number */
+	int dma;                 /* DMA channel, -1 none */
 	bool lp_driver;          /* the lp driver is registered on the port */
 	bool chain_assigned;     /* chain addresses were assigned at boot */
 	struct sim_device_model *end;            /* NULL: nothing at the end of the cable */

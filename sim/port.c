@@ -58,6 +58,51 @@ const char *sim_kernel_mode_name(int mode)
 	return buf;
 }
 
+/*
+ * The resources parport_pc registers a port with. The first three are the
+ * legacy ISA addresses; the ports after them sit on a PCI card. The interrupt
+ * lines are the ones a PC's firmware assigns to those addresses.
+ */
+static void set_resources(struct sim_port *p)
+{
+	static const struct {
+		unsigned long base, base_hi;
+		int irq;
+	} legacy[] = { { 0x378, 0x778, 7 }, { 0x278, 0x678, 5 }, { 0x3bc, 0x7bc, 7 } };
+	const struct sim_port_model *m = p->model;
+
+	if (p->index < G_N_ELEMENTS(legacy)) {
+		p->base = legacy[p->index].base;
+		p->base_hi = legacy[p->index].base_hi;
+		p->irq = legacy[p->index].irq;
+	} else {
+		p->base = 0xd000 + 0x100ul * (p->index - G_N_ELEMENTS(legacy));
+		p->base_hi = p->base + 0x400;
+		p->irq = 16;
+	}
+	if (m->irq != SIM_PORT_DEFAULT)
+		p->irq = m->irq;
+	p->dma = m->dma;
+	if (p->dma < 0 && (m->hw_modes & PARPORT_MODE_DMA))
+		p->dma = 3;  /* "dma" in the list: the channel ECP ports usually have */
+
+	/*
+	 * parport_pc_probe_port(): every PC port is SPP and safe in interrupt
+	 * context; ECP (always with COMPAT, its FIFO compatibility mode) only
+	 * when the chip has a FIFO and the port an interrupt line, and DMA only
+	 * on top of that; without them the DMA channel goes unused.
+	 */
+	p->modes = PARPORT_MODE_PCSPP | PARPORT_MODE_SAFEININT;
+	p->modes |= m->hw_modes & (PARPORT_MODE_TRISTATE | PARPORT_MODE_EPP);
+	if ((m->hw_modes & PARPORT_MODE_ECP) && p->irq >= 0) {
+		p->modes |= PARPORT_MODE_ECP | PARPORT_MODE_COMPAT;
+		if (p->dma >= 0)
+			p->modes |= PARPORT_MODE_DMA;
+	} else {
+		p->dma = -1;
+	}
+}
+
 struct sim_port *sim_port_new(unsigned index, struct sim_port_model *model, sim_device_notify notify,
 			      void *notify_data)
 {
@@ -73,6 +118,7 @@ struct sim_port *sim_port_new(unsigned index, struct sim_port_model *model, sim_
 	p->ieee_phase = SIM_PH_FWD_IDLE;
 	g_queue_init(&p->waiters);
 	p->periph = sim_periph_new(p);
+	set_resources(p);
 
 	if (model->end)
 		p->end = sim_device_new(model->end, p->name, notify, notify_data);
@@ -313,8 +359,8 @@ void sim_port_frob_control(struct sim_port *p, uint8_t mask, uint8_t val)
 
 uint8_t sim_port_read_control(const struct sim_port *p)
 {
-	/* Unused bits read back as 1 on PC hardware. */
-	return p->control | 0xc0;
+	/* parport_pc_read_control(): its soft copy of the four control lines. */
+	return p->control & 0x0f;
 }
 
 /* ---- the kernel's IEEE 1284 negotiation (drivers/parport/ieee1284.c) ---- */

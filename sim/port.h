@@ -43,6 +43,11 @@ struct sim_port {
 	bool gone;                      /* port-gone fault: the node disappeared; port-absent: not yet there */
 	guint64 forward_bytes;      /* data bytes delivered through the port (port-gone after-bytes) */
 
+	/* What parport_pc found at boot (struct parport base, base_hi, irq, dma, modes). */
+	unsigned long base, base_hi;
+	int irq, dma;                   /* -1: none */
+	unsigned modes;                 /* PARPORT_MODE_* as PPGETMODES reports them */
+
 	/* What hangs off the cable. */
 	struct sim_device *end;         /* NULL: nothing at the end of the cable */
 	struct sim_device *chain[SIM_MAX_CHAIN];

@@ -119,7 +119,7 @@ void pp_read(struct pp_file *f, unsigned long addr, size_t count)
 		/* The kernel negotiates a reverse mode by itself. */
 		int d1 = 0, d2 = 0;
 
-		if ((p->model->hw_modes & PARPORT_MODE_TRISTATE) &&
+		if ((p->modes & PARPORT_MODE_TRISTATE) &&
 		    sim_port_negotiate(p, IEEE1284_MODE_BYTE, &d1) == 0) {
 			mode = IEEE1284_MODE_BYTE;
 		} else if (sim_port_negotiate(p, IEEE1284_MODE_NIBBLE, &d2) == 0) {
@@ -292,8 +292,13 @@ void pp_write(struct pp_file *f, unsigned long addr, size_t count)
 		sim_port_negotiate(p, IEEE1284_MODE_COMPAT, &delay);
 		/* fall through */
 	case IEEE1284_MODE_COMPAT:
-		/* parport_pc uses its FIFO when it has ECP hardware and may sleep. */
-		op->path = (p->model->hw_modes & PARPORT_MODE_ECP) && !op->nonblock ? PATH_COMPAT_FIFO : PATH_COMPAT_SW;
+		/*
+		 * parport_pc writes through its FIFO when it registered the port
+		 * with COMPAT (a FIFO and an interrupt line) and may sleep; else
+		 * parport_ieee1284_write_compat() polls the status lines and gives
+		 * up at once on a printer that is out of paper, offline or faulty.
+		 */
+		op->path = (p->modes & PARPORT_MODE_COMPAT) && !op->nonblock ? PATH_COMPAT_FIFO : PATH_COMPAT_SW;
 		op->rate_family = SIM_RATE_COMPAT;
 		op->command = false;
 		break;

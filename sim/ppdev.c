@@ -110,7 +110,7 @@ static void do_ioctl(struct pp_file *f, unsigned long req, unsigned long arg)
 	case PPGETMODES:
 		if (!p || p->gone)
 			return pp_complete(f, -1, ENODEV);
-		return ioctl_int_out(f, arg, (int)p->model->hw_modes);
+		return ioctl_int_out(f, arg, (int)p->modes);
 	case PPSETFLAGS:
 		if (!pp_get_bytes(f, arg, &iv, sizeof iv))
 			return;
@@ -169,7 +169,7 @@ static void do_ioctl(struct pp_file *f, unsigned long req, unsigned long arg)
 			return;
 		return pp_complete(f, 0, 0);
 	case PPCLRIRQ:
-		/* The emulated ports have no interrupt line: the count stays 0. */
+		/* No interrupt is ever raised, even on a port with a line: the count stays 0. */
 		return ioctl_int_out(f, arg, 0);
 	case PPSETTIME64: {
 		int64_t tv[2];

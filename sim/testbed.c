@@ -20,7 +20,10 @@
 #include <linux/parport.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <umockdev.h>
 #include <unistd.h>
 
@@ -69,15 +72,13 @@ static bool write_file(const char *dir, const char *name, const char *content, G
 	return g_file_set_contents(path, content, -1, error) && g_chmod(path, 0644) == 0;
 }
 
-static bool make_node(const char *name, unsigned minor, struct sim_port *p, GError **error)
+/* The node of a port the kernel registered, and its sysfs entry. */
+static bool make_node(const char *name, unsigned minor, GError **error)
 {
 	g_autofree char *dev = g_strdup_printf("/dev/%s", name);
 	g_autofree char *maj_min = g_strdup_printf("%u:%u", PPDEV_MAJOR, minor);
 	g_autofree char *node = g_build_filename(root, "dev", name, NULL);
-	g_autofree char *sock_dir = g_build_filename(root, "ioctl", "dev", NULL);
-	g_autofree char *sock = g_build_filename(sock_dir, name, NULL);
 	g_autofree char *syspath = NULL;
-	struct sim_listener *l;
 
 	/* sysfs entry and the major:minor that stat() reports for the node */
 	syspath = umockdev_testbed_add_device(testbed, "ppdev", name, NULL, "dev", maj_min, NULL, "DEVNAME", dev,
@@ -86,14 +87,48 @@ static bool make_node(const char *name, unsigned minor, struct sim_port *p, GErr
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev could not add %s", dev);
 		return false;
 	}
+	g_remove(node);  /* the stand-in of a port that was not there */
 	if (!write_file(root, dev + 1, "", error))
 		return false;
 	node_permissions(node);
-	if (p) {
-		char real[PATH_MAX];
+	return true;
+}
 
-		p->node_path = g_strdup(realpath(node, real) ? real : node);
+/*
+ * ppdev has a node only for a port the kernel registered. In its place the
+ * test bed holds a socket: umockdev hands a /dev path to the test bed only
+ * when the test bed has the file, so without one a client would reach the
+ * real /dev/parportN, and opening a socket fails with ENXIO, the kernel's
+ * answer for a parallel port minor with no port behind it.
+ */
+static bool make_stand_in(const char *name, GError **error)
+{
+	g_autofree char *dir = g_build_filename(root, "dev", NULL);
+	g_autofree char *node = g_build_filename(dir, name, NULL);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (g_mkdir_with_parents(dir, 0755) < 0 || strlen(node) >= sizeof sa.sun_path) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot create %s", node);
+		return false;
 	}
+	strcpy(sa.sun_path, node);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	if (r < 0)
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s", node,
+			    g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return r == 0;
+}
+
+/* The socket umockdev's preload sends the calls on an open node to. */
+static bool listen_node(const char *name, struct sim_port *p, GError **error)
+{
+	g_autofree char *sock_dir = g_build_filename(root, "ioctl", "dev", NULL);
+	g_autofree char *sock = g_build_filename(sock_dir, name, NULL);
+	struct sim_listener *l;
 
 	if (g_mkdir_with_parents(sock_dir, 0755) < 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s", sock_dir);
@@ -186,15 +221,15 @@ static void port_gone(void *ctx, struct sim_port *p)
 /* The port's entries in /proc, as the kernel shows a registered port. */
 static bool write_proc(struct sim_port *p, GError **error)
 {
-	static const unsigned long bases[][2] = { { 0x378, 0x778 }, { 0x278, 0x678 }, { 0x3bc, 0x7bc } };
-	g_autofree char *base = NULL, *modes = NULL;
+	g_autofree char *base = NULL, *modes = NULL, *irq = NULL, *dma = NULL;
 	const char *dir = p->proc_dir;
 
-	base = p->index < G_N_ELEMENTS(bases) ? g_strdup_printf("%lu\t%lu\n", bases[p->index][0], bases[p->index][1])
-					      : g_strdup("0\t0\n");
-	modes = modes_text(p->model->hw_modes);
-	if (!write_file(dir, "base-addr", base, error) || !write_file(dir, "irq", "-1\n", error) ||
-	    !write_file(dir, "dma", "-1\n", error) || !write_file(dir, "modes", modes, error) ||
+	base = g_strdup_printf("%lu\t%lu\n", p->base, p->base_hi);
+	irq = g_strdup_printf("%d\n", p->irq);
+	dma = g_strdup_printf("%d\n", p->dma);
+	modes = modes_text(p->modes);
+	if (!write_file(dir, "base-addr", base, error) || !write_file(dir, "irq", irq, error) ||
+	    !write_file(dir, "dma", dma, error) || !write_file(dir, "modes", modes, error) ||
 	    !write_file(dir, "spintime", "500\n", error) || !write_file(dir, "devices/active", "none\n", error) ||
 	    !write_autoprobe(dir, "autoprobe", p->end, error))
 		return false;
@@ -207,12 +242,12 @@ static bool write_proc(struct sim_port *p, GError **error)
 	return true;
 }
 
-/* An absent port appears: the kernel registered it. */
+/* An absent port appears: the kernel registered it, udev made its node. */
 static void port_appeared(void *ctx, struct sim_port *p)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!write_proc(p, &error))
+	if (!write_proc(p, &error) || !make_node(p->name, p->index, &error))
 		g_warning("%s: %s", p->name, error->message);
 }
 
@@ -224,11 +259,15 @@ const struct sim_ppdev_hooks sim_testbed_ppdev_hooks = {
 
 bool sim_testbed_add_port(struct sim_port *p, GError **error)
 {
+	g_autofree char *node = g_build_filename(root, "dev", p->name, NULL);
+	char real[PATH_MAX];
+
 	p->proc_dir = g_build_filename(root, "proc", "sys", "dev", "parport", p->name, NULL);
-	/* A port-absent port has only its node until it appears. */
-	if (!p->gone && !write_proc(p, error))
+	/* A port-absent port has neither /proc entries nor a node until it appears. */
+	if (p->gone ? !make_stand_in(p->name, error) : !write_proc(p, error) || !make_node(p->name, p->index, error))
 		return false;
-	return make_node(p->name, p->index, p, error);
+	p->node_path = g_strdup(realpath(node, real) ? real : node);
+	return listen_node(p->name, p, error);
 }
 
 bool sim_testbed_finish(unsigned first_free, GError **error)
@@ -239,7 +278,7 @@ bool sim_testbed_finish(unsigned first_free, GError **error)
 	for (unsigned i = first_free; i < MAX_NODES; i++) {
 		g_autofree char *name = g_strdup_printf("parport%u", i);
 
-		if (!make_node(name, i, NULL, error))
+		if (!make_stand_in(name, error))
 			return false;
 	}
 	/* /dev/port as a directory: opening it for raw I/O fails. */

@@ -111,7 +111,7 @@ Test(cli, the_command_sees_the_emulation)
 	struct run r = sim_run(args);
 
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-	cr_assert_str_eq(r.out, "PCSPP,TRISTATE,ECP\n-1\nnone\n");
+	cr_assert_str_eq(r.out, "PCSPP,TRISTATE,COMPAT,ECP\n7\nnone\n");
 	run_free(&r);
 }
 

@@ -214,7 +214,7 @@ Test(device, modes_need_the_lock_and_are_probed_once)
 	cr_assert_eq(parclass_device_lock(dev, 2000, 0), 0);
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
 	cr_assert_eq(modes, PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
-				    PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+				    PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
 		     "modes %#x", modes);
 	before = fx_record_read(sim, "events.log", NULL);
 	cr_assert_eq(parclass_device_get_modes(dev, &modes), 0);
@@ -258,10 +258,10 @@ Test(device, negotiate_picks_the_fastest_common_modes)
 	start(laserjet_model);
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, PARCLASS_MODES_PRINTER_READ, &w, &r), 0);
-	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ);
-	cr_assert_eq(r, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_IRQ);
+	cr_assert_eq(r, PARCLASS_MODE_ECP_HW_IRQ);
 	cr_assert_eq(parclass_device_negotiate(dev, 0, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR, &w, &r), 0);
-	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_NOIRQ, "a zero mask keeps the mode");
+	cr_assert_eq(w, PARCLASS_MODE_ECP_HW_IRQ, "a zero mask keeps the mode");
 	cr_assert_eq(r, PARCLASS_MODE_BYTE_BIDIR);
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODE_ECP_SW | PARCLASS_MODE_CENTRONICS, 0, &w, NULL), 0);
 	cr_assert_eq(w, PARCLASS_MODE_ECP_SW, "software ECP when asked for");
@@ -307,7 +307,7 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	cr_assert_eq(parclass_device_write(dev, data, N, EVENTUALLY_MS, &written), 0);
 	cr_assert_eq(written, N);
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
-	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_IRQ);
 	parclass_device_close(dev);
 	assert_record("parport0-0001.prn", data, N);
 	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
@@ -544,7 +544,7 @@ Test(device, reads_bring_the_printers_answers_in_every_reverse_mode)
 {
 	static const char ask[] = PJL_UEL "@PJL ECHO hello\r\n";
 	static const char answer[] = "@PJL ECHO hello\r\n\f";
-	static const unsigned read_modes[] = { PARCLASS_MODE_ECP_HW_NOIRQ, PARCLASS_MODE_BYTE_BIDIR,
+	static const unsigned read_modes[] = { PARCLASS_MODE_ECP_HW_IRQ, PARCLASS_MODE_BYTE_BIDIR,
 					       PARCLASS_MODE_NIBBLE };
 	parclass_device *dev;
 	char buf[256];
@@ -583,7 +583,7 @@ Test(device, pending_reverse_data_is_seen_without_turning_the_link)
 	cr_assert_eq(parclass_device_write(dev, ask, sizeof ask - 1, EVENTUALLY_MS, NULL), 0);
 	cr_assert_eq(parclass_device_reverse_pending(dev), 1, "the echo waits");
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
-	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ, "the link stayed forward in ECP mode");
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_IRQ, "the link stayed forward in ECP mode");
 	cr_assert_eq(read_all(dev, buf, sizeof buf, 15), 15);
 	cr_assert_eq(parclass_device_reverse_pending(dev), 0, "all read");
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, 0, &n), 0);
@@ -626,7 +626,7 @@ Test(device, an_ecp_link_turns_around_and_back)
 	cr_assert_eq(mode, PARCLASS_MODE_CENTRONICS, "negotiation chooses; the link changes when used");
 	cr_assert_eq(parclass_device_write(dev, ask, sizeof ask - 1, EVENTUALLY_MS, NULL), 0);
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
-	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_IRQ);
 	cr_assert_eq(parclass_device_fwd_to_rev(dev), 0);
 	cr_assert_eq(parclass_device_read(dev, buf, sizeof buf, EVENTUALLY_MS, &n), 0);
 	cr_assert_eq(n, strlen("@PJL ECHO turn\r\n\f"));
@@ -897,10 +897,22 @@ Test(device, ports_without_an_interrupt_have_no_interrupt_fd)
 	parclass_device *dev;
 	int fd = -7;
 
-	start(laserjet_model);
+	start("[port]\nmodes=pcspp,tristate,ecp\nirq=none\n[device]\nid=MFG:A;\nmodes=compat,nibble,byte,ecp\n");
 	dev = open_locked("LPT1");
 	cr_assert_eq(parclass_device_get_interrupt_fd(dev, &fd), -ENOTSUP);
 	cr_assert_eq(fd, -7);
+	parclass_device_close(dev);
+}
+
+Test(device, a_port_with_an_interrupt_line_has_an_interrupt_fd)
+{
+	parclass_device *dev;
+	int fd = -7;
+
+	start(laserjet_model);
+	dev = open_locked("LPT1");
+	cr_assert_eq(parclass_device_get_interrupt_fd(dev, &fd), 0);
+	cr_assert_geq(fd, 0);
 	parclass_device_close(dev);
 }
 
@@ -929,16 +941,16 @@ Test(device, caps_negotiate_every_mode_but_the_ones_ruled_out)
 		const char *negotiated, *never[2];
 	} expect[] = {
 		/* Nothing ruled out: every mode both ends do. */
-		{ 0, 0, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
-		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		{ 0, 0, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
+		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
 		  "parport0 negotiate nibble accepted\nparport0 terminate\nparport0 negotiate byte accepted\n"
 		  "parport0 terminate\nparport0 negotiate ecp accepted\nparport0 terminate\n", { NULL, NULL } },
 		/* No byte mode and no ECP either way: neither is negotiated. */
 		{ PARCLASS_MODE_BYTE_BIDIR | ECP_ANY, ECP_ANY, PARCLASS_MODE_NIBBLE, COMPAT_BOTH,
 		  "parport1 negotiate nibble accepted\n", { "parport1 negotiate byte", "parport1 negotiate ecp" } },
 		/* No nibble mode: the others still show an IEEE 1284 device. */
-		{ PARCLASS_MODE_NIBBLE, 0, PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
-		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		{ PARCLASS_MODE_NIBBLE, 0, PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
+		  COMPAT_BOTH | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
 		  "parport2 negotiate byte accepted\n", { "parport2 negotiate nibble", NULL } },
 		/* No hardware EPP: software EPP, negotiated as such. */
 		{ PARCLASS_MODE_EPP_HW, PARCLASS_MODE_EPP_HW, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_EPP_SW,
@@ -948,7 +960,7 @@ Test(device, caps_negotiate_every_mode_but_the_ones_ruled_out)
 		{ 0, 0, 0, PARCLASS_MODE_CENTRONICS, "parport4 negotiate nibble no-answer\n",
 		  { "parport4 negotiate byte", NULL } },
 		/* ECP ruled out for writes only: negotiated for reads. */
-		{ 0, ECP_ANY, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW,
+		{ 0, ECP_ANY, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW,
 		  COMPAT_BOTH, "parport5 negotiate ecp accepted\n", { NULL, NULL } },
 	};
 	g_autofree char *events = NULL;
@@ -989,7 +1001,7 @@ Test(device, caps_leave_a_held_link_in_compatibility_mode_and_the_port_held)
 	cr_assert_eq(parclass_device_negotiate(dev, PARCLASS_MODES_PRINTER_WRITE, 0, NULL, NULL), 0);
 	cr_assert_eq(parclass_device_write(dev, "ecp", 3, EVENTUALLY_MS, &n), 0);
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
-	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_NOIRQ);
+	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_IRQ);
 	cr_assert_eq(parclass_device_get_caps(dev, ECP_ANY, ECP_ANY, 0, &rd, &wr), 0);
 	cr_assert_eq(rd, PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR);
 	cr_assert_eq(wr, COMPAT_BOTH);
@@ -1031,6 +1043,6 @@ Test(device, caps_wait_for_the_port_within_their_timeout_and_check_their_masks)
 	close(release);
 	cr_assert_eq(wait_child(holder), 0);
 	cr_assert_eq(parclass_device_get_caps(dev, 0, 0, EVENTUALLY_MS, &rd, &wr), 0);
-	cr_assert_eq(wr, COMPAT_BOTH | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
+	cr_assert_eq(wr, COMPAT_BOTH | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW);
 	parclass_device_close(dev);
 }

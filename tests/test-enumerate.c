@@ -89,11 +89,11 @@ Test(enumerate, every_port_and_device_with_ids_and_modes)
 	cr_assert_str_eq(id_text(device(0, 0)), "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;");
 	cr_assert_eq(parclass_device_info_modes(device(0, 0)),
 		     PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY | PARCLASS_MODE_NIBBLE |
-			     PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_NOIRQ | PARCLASS_MODE_ECP_SW);
+			     PARCLASS_MODE_BYTE_BIDIR | PARCLASS_MODE_ECP_HW_IRQ | PARCLASS_MODE_ECP_SW);
 	cr_assert_eq(parclass_port_info_modes(p), PARCLASS_MODE_CENTRONICS | PARCLASS_MODE_IEEE_COMPATIBILITY |
 							  PARCLASS_MODE_NIBBLE | PARCLASS_MODE_BYTE_BIDIR |
 							  PARCLASS_MODE_EPP_SW | PARCLASS_MODE_ECP_SW |
-							  PARCLASS_MODE_ECP_HW_NOIRQ);
+							  PARCLASS_MODE_ECP_HW_IRQ);
 
 	/* the chain: numbered, each device asked, the end device behind it is LPT2.4 */
 	p = parclass_enumeration_port(e, 1);

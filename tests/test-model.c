@@ -60,6 +60,29 @@ Test(model, design_example_with_trailing_comments_loads)
 	sim_model_free(m);
 }
 
+Test(model, port_interrupt_line_and_dma_channel)
+{
+	struct sim_port_model *dflt = load("[port]\nmodes=pcspp\n");
+	struct sim_port_model *set = load("[port]\nirq=5\ndma=3\n");
+	struct sim_port_model *none = load("[port]\nirq=none\ndma=none\n");
+	g_autofree char *e1 = load_error("[port]\nirq=16x\n");
+	g_autofree char *e2 = load_error("[port]\ndma=8\n");
+	g_autofree char *e3 = load_error("[port]\nirq=-2\n");
+
+	cr_assert_eq(dflt->irq, SIM_PORT_DEFAULT, "the port's number chooses");
+	cr_assert_eq(dflt->dma, -1);
+	cr_assert_eq(set->irq, 5);
+	cr_assert_eq(set->dma, 3);
+	cr_assert_eq(none->irq, -1);
+	cr_assert_eq(none->dma, -1);
+	cr_assert_str_eq(e1, "test: [port] irq: \"16x\" is not none or a number from 0 to 255");
+	cr_assert_str_eq(e2, "test: [port] dma: \"8\" is not none or a number from 0 to 7");
+	cr_assert_str_eq(e3, "test: [port] irq: \"-2\" is not none or a number from 0 to 255");
+	sim_model_free(dflt);
+	sim_model_free(set);
+	sim_model_free(none);
+}
+
 Test(model, default_model_is_valid)
 {
 	struct sim_port_model *m = load(sim_default_model);

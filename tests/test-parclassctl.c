@@ -98,10 +98,10 @@ Test(parclassctl, list_shows_ports_devices_ids_and_modes)
 	r = CTL("list", "--deadline", eventually_ms_text());
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
-			 "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW\n"
+			 "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_IRQ ECP_SW\n"
 			 "  LPT1    HP LaserJet 4\n"
 			 "          id: MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL;CLS:PRINTER;\n"
-			 "          modes: CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n"
+			 "          modes: CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_IRQ ECP_SW\n"
 			 "LPT2 (parport1): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_SW\n"
 			 "  LPT2.0  ACME Scan\n"
 			 "          id: MFG:ACME;MDL:Scan;CLS:SCANNER;\n"
@@ -162,7 +162,7 @@ Test(parclassctl, modes_status_lines_waiters_and_reset)
 	sim = fx_start(models);
 	r = CTL("modes", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n");
+	cr_assert_str_eq(r.out, "CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR ECP_HW_IRQ ECP_SW\n");
 	run_free(&r);
 	r = CTL("status", "LPT1");
 	cr_assert_str_eq(r.out, "SELECTED (nFault=1 Select=1 PError=0 nAck=1 Busy=0)\n");
@@ -573,8 +573,8 @@ Test(parclassctl, modes_default_and_caps_with_modes_ruled_out)
 	run_free(&r);
 	r = CTL("caps", "LPT1");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "read: NIBBLE BYTE_BIDIR ECP_HW_NOIRQ ECP_SW\n"
-				"write: CENTRONICS IEEE_COMPATIBILITY ECP_HW_NOIRQ ECP_SW\n");
+	cr_assert_str_eq(r.out, "read: NIBBLE BYTE_BIDIR ECP_HW_IRQ ECP_SW\n"
+				"write: CENTRONICS IEEE_COMPATIBILITY ECP_HW_IRQ ECP_SW\n");
 	run_free(&r);
 	r = CTL("caps", "LPT2", "--not-read", "byte,ecp,ECP_SW", "--not-write", "ecp, ecpsw", "--timeout",
 		eventually_ms_text());

@@ -495,7 +495,7 @@ Test(port, select_deselect_and_init_chain_on_a_held_port)
 		  "%s", from);
 }
 
-/* What /proc says of the ports' hardware (the simulator's: the PC's usual bases, no IRQ, no DMA). */
+/* What /proc says of the ports' hardware (the simulator's: the PC's usual bases and IRQs, no DMA). */
 Test(port, the_ports_resources_as_the_kernel_gives_them)
 {
 	const char *models[] = { laser_model, laser_model, NULL };
@@ -511,11 +511,12 @@ Test(port, the_ports_resources_as_the_kernel_gives_them)
 	cr_assert_eq(parclass_port_get_resources(p0, &base, &hi, &irq, &dma), 0);
 	cr_assert_eq(base, 0x378);
 	cr_assert_eq(hi, 0x778);
-	cr_assert_eq(irq, -1);
+	cr_assert_eq(irq, 7);
 	cr_assert_eq(dma, -1);
 	cr_assert_eq(parclass_port_get_resources(p1, &base, &hi, &irq, &dma), 0);
 	cr_assert_eq(base, 0x278);
 	cr_assert_eq(hi, 0x678);
+	cr_assert_eq(irq, 5);
 	cr_assert_eq(parclass_port_get_resources(p1, NULL, &hi, &irq, &dma), -EINVAL);
 	parclass_port_close(p0);
 	parclass_port_close(p1);

@@ -211,7 +211,7 @@ CupsPush=b false" "$(props $ROOT Manager Version PollInterval CupsPush)"
 check_props "Port parport0: Name, Location, Modes, Holder, Waiters, ClaimedOutside" \
 'Name=s "parport0"
 Location=s "LPT1"
-Modes=as 7 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "EPP_SW" "ECP_HW_NOIRQ" "ECP_SW"
+Modes=as 7 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "EPP_SW" "ECP_HW_IRQ" "ECP_SW"
 Holder=(uts) 0 0 ""
 Waiters=u 0
 ClaimedOutside=b false' "$(props $ROOT/parport0 Port Name Location Modes Holder Waiters ClaimedOutside)"
@@ -225,7 +225,7 @@ DeviceId=s "MFG:Hewlett-Packard;MDL:HP LaserJet 4;CMD:PCL,PJL,POSTSCRIPT;CLS:PRI
 DeviceIdKeys=a{ss} 5 "MFG" "Hewlett-Packard" "MDL" "HP LaserJet 4" "CMD" "PCL,PJL,POSTSCRIPT" "CLS" "PRINTER" "DES" "Hewlett-Packard LaserJet 4"
 Make=s "Hewlett-Packard"
 Model=s "HP LaserJet 4"
-Modes=as 6 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "ECP_HW_NOIRQ" "ECP_SW"
+Modes=as 6 "CENTRONICS" "IEEE_COMPATIBILITY" "NIBBLE" "BYTE_BIDIR" "ECP_HW_IRQ" "ECP_SW"
 Location=s "LPT2.1"
 Address=i 1
 Uri=s "parclass:/dev/parport1?daisy=1"
@@ -824,8 +824,8 @@ tree=$(busctl --address="$A" tree --list "$NAME" 2>&1 | grep "^$ROOT")
 if [ "$tree_before" = "$ROOT
 $ROOT/parport0
 $ROOT/parport0_end" ] && [ "$list_before" = "${list_before#*parport1}" ] &&
-   [ "$list_after" = "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW
-LPT2 (parport1): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_NOIRQ ECP_SW" ] &&
+   [ "$list_after" = "LPT1 (parport0): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_IRQ ECP_SW
+LPT2 (parport1): CENTRONICS IEEE_COMPATIBILITY NIBBLE BYTE_BIDIR EPP_SW ECP_HW_IRQ ECP_SW" ] &&
    [ "$out" = "()" ] && wait_until "$eventually" added parport1_end && added parport1 &&
    [ "$tree" = "$tree_before
 $ROOT/parport1

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -146,9 +147,9 @@ Test(sim, find_ports_sees_every_modelled_port_and_their_modes)
 		ieee1284_close(ports.portv[i]);
 	}
 	cr_assert_eq(caps[0], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECP |
-				      CAP1284_ECPRLE | CAP1284_ECPSWE);
-	cr_assert_eq(caps[1], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_COMPAT);
-	cr_assert_eq(caps[2], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECPSWE);
+				      CAP1284_ECPRLE | CAP1284_ECPSWE | CAP1284_IRQ);
+	cr_assert_eq(caps[1], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_COMPAT | CAP1284_IRQ);
+	cr_assert_eq(caps[2], CAP1284_RAW | CAP1284_NIBBLE | CAP1284_BYTE | CAP1284_COMPAT | CAP1284_ECPSWE | CAP1284_IRQ);
 }
 
 Test(sim, default_model_serves_one_printer)
@@ -1347,25 +1348,34 @@ Test(sim, a_gone_port_is_out_of_proc_when_the_event_is_logged)
 
 Test(sim, an_absent_port_is_out_of_proc_until_sigusr1_makes_it_appear)
 {
-	static const char model[] = "[device]\nid=MFG:A;\nmodes=compat,nibble\n"
-				    "[fault.plug]\nkind=port-absent\n";
+	/* A present port first: libieee1284 settles on ppdev, once per process,
+	 * only if some /dev/parportN opens when it first looks. */
+	const char *models[] = { laser_model,
+				 "[device]\nid=MFG:A;\nmodes=compat,nibble\n[fault.plug]\nkind=port-absent\n", NULL };
 	g_autofree char *dir = NULL;
 	struct parport *p;
+	int fd;
 
-	sim = fx_start1(model);
-	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport0", NULL);
-	fx_await_event(sim, "parport0 fault plug begin port-absent\n");
+	sim = fx_start(models);
+	dir = g_build_filename(sim->testbed, "proc", "sys", "dev", "parport", "parport1", NULL);
+	fx_await_event(sim, "parport1 fault plug begin port-absent\n");
 	cr_assert_not(g_file_test(dir, G_FILE_TEST_EXISTS));
+	cr_assert_eq(open("/dev/parport1", O_RDWR), -1, "no node for a port the kernel does not have");
+	cr_assert_eq(errno, ENXIO);
 	cr_assert_eq(ieee1284_find_ports(&ports, 0), E1284_OK);
 	have_ports = true;
-	cr_assert_eq(ports.portc, 0, "enumeration does not list it");
+	cr_assert_eq(ports.portc, 1, "enumeration does not list it");
 	ieee1284_free_ports(&ports);
 	have_ports = false;
 	fx_kill(sim, SIGUSR1);
-	fx_await_event(sim, "parport0 fault plug end\n");
+	fx_await_event(sim, "parport1 fault plug end\n");
 	/* A client that starts once it read the log finds the port, and it works. */
 	cr_assert(g_file_test(dir, G_FILE_TEST_IS_DIR));
-	p = claim_port(0, 0);
+	fd = open("/dev/parport1", O_RDWR);
+	cr_assert_geq(fd, 0, "its node is there: %s", strerror(errno));
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	close(fd);
+	p = claim_port(1, 0);
 	cr_assert_eq(status_reg(p) & 0xf8, 0xd8, "a ready printer");
 	cr_assert_eq(ieee1284_compat_write(p, 0, "x", 1), 1);
 	put_port(p);
@@ -1478,7 +1488,8 @@ Test(sim, ppdev_modes_phases_and_flags_are_kept_per_file)
 	sim = fx_start1(laser_model);
 	fd = open_node("/dev/parport0");
 	cr_assert_eq(ioctl(fd, PPGETMODES, &modes), 0);
-	cr_assert_eq(modes, PARPORT_MODE_PCSPP | PARPORT_MODE_TRISTATE | PARPORT_MODE_ECP);
+	cr_assert_eq(modes, PARPORT_MODE_PCSPP | PARPORT_MODE_TRISTATE | PARPORT_MODE_ECP | PARPORT_MODE_COMPAT |
+				    PARPORT_MODE_SAFEININT);
 	v = IEEE1284_MODE_ECP;
 	cr_assert_eq(ioctl(fd, PPSETMODE, &v), 0);
 	cr_assert_eq(ioctl(fd, PPGETPHASE, &v), 0);
@@ -1526,6 +1537,129 @@ Test(sim, ppdev_read_in_compat_mode_negotiates_byte_or_nibble_itself)
 	cr_assert(fx_events_contain(sim, "parport2 negotiate nibble no-answer\n"));
 }
 
+static char *proc_file(int port, const char *name)
+{
+	g_autofree char *path = g_strdup_printf("%s/proc/sys/dev/parport/parport%d/%s", sim->testbed, port, name);
+	char *text = NULL;
+
+	cr_assert(g_file_get_contents(path, &text, NULL, NULL), "%s", path);
+	return text;
+}
+
+Test(sim, ppdev_getmodes_and_proc_derive_the_modes_as_parport_pc_does)
+{
+	const char *models[] = {
+		"[port]\nmodes=pcspp,tristate,ecp\n",
+		"[port]\nmodes=pcspp,tristate,epp\n",
+		"[port]\nmodes=pcspp\n",
+		"[port]\nmodes=pcspp,tristate,ecp\ndma=3\n",
+		"[port]\nmodes=pcspp,tristate,ecp\nirq=none\ndma=3\n",
+		NULL
+	};
+	/* SAFEININT always; ECP only with COMPAT and an interrupt line; DMA only on top of ECP. */
+	static const unsigned expect[] = { 0x5b, 0x47, 0x41, 0x7b, 0x43 };
+	static const char *const text[] = { "PCSPP,TRISTATE,COMPAT,ECP\n", "PCSPP,TRISTATE,EPP\n", "PCSPP\n",
+					    "PCSPP,TRISTATE,COMPAT,ECP,DMA\n", "PCSPP,TRISTATE\n" };
+	static const char *const base[] = { "888\t1912\n", "632\t1656\n", "956\t1980\n", "53248\t54272\n",
+					    "53504\t54528\n" };
+	static const char *const irq[] = { "7\n", "5\n", "7\n", "16\n", "-1\n" };
+	static const char *const dma[] = { "-1\n", "-1\n", "-1\n", "3\n", "-1\n" };
+
+	sim = fx_start(models);
+	for (int i = 0; i < 5; i++) {
+		g_autofree char *node = g_strdup_printf("/dev/parport%d", i);
+		g_autofree char *modes_text = proc_file(i, "modes");
+		g_autofree char *base_text = proc_file(i, "base-addr");
+		g_autofree char *irq_text = proc_file(i, "irq");
+		g_autofree char *dma_text = proc_file(i, "dma");
+		unsigned int modes = 0;
+		int fd = open_node(node);
+
+		cr_assert_eq(ioctl(fd, PPGETMODES, &modes), 0, "no claim needed");
+		cr_assert_eq(modes, expect[i], "%s: %#x, expected %#x", node, modes, expect[i]);
+		close(fd);
+		cr_assert_str_eq(modes_text, text[i], "%s", node);
+		cr_assert_str_eq(base_text, base[i], "%s", node);
+		cr_assert_str_eq(irq_text, irq[i], "%s", node);
+		cr_assert_str_eq(dma_text, dma[i], "%s", node);
+	}
+}
+
+/* With an interrupt line parport_pc writes compatibility mode through the FIFO,
+ * which waits for Busy; without one, parport_ieee1284_write_compat() polls and
+ * gives up at once on a printer that ran out of paper. */
+Test(sim, ppdev_compat_write_into_paper_out_waits_only_on_a_fifo_port_with_an_irq)
+{
+	const char *models[] = {
+		"[port]\nmodes=pcspp,tristate,ecp\nirq=none\n"
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\n[fault.paper]\nkind=paper-out\nafter-bytes=2\n",
+		"[port]\nmodes=pcspp,tristate,ecp\n"
+		"[device]\nid=MFG:A;\nmodes=compat,nibble\n[fault.paper]\nkind=paper-out\nafter-bytes=2\n",
+		NULL
+	};
+	static const char *const begin[] = { "parport0 fault paper begin paper-out\n",
+					     "parport1 fault paper begin paper-out\n" };
+	static const ssize_t expect[] = { 2, 8 };
+	struct timeval tv = { EVENTUALLY_MS / 1000 + 1, 0 };
+
+	sim = fx_start(models);
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *node = g_strdup_printf("/dev/parport%d", i);
+		int fd = open_node(node);
+		pthread_t t;
+		ssize_t n;
+
+		cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+		cr_assert_eq(ioctl(fd, PPSETTIME, &tv), 0);
+		/* Ending paper-out is what a waiting write needs to finish with all 8. */
+		t = fx_end_faults_on(sim, begin[i]);
+		errno = 0;
+		n = write(fd, "abcdefgh", 8);
+		cr_assert_eq(n, expect[i], "%s: %zd, expected %zd", node, n, expect[i]);
+		cr_assert_eq(errno, 0, "a short count, not an error");
+		pthread_join(t, NULL);
+		close(fd);
+	}
+	fx_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
+	assert_record("parport0-0001.prn", "ab", 2);
+	assert_record("parport1-0001.prn", "abcdefgh", 8);
+}
+
+Test(sim, ppdev_polled_compat_write_into_paper_out_returns_0_not_an_error)
+{
+	static const char model[] = "[port]\nmodes=pcspp,tristate,ecp\nirq=none\n"
+				    "[device]\nid=MFG:A;\nmodes=compat,nibble\nstate=paper-out\n";
+	int fd;
+
+	sim = fx_start1(model);
+	fd = open_node("/dev/parport0");
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	errno = 0;
+	cr_assert_eq(write(fd, "data", 4), 0);
+	cr_assert_eq(errno, 0);
+	close(fd);
+}
+
+Test(sim, ppdev_rcontrol_reads_back_the_four_control_lines)
+{
+	unsigned char c = 0, frob[2] = { PARPORT_CONTROL_AUTOFD, 0 };
+	int fd;
+
+	sim = fx_start1(laser_model);
+	fd = open_node("/dev/parport0");
+	cr_assert_eq(ioctl(fd, PPCLAIM), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, PARPORT_CONTROL_SELECT | PARPORT_CONTROL_INIT, "%#x", c);
+	c = 0xce;
+	cr_assert_eq(ioctl(fd, PPWCONTROL, &c), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, 0x0e, "only the four control bits: %#x", c);
+	cr_assert_eq(ioctl(fd, PPFCONTROL, frob), 0);
+	cr_assert_eq(ioctl(fd, PPRCONTROL, &c), 0);
+	cr_assert_eq(c, 0x0c, "%#x", c);
+	close(fd);
+}
+
 Test(sim, closing_without_release_frees_the_port_and_terminates)
 {
 	int fd, v = IEEE1284_MODE_ECP;
@@ -1547,18 +1681,26 @@ Test(sim, closing_without_release_frees_the_port_and_terminates)
 					  "parport0 release pid=PID (closed)\n");
 }
 
-Test(sim, ports_without_a_model_exist_but_have_no_port)
+/* ppdev has a node only for a registered port; the test bed's stand-in for
+ * the others keeps clients off the real nodes and fails open() with ENXIO. */
+Test(sim, nodes_of_ports_that_do_not_exist_do_not_open)
 {
-	unsigned int modes;
+	struct stat st;
 	int fd;
 
 	sim = fx_start1(laser_model);
-	fd = open_node("/dev/parport5");
-	cr_assert_eq(ioctl(fd, PPCLAIM), -1);
-	cr_assert_eq(errno, ENXIO);
-	cr_assert_eq(ioctl(fd, PPGETMODES, &modes), -1);
-	cr_assert_eq(errno, ENODEV);
+	fd = open_node("/dev/parport0");
 	close(fd);
+	for (int i = 1; i < 8; i++) {
+		g_autofree char *node = g_strdup_printf("/dev/parport%d", i);
+		g_autofree char *real = g_strdup_printf("%s/dev/parport%d", sim->testbed, i);
+
+		cr_assert_eq(open(node, O_RDWR), -1, "%s opened", node);
+		cr_assert_eq(errno, ENXIO, "%s: %s", node, strerror(errno));
+		cr_assert_eq(open(node, O_RDONLY | O_NOCTTY), -1, "%s opened", node);
+		cr_assert_eq(errno, ENXIO, "%s: %s", node, strerror(errno));
+		cr_assert_eq(lstat(real, &st), 0, "%s is shadowed in the test bed", node);
+	}
 	cr_assert_lt(open("/dev/port", O_RDWR), 0, "no raw I/O through /dev/port");
 }
 
