@@ -410,8 +410,8 @@ static gint64 write_progress(struct lp_file *f, gint64 now)
 
 	for (;;) {
 		int ready, err;
-		guint64 rate;
-		size_t chunk;
+		guint64 rate, chunk;
+		gint64 next;
 
 		if (op->sleep_until) {
 			/* lp_error(): asleep with the port released (a polling port). */
@@ -551,15 +551,8 @@ static gint64 write_progress(struct lp_file *f, gint64 now)
 			if (d)
 				chunk = MIN(chunk, sim_device_bytes_before_fault(d));
 		}
-		if (rate) {
-			guint64 allowed = (guint64)(now - op->stretch_start) * rate / G_USEC_PER_SEC;
-
-			allowed = allowed > op->stretch_bytes ? allowed - op->stretch_bytes : 0;
-			if (!allowed)
-				return op->stretch_start +
-				       (gint64)((op->stretch_bytes + 1) * G_USEC_PER_SEC + rate - 1) / (gint64)rate;
-			chunk = MIN(chunk, allowed);
-		}
+		if (!sim_paced(op->stretch_start, op->stretch_bytes, rate, now, &chunk, &next))
+			return next;
 		deliver(dev, op->buf + op->copied, chunk);
 		op->copied += chunk;
 		op->retv += (long)chunk;

@@ -158,6 +158,22 @@ void sim_port_free(struct sim_port *p)
 	g_free(p);
 }
 
+bool sim_paced(gint64 start, guint64 done, guint64 rate, gint64 now, guint64 *chunk, gint64 *next)
+{
+	guint64 allowed;
+
+	if (!rate)
+		return true;
+	allowed = (guint64)(now - start) * rate / G_USEC_PER_SEC;
+	allowed = allowed > done ? allowed - done : 0;
+	if (!allowed) {
+		*next = start + (gint64)((done + 1) * G_USEC_PER_SEC + rate - 1) / (gint64)rate;
+		return false;
+	}
+	*chunk = MIN(*chunk, allowed);
+	return true;
+}
+
 struct sim_device *sim_port_target(const struct sim_port *p)
 {
 	return p->selected >= 0 ? p->chain[p->selected] : p->end;

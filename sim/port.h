@@ -88,6 +88,13 @@ void sim_port_free(struct sim_port *p);
 /* The device that answers now: the selected chain device, else the end device. */
 struct sim_device *sim_port_target(const struct sim_port *p);
 
+/* A transfer paced at @rate bytes per second (0: unpaced) that began a
+ * stretch at @start (microseconds, monotonic) and has moved @done bytes in
+ * it: may it go on at @now? If so *@chunk is cut to what the rate allows;
+ * if not, *@next is when the next byte may go. ppdev's and lp's writes
+ * share it. */
+bool sim_paced(gint64 start, guint64 done, guint64 rate, gint64 now, guint64 *chunk, gint64 *next);
+
 /* Line level (PPRSTATUS, PPWDATA, PPWCONTROL, PPFCONTROL, PPRCONTROL, PPRDATA, PPDATADIR). */
 uint8_t sim_port_read_status(const struct sim_port *p);
 void sim_port_write_data(struct sim_port *p, uint8_t v);

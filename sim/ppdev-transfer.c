@@ -209,6 +209,7 @@ gint64 pp_write_progress(struct pp_file *f, gint64 now)
 	for (;;) {
 		struct sim_device *d;
 		guint64 rate, chunk, limit;
+		gint64 next;
 		int ready;
 
 		if (op->done == op->len || p->gone) {
@@ -238,15 +239,8 @@ gint64 pp_write_progress(struct pp_file *f, gint64 now)
 		d = sim_port_target(p);
 		chunk = op->len - op->done;
 		rate = device_rate(d, op->rate_family);
-		if (rate) {
-			guint64 allowed = (guint64)(now - op->stretch_start) * rate / G_USEC_PER_SEC;
-
-			allowed = allowed > op->stretch_bytes ? allowed - op->stretch_bytes : 0;
-			if (!allowed)
-				return op->stretch_start +
-				       (gint64)((op->stretch_bytes + 1) * G_USEC_PER_SEC + rate - 1) / (gint64)rate;
-			chunk = MIN(chunk, allowed);
-		}
+		if (!sim_paced(op->stretch_start, op->stretch_bytes, rate, now, &chunk, &next))
+			return next;
 		limit = d ? sim_device_bytes_before_fault(d) : G_MAXUINT64;
 		chunk = MIN(chunk, limit);
 		chunk = MIN(chunk, pp_bytes_before_gone(p));
