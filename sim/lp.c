@@ -45,11 +45,6 @@
 #define TIMESLICE_US (200 * 1000)                  /* parport's default timeslice */
 #define SIGNAL_POLL_MS 20
 
-#define ST_ERROR 0x08
-#define ST_SELECT 0x10
-#define ST_PAPEROUT 0x20
-#define ST_BUSY 0x80
-
 /* lp's per-minor state (struct lp_struct). */
 struct lp_dev {
 	struct sim_port *port;

@@ -23,19 +23,6 @@
 
 #include <linux/parport.h>
 
-/* Control register bits (the PC register, as ppdev takes it). */
-#define CTL_STROBE  0x01  /* 1: nStrobe low */
-#define CTL_AUTOFD  0x02  /* 1: nAutoFd (HostBusy, HostAck) low */
-#define CTL_INIT    0x04  /* 1: nInit high */
-#define CTL_SELECT  0x08  /* 1: nSelectIn low */
-
-/* Status register bits. */
-#define ST_ERROR    0x08  /* nFault high */
-#define ST_SELECT   0x10
-#define ST_PAPEROUT 0x20
-#define ST_ACK      0x40  /* nAck high */
-#define ST_BUSY     0x80  /* Busy low (the register inverts it) */
-
 #define STATUS_READY 0xd8
 
 enum phase {

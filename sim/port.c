@@ -17,19 +17,6 @@
 #include <errno.h>
 #include <linux/parport.h>
 
-/* Control register bits (the PC register, as ppdev takes it). */
-#define CTL_STROBE  0x01  /* 1: nStrobe low */
-#define CTL_AUTOFD  0x02  /* 1: nAutoFd low */
-#define CTL_INIT    0x04  /* 1: nInit high */
-#define CTL_SELECT  0x08  /* 1: nSelectIn low */
-
-/* Status register bits. */
-#define ST_ERROR    0x08  /* nFault high */
-#define ST_SELECT   0x10
-#define ST_PAPEROUT 0x20
-#define ST_ACK      0x40  /* nAck high */
-#define ST_BUSY     0x80  /* Busy low (the register inverts it) */
-
 #define STATUS_NOT_CONNECTED 0x78  /* pull-ups only: all status lines high */
 
 enum cpp_state { CPP_IDLE, CPP_AA, CPP_55, CPP_00, CPP_FF, CPP_87, CPP_CMD };

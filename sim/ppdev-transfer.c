@@ -19,11 +19,6 @@
 
 #define XFER_CHUNK 65536            /* client memory fetched per step */
 
-#define ST_ERROR 0x08
-#define ST_SELECT 0x10
-#define ST_PAPEROUT 0x20
-#define ST_BUSY 0x80
-
 /* ---- read ---- */
 
 static guint64 device_rate(struct sim_device *d, int family)
