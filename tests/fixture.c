@@ -193,6 +193,23 @@ char *fx_record_read(struct fx_sim *s, const char *name, size_t *len)
 	return data;
 }
 
+void fx_assert_record(struct fx_sim *s, const char *name, const void *expect, size_t n)
+{
+	size_t len = 0;
+	g_autofree char *data = fx_record_read(s, name, &len);
+
+	cr_assert_not_null(data, "%s was not recorded", name);
+	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
+	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
+}
+
+void fx_assert_events(struct fx_sim *s, const char *expect)
+{
+	g_autofree char *events = fx_events(s);
+
+	cr_assert_str_eq(events, expect);
+}
+
 GByteArray *fx_received(struct fx_sim *s, const char *device, unsigned *sessions)
 {
 	GByteArray *all = g_byte_array_new();

@@ -51,6 +51,10 @@ void fx_kill(struct fx_sim *s, int sig);
 
 /* Contents of a file in the record directory; NULL when missing. */
 char *fx_record_read(struct fx_sim *s, const char *name, size_t *len);
+/* Assert that the record file @name holds exactly the @n bytes @expect. */
+void fx_assert_record(struct fx_sim *s, const char *name, const void *expect, size_t n);
+/* Assert that events.log, normalised, is exactly @expect. */
+void fx_assert_events(struct fx_sim *s, const char *expect);
 /* Everything @device ("parport0", "parport0.1") received, all its sessions
  * in order; their number in @sessions (may be NULL). */
 GByteArray *fx_received(struct fx_sim *s, const char *device, unsigned *sessions);

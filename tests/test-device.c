@@ -64,16 +64,6 @@ static parclass_device *open_locked(const char *location)
 	return dev;
 }
 
-static void assert_record(const char *name, const void *expect, size_t n)
-{
-	size_t len = 0;
-	g_autofree char *data = fx_record_read(sim, name, &len);
-
-	cr_assert_not_null(data, "%s was not recorded", name);
-	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
-	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
-}
-
 /* ---- exclusive open ---- */
 
 static int try_open_main(void *data)
@@ -287,7 +277,7 @@ Test(device, compat_writes_arrive_exactly)
 	cr_assert_eq(parclass_device_write(dev, data, N, EVENTUALLY_MS, &written), 0);
 	cr_assert_eq(written, N);
 	parclass_device_close(dev);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 }
 
 Test(device, ecp_writes_arrive_exactly_with_their_channel)
@@ -309,7 +299,7 @@ Test(device, ecp_writes_arrive_exactly_with_their_channel)
 	cr_assert_eq(parclass_device_get_current_mode(dev, &mode), 0);
 	cr_assert_eq(mode, PARCLASS_MODE_ECP_HW_IRQ);
 	parclass_device_close(dev);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp accepted\nparport0 ecp channel 2\n"));
 	cr_assert(fx_events_contain(sim, "parport0 terminate\nparport0 job parport0-0001.prn 100000 bytes\n"
 					  "parport0 release"), "unlock returns the link to compatibility mode");
@@ -362,7 +352,7 @@ Test(device, a_paper_out_write_times_out_with_an_exact_count_and_loses_nothing)
 	cr_assert_eq(parclass_device_write(dev, data + written, N - written, EVENTUALLY_MS, &more), 0);
 	cr_assert_eq(more, N - 5000);
 	parclass_device_close(dev);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 }
 
 Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
@@ -383,7 +373,7 @@ Test(device, an_offline_printer_in_ecp_mode_holds_the_data_until_it_is_back)
 	pthread_join(t, NULL);
 	cr_assert_eq(written, sizeof data);
 	parclass_device_close(dev);
-	assert_record("parport0-0001.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data);
 }
 
 /* Cancel the write once the printer has stalled it. */
@@ -433,7 +423,7 @@ Test(device, a_cancel_that_comes_before_a_transfer_ends_it_at_once)
 	cr_assert_eq(parclass_device_write(dev, data, sizeof data, -1, &n), 0);
 	cr_assert_eq(n, sizeof data);
 	parclass_device_close(dev);
-	assert_record("parport0-0001.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data);
 }
 
 Test(device, control_needs_the_lock)
@@ -478,7 +468,7 @@ Test(device, a_write_and_a_read_without_the_lock_take_the_port_and_give_it_back)
 	parclass_device_close(dev);
 	fx_stop(sim);
 	cr_assert(fx_events_contain(sim, "parport0 claim"), "no kernel claim");
-	assert_record("parport0-0001.prn", data, sizeof data - 1);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data - 1);
 }
 
 struct unlocked_write {
@@ -522,7 +512,7 @@ Test(device, a_write_without_the_lock_waits_behind_another_processs_hold)
 	cr_assert_not(parclass_port_is_held(parclass_device_get_port(w.dev)));
 	parclass_device_close(w.dev);
 	fx_stop(sim);
-	assert_record("parport0-0001.prn", data, sizeof data - 1);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data - 1);
 }
 
 /* ---- reads ---- */
@@ -855,7 +845,7 @@ Test(device, a_chain_device_talking_ecp_gets_the_ecp_select)
 	select = strstr(events, "parport0.1 select ecp\n");
 	cr_assert(select, "no ECP select: %s", events);
 	cr_assert(g_str_has_prefix(select, "parport0.1 select ecp\nparport0.1 negotiate ecp accepted\n"), "%s", events);
-	assert_record("parport0.1-0001.prn", "ecp data", 8);
+	fx_assert_record(sim, "parport0.1-0001.prn", "ecp data", 8);
 }
 
 /* PAR_SET_INFORMATION's AUTOFEED: the nAutoFd line, and the status bit that shows it. */

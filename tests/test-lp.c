@@ -102,16 +102,6 @@ static void assert_received(const char *device, const void *data, size_t len, un
 	cr_assert_eq(got_sessions, sessions, "%u sessions, expected %u", got_sessions, sessions);
 }
 
-static void assert_prn(const char *name, const void *data, size_t len)
-{
-	size_t got_len = 0;
-	g_autofree char *got = fx_record_read(sim, name, &got_len);
-
-	cr_assert(got, "no %s", name);
-	cr_assert_eq(got_len, len, "%s has %zu bytes, expected %zu", name, got_len, len);
-	cr_assert(memcmp(got, data, len) == 0, "%s holds other bytes", name);
-}
-
 /* ---- the cups-filters parallel backend ---- */
 
 Test(lp, the_parallel_backend_lists_the_printer)
@@ -157,7 +147,7 @@ Test(lp, the_parallel_backend_prints_a_job_byte_identically)
 	proc_free(&p);
 	fx_stop(sim);
 	assert_received("parport0", data, sizeof data, 1);
-	assert_prn("parport0-0001.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data);
 	cr_assert(fx_events_contain(sim, "parport0 release lp0 pid=PID (closed)\n"));
 }
 
@@ -506,9 +496,9 @@ Test(lp, an_lp_job_and_a_parclass_job_one_after_the_other)
 	cr_assert_eq(run_parallel(&p, argv, c, sizeof c), 0, "stderr: %s", p.errtext->str);
 	proc_free(&p);
 	fx_stop(sim);
-	assert_prn("parport0-0001.prn", a, sizeof a);
-	assert_prn("parport0-0002.prn", b, sizeof b);
-	assert_prn("parport0-0003.prn", c, sizeof c);
+	fx_assert_record(sim, "parport0-0001.prn", a, sizeof a);
+	fx_assert_record(sim, "parport0-0002.prn", b, sizeof b);
+	fx_assert_record(sim, "parport0-0003.prn", c, sizeof c);
 	extra = fx_record_read(sim, "parport0-0004.prn", NULL);
 	cr_assert_null(extra);
 }
@@ -538,8 +528,8 @@ Test(lp, a_parclass_job_waits_for_an_lp_job_at_the_same_time)
 	cr_assert_eq(proc_finish(&p, 2 * EVENTUALLY_MS), 0, "stderr: %s", p.errtext->str);
 	proc_free(&p);
 	fx_stop(sim);
-	assert_prn("parport0-0001.prn", a, 5000);
-	assert_prn("parport0-0002.prn", b, sizeof b);
+	fx_assert_record(sim, "parport0-0001.prn", a, 5000);
+	fx_assert_record(sim, "parport0-0002.prn", b, sizeof b);
 }
 
 /* The parclass job holds the port: an lp job's write waits until it is
@@ -577,8 +567,8 @@ Test(lp, an_lp_job_waits_for_a_parclass_job_at_the_same_time)
 	proc_free(&job);
 	proc_free(&lp);
 	fx_stop(sim);
-	assert_prn("parport0-0001.prn", b, sizeof b);
-	assert_prn("parport0-0002.prn", a, sizeof a);
+	fx_assert_record(sim, "parport0-0001.prn", b, sizeof b);
+	fx_assert_record(sim, "parport0-0002.prn", a, sizeof a);
 	events = fx_events(sim);
 	cr_assert(strstr(events, "claim waits lp0 pid=PID\n"), "events:\n%s", events);
 }
@@ -622,7 +612,7 @@ Test(lp, lp_lets_a_waiting_ppdev_claim_in_at_the_end_of_its_next_write)
 	first = fx_record_read(sim, "parport0-0001.prn", &len);
 	cr_assert_eq(len, sizeof a + sizeof b);
 	cr_assert(memcmp(first, a, sizeof a) == 0 && memcmp(first + sizeof a, b, sizeof b) == 0);
-	assert_prn("parport0-0002.prn", c, sizeof c);
+	fx_assert_record(sim, "parport0-0002.prn", c, sizeof c);
 	all = fx_received(sim, "parport0", NULL);
 	cr_assert_eq(all->len, sizeof a + sizeof b + sizeof c);
 }

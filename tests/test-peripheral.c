@@ -179,23 +179,6 @@ static size_t raw_id(unsigned char *buf, const char *id)
 	return len;
 }
 
-static void assert_events(const char *expect)
-{
-	g_autofree char *events = fx_events(sim);
-
-	cr_assert_str_eq(events, expect);
-}
-
-static void assert_record(const char *name, const void *expect, size_t n)
-{
-	size_t len = 0;
-	g_autofree char *data = fx_record_read(sim, name, &len);
-
-	cr_assert_not_null(data, "%s was not recorded", name);
-	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
-	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
-}
-
 /* ---- (a) negotiation and nibble mode ---- */
 
 Test(peripheral, nibble_device_id_request_answers_each_event_and_sends_the_raw_id)
@@ -218,7 +201,7 @@ Test(peripheral, nibble_device_id_request_answers_each_event_and_sends_the_raw_i
 	cr_assert_eq(status(), NACK | SELECT | NFAULT);
 	terminate();
 	release();
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate nibble+deviceid accepted\n"
 		      "parport0 terminate\n"
 		      "parport0 release pid=PID\n");
@@ -255,7 +238,7 @@ Test(peripheral, a_mode_the_model_does_not_accept_is_rejected_with_xflag_low)
 	cr_assert_eq(negotiate(0x04), NACK | SELECT | PERROR, "the ID in nibble mode is accepted");
 	terminate();
 	release();
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate ecp rejected\n"
 		      "parport0 terminate\n"
 		      "parport0 negotiate byte rejected\n"
@@ -291,7 +274,7 @@ Test(peripheral, a_centronics_printer_leaves_event_1_unanswered)
 	frob(SELECTIN | AUTOFD, SELECTIN);                /* the host gives up */
 	cr_assert_eq(status(), READY);
 	release();
-	assert_events("parport0 claim pid=PID\nparport0 release pid=PID\n");
+	fx_assert_events(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n");
 }
 
 Test(peripheral, a_late_printer_answers_event_2_only_after_its_delay)
@@ -341,7 +324,7 @@ Test(peripheral, the_kernel_and_a_line_level_client_read_the_same_id)
 	cr_assert(memcmp(kernel, expect, n) == 0, "read() got the raw ID");
 	cr_assert(memcmp(lines, expect, n) == 0, "the lines carried the raw ID");
 	release();
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate nibble+deviceid accepted\n"
 		      "parport0 terminate\n"
 		      "parport0 negotiate nibble+deviceid accepted\n"
@@ -396,7 +379,7 @@ Test(peripheral, compat_bytes_strobed_on_the_lines_get_busy_and_ack_and_are_reco
 	for (size_t i = 0; i < sizeof data; i++)
 		compat_byte(data[i]);
 	release();
-	assert_record("parport0-0001.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data);
 }
 
 Test(peripheral, write_and_strobes_on_the_lines_record_the_same_bytes)
@@ -412,8 +395,8 @@ Test(peripheral, write_and_strobes_on_the_lines_record_the_same_bytes)
 	for (size_t i = 0; i < sizeof data; i++)
 		compat_byte(data[i]);
 	release();
-	assert_record("parport0-0001.prn", data, sizeof data);
-	assert_record("parport0-0002.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0001.prn", data, sizeof data);
+	fx_assert_record(sim, "parport0-0002.prn", data, sizeof data);
 }
 
 Test(peripheral, a_printer_that_is_not_ready_latches_nothing)
@@ -435,7 +418,7 @@ Test(peripheral, a_printer_that_is_not_ready_latches_nothing)
 	fx_await_event(sim, "parport0 fault out end\n");
 	compat_byte('c');
 	release();
-	assert_record("parport0-0001.prn", "ac", 2);
+	fx_assert_record(sim, "parport0-0001.prn", "ac", 2);
 }
 
 /* ---- (c) ECP ---- */
@@ -472,8 +455,8 @@ Test(peripheral, ecp_forward_handshake_records_data_decodes_channels_and_rle)
 	ecp_byte('b', false);
 	terminate();
 	release();
-	assert_record("parport0-0001.prn", "xxxxxab", 7);
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_record(sim, "parport0-0001.prn", "xxxxxab", 7);
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate ecp accepted\n"
 		      "parport0 ecp channel 1\n"
 		      "parport0 terminate\n"
@@ -506,8 +489,8 @@ Test(peripheral, write_and_the_ecp_handshake_record_the_same_bytes)
 	ecp_byte('b', false);
 	terminate();
 	release();
-	assert_record("parport0-0001.prn", "xxxxxab", 7);
-	assert_record("parport0-0002.prn", "xxxxxab", 7);
+	fx_assert_record(sim, "parport0-0001.prn", "xxxxxab", 7);
+	fx_assert_record(sim, "parport0-0002.prn", "xxxxxab", 7);
 	cr_assert_eq(fx_events_count(sim, "parport0 ecp channel 1\n"), 2);
 }
 
@@ -534,7 +517,7 @@ Test(peripheral, a_busy_printer_does_not_answer_event_34_until_it_takes_the_byte
 	frob(STROBE, 0);
 	await(BUSY, BUSY, "event 37");
 	release();
-	assert_record("parport0-0001.prn", "ab", 2);
+	fx_assert_record(sim, "parport0-0001.prn", "ab", 2);
 }
 
 Test(peripheral, ecp_reverse_turns_the_bus_sends_each_byte_and_turns_it_back)
@@ -569,7 +552,7 @@ Test(peripheral, ecp_reverse_turns_the_bus_sends_each_byte_and_turns_it_back)
 	data_dir(0);
 	terminate();
 	release();
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate ecp accepted\n"
 		      "parport0 direction reverse\n"
 		      "parport0 direction forward\n"
@@ -668,8 +651,8 @@ Test(peripheral, epp_data_cycles_write_and_read_and_epp_terminates_with_ninit)
 	frob(INIT | SELECTIN, INIT | SELECTIN);           /* event 69 */
 	cr_assert_eq(status(), READY);
 	release();
-	assert_record("parport0-0001.prn", "hi", 2);
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_record(sim, "parport0-0001.prn", "hi", 2);
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0 negotiate epp accepted\n"
 		      "parport0 terminate\n"
 		      "parport0 job parport0-0001.prn 2 bytes\n"
@@ -714,7 +697,7 @@ Test(peripheral, the_chain_device_selected_by_cpp_answers_on_the_lines)
 	cr_assert(memcmp(got, expect, n) == 0, "the end-of-chain device's ID");
 	terminate();
 	release();
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 		      "parport0.0 select\n"
 		      "parport0.0 negotiate nibble+deviceid accepted\n"
 		      "parport0.0 terminate\n"

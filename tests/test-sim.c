@@ -96,24 +96,6 @@ static int status_reg(struct parport *p)
 	return s ^ S1284_INVERTED;
 }
 
-/* events.log, normalised, compared whole. */
-static void assert_events(const char *expect)
-{
-	g_autofree char *events = fx_events(sim);
-
-	cr_assert_str_eq(events, expect);
-}
-
-static void assert_record(const char *name, const void *expect, size_t n)
-{
-	size_t len = 0;
-	g_autofree char *data = fx_record_read(sim, name, &len);
-
-	cr_assert_not_null(data, "%s was not recorded", name);
-	cr_assert_eq(len, n, "%s has %zu bytes, expected %zu", name, len, n);
-	cr_assert(memcmp(data, expect, n) == 0, "%s differs from what was sent", name);
-}
-
 /* Read reverse data in nibble mode until @n bytes or nothing more comes. */
 static size_t nibble_read_all(struct parport *p, char *buf, size_t n)
 {
@@ -194,7 +176,7 @@ Test(sim, fresh_device_id_is_the_raw_id_with_its_length)
 	cr_assert_eq(n, (ssize_t)strlen(text) + 2);
 	cr_assert_eq((size_t)(((unsigned char)id[0] << 8) | (unsigned char)id[1]), strlen(text) + 2);
 	cr_assert_str_eq(id + 2, text);
-	assert_events("parport0 claim pid=PID\nparport0 release pid=PID\n"   /* libieee1284's detection */
+	fx_assert_events(sim, "parport0 claim pid=PID\nparport0 release pid=PID\n"   /* libieee1284's detection */
 			 "parport0 claim pid=PID\n"
 			 "parport0 negotiate nibble+deviceid accepted\n"
 			 "parport0 terminate\n"
@@ -370,7 +352,7 @@ Test(sim, a_refuse_fault_rejects_its_modes_and_stops_a_link_in_one_of_them)
 	fx_await_event(sim, "parport0 fault noecp end\n");
 	cr_assert_eq(ieee1284_negotiate(p, M1284_ECP), E1284_OK, "ECP is back when the fault ends");
 	put_port(p);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 	cr_assert(fx_events_contain(sim, "parport0 fault noecp begin refuse\n"));
 	cr_assert(fx_events_contain(sim, "parport0 negotiate ecp rejected\n"));
 }
@@ -411,7 +393,7 @@ Test(sim, compat_write_delivers_exact_bytes)
 	p = claim_port(0, 0);
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data, N), N);
 	put_port(p);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 }
 
 Test(sim, each_claim_session_gets_its_own_record_file)
@@ -427,8 +409,8 @@ Test(sim, each_claim_session_gets_its_own_record_file)
 	cr_assert_eq(ieee1284_claim(p), E1284_OK);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "second", 6), 6);
 	put_port(p);
-	assert_record("parport0-0001.prn", "first", 5);
-	assert_record("parport0-0002.prn", "second", 6);
+	fx_assert_record(sim, "parport0-0001.prn", "first", 5);
+	fx_assert_record(sim, "parport0-0002.prn", "second", 6);
 	cr_assert_null(fx_record_read(sim, "parport0-0003.prn", NULL));
 }
 
@@ -445,7 +427,7 @@ Test(sim, ecp_write_decodes_channels_and_rle)
 	cr_assert_eq(ieee1284_ecp_write_addr(p, F1284_RLE, "\x04", 1), 1);       /* run of 5 */
 	cr_assert_eq(ieee1284_ecp_write_data(p, F1284_RLE, "Xend", 4), 4);
 	put_port(p);
-	assert_record("parport0-0001.prn", "headabXXXXXend", 14);
+	fx_assert_record(sim, "parport0-0001.prn", "headabXXXXXend", 14);
 	cr_assert(fx_events_contain(sim, "parport0 ecp channel 5\n"));
 }
 
@@ -785,7 +767,7 @@ Test(sim, paper_out_makes_a_compat_write_return_0_after_the_timeout_and_loses_no
 	cr_assert(wait_status(p, 0xd8, EVENTUALLY_MS), "paper is back");
 	cr_assert_eq(ieee1284_compat_write(p, 0, (const char *)data + 1000, N - 1000), N - 1000);
 	put_port(p);
-	assert_record("parport0-0001.prn", data, N);
+	fx_assert_record(sim, "parport0-0001.prn", data, N);
 }
 
 Test(sim, without_a_fifo_paper_out_stops_a_compat_write_at_once)
@@ -840,7 +822,7 @@ Test(sim, busy_printer_takes_data_when_busy_ends)
 	cr_assert_eq(ieee1284_compat_write(p, 0, "abcdefgh", 8), 8, "waited for Busy, lost nothing");
 	pthread_join(t, NULL);
 	put_port(p);
-	assert_record("parport0-0001.prn", "abcdefgh", 8);
+	fx_assert_record(sim, "parport0-0001.prn", "abcdefgh", 8);
 }
 
 Test(sim, timeouts_are_kept_per_file_in_jiffies)
@@ -1236,8 +1218,8 @@ Test(sim, data_for_a_selected_chain_device_is_recorded_under_its_address)
 	cr_assert(cpp(p, 0x30) & S1284_NFAULT);
 	cr_assert_eq(ieee1284_compat_write(p, 0, "to end", 6), 6);
 	put_port(p);
-	assert_record("parport0.1-0001.prn", "to 1", 4);
-	assert_record("parport0-0001.prn", "to end", 6);
+	fx_assert_record(sim, "parport0.1-0001.prn", "to 1", 4);
+	fx_assert_record(sim, "parport0-0001.prn", "to end", 6);
 }
 
 Test(sim, cpp_address_assignment_numbers_the_chain)
@@ -1621,8 +1603,8 @@ Test(sim, ppdev_compat_write_into_paper_out_waits_only_on_a_fifo_port_with_an_ir
 		close(fd);
 	}
 	fx_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
-	assert_record("parport0-0001.prn", "ab", 2);
-	assert_record("parport1-0001.prn", "abcdefgh", 8);
+	fx_assert_record(sim, "parport0-0001.prn", "ab", 2);
+	fx_assert_record(sim, "parport1-0001.prn", "abcdefgh", 8);
 }
 
 Test(sim, ppdev_polled_compat_write_into_paper_out_returns_0_not_an_error)
@@ -1673,7 +1655,7 @@ Test(sim, closing_without_release_frees_the_port_and_terminates)
 	cr_assert_eq(ioctl(fd, PPCLAIM), 0, "the port is free again");
 	close(fd);
 	fx_stop(sim);  /* a close is noticed asynchronously: let the simulator finish */
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 					  "parport0 negotiate ecp accepted\n"
 					  "parport0 terminate\n"
 					  "parport0 release pid=PID (closed)\n"
@@ -1722,7 +1704,7 @@ Test(sim, events_log_is_exact)
 	cr_assert_eq(ieee1284_negotiate(p, M1284_EPP), E1284_REJECTED);
 	ieee1284_release(p);
 	ieee1284_close(p);
-	assert_events("parport0 claim pid=PID\n"
+	fx_assert_events(sim, "parport0 claim pid=PID\n"
 			 "parport0 release pid=PID\n"
 			 "parport0 claim pid=PID\n"
 			 "parport0 negotiate ecp accepted\n"
