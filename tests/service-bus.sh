@@ -12,20 +12,12 @@ NAME=io.github.parclass.Parclass1
 ROOT=/io/github/parclass/Parclass1
 IFACE=io.github.parclass.Parclass1
 
-# The ELFs libtool keeps in .libs/ (with the uninstalled library), as
-# test-cups.sh runs the backend, or the programs of a static build.
-daemon=$PARCLASS_BUILDDIR/service/parclassd
-backend=$PARCLASS_BUILDDIR/backend/parclass
-parclassctl=$PARCLASS_BUILDDIR/tools/parclassctl
-libpath=
-if [ -x "$PARCLASS_BUILDDIR/service/.libs/parclassd" ]; then
-	daemon=$PARCLASS_BUILDDIR/service/.libs/parclassd
-	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
-	parclassctl=$PARCLASS_BUILDDIR/tools/.libs/parclassctl
-	libpath=$PARCLASS_BUILDDIR/lib/.libs
-fi
+daemon=$(built service parclassd)
+backend=$(built backend parclass)
+parclassctl=$(built tools parclassctl)
+libpath=$(library_path "$daemon")
 [ -x "$daemon" ] || bail "no parclassd at $daemon: build the project first"
-asan=$(LD_LIBRARY_PATH=$libpath ldd "$daemon" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+asan=$(sanitizer_runtime "$daemon" "$libpath")
 valgrind=
 if [ "${PARCLASS_TEST_TOOL:-}" = valgrind ]; then
 	eventually=300

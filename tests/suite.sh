@@ -18,6 +18,33 @@ wait_until() {
 	return 0
 }
 
+# built DIR NAME: the program the build made as DIR/NAME: the ELF libtool
+# keeps in DIR/.libs/ (with the uninstalled library), or the program itself
+# in a build without shared libraries; not the libtool wrapper script:
+# valgrind must see the ELF, and the ELF is what ldd must look at for a
+# sanitizer runtime.
+built() {
+	if [ -x "$PARCLASS_BUILDDIR/$1/.libs/$2" ]; then
+		printf '%s\n' "$PARCLASS_BUILDDIR/$1/.libs/$2"
+	else
+		printf '%s\n' "$PARCLASS_BUILDDIR/$1/$2"
+	fi
+}
+
+# library_path PROGRAM: where PROGRAM (from built) finds the uninstalled
+# library, or nothing when it needs none.
+library_path() {
+	case $1 in
+	*/.libs/*) printf '%s\n' "$PARCLASS_BUILDDIR/lib/.libs" ;;
+	esac
+}
+
+# sanitizer_runtime PROGRAM LIBPATH: the sanitizer runtime PROGRAM links
+# (which must come first in LD_PRELOAD, before umockdev's), or nothing.
+sanitizer_runtime() {
+	LD_LIBRARY_PATH=$2 ldd "$1" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }'
+}
+
 # alive PID: the process exists and is not a zombie.
 alive() {
 	kill -0 "$1" 2>/dev/null || return 1

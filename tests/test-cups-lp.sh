@@ -52,14 +52,10 @@ done
 [ -x "$PARALLEL" ] || bail "$PARALLEL not found: install the package cups-filters"
 [ -x "$SYSBIN/daemon/cups-exec" ] || bail "$SYSBIN/daemon/cups-exec not found: install the package cups"
 
-backend=$PARCLASS_BUILDDIR/backend/parclass
-libpath=
-if [ -x "$PARCLASS_BUILDDIR/backend/.libs/parclass" ]; then
-	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
-	libpath=$PARCLASS_BUILDDIR/lib/.libs
-fi
+backend=$(built backend parclass)
+libpath=$(library_path "$backend")
 [ -x "$backend" ] || bail "no backend at $backend: build the project first"
-asan=$(LD_LIBRARY_PATH=$libpath ldd "$backend" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+asan=$(sanitizer_runtime "$backend" "$libpath")
 
 if [ "$(id -u)" = 0 ]; then
 	run_user=lp

@@ -105,20 +105,10 @@ done
 [ -x "$PARCLASS_SIM" ] || bail "PARCLASS_SIM=$PARCLASS_SIM is not executable"
 [ -r "$model" ] || bail "$model not found"
 
-# The backend: the ELF libtool keeps in .libs/ (with the uninstalled
-# library), or the program itself in a build without shared libraries.
-# Not the libtool wrapper script: valgrind must see the ELF, and the
-# ELF is what ldd must look at for a sanitizer runtime.
-backend=$PARCLASS_BUILDDIR/backend/parclass
-libpath=
-if [ -x "$PARCLASS_BUILDDIR/backend/.libs/parclass" ]; then
-	backend=$PARCLASS_BUILDDIR/backend/.libs/parclass
-	libpath=$PARCLASS_BUILDDIR/lib/.libs
-fi
+backend=$(built backend parclass)
+libpath=$(library_path "$backend")
 [ -x "$backend" ] || bail "no backend at $backend: build the project first"
-
-# A sanitizer runtime must come first in LD_PRELOAD (before umockdev's).
-asan=$(LD_LIBRARY_PATH=$libpath ldd "$backend" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+asan=$(sanitizer_runtime "$backend" "$libpath")
 
 valgrind=
 if [ "$tool" = valgrind ]; then
