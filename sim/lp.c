@@ -24,6 +24,7 @@
 
 #include "ppdev.h"
 #include "record.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,6 @@
 #define LP_DEFAULT_TIMEOUT_US (10 * G_USEC_PER_SEC)
 #define LP_POLLED_SLEEP_US (10 * G_USEC_PER_SEC)   /* LP_TIMEOUT_POLLED */
 #define TIMESLICE_US (200 * 1000)                  /* parport's default timeslice */
-#define SIGNAL_POLL_MS 20
 
 /* lp's per-minor state (struct lp_struct). */
 struct lp_dev {
@@ -101,11 +101,11 @@ struct lp_file {
 static struct lp_dev *devs[LP_MINORS];
 static GList *files;
 static bool stopping;
-static GSource *timer;
-static guint kick_idle, signal_poll;
 static void (*show_active)(struct sim_port *p, const char *holder);
 
 static void evaluate_all(void);
+static bool poll_signals(void);
+static struct sim_sched sched = { .evaluate = evaluate_all, .poll_signals = poll_signals };
 static void close_file(struct lp_file *f);
 
 /* ---- the client: its call, memory, fd flags and signals ---- */
@@ -155,7 +155,7 @@ out:
 	return any && all;
 }
 
-static gboolean signal_poll_cb(gpointer data)
+static bool poll_signals(void)
 {
 	bool any = false;
 
@@ -175,9 +175,7 @@ static gboolean signal_poll_cb(gpointer data)
 		else
 			op_finish(f, -1, EINTR);
 	}
-	if (!any)
-		signal_poll = 0;
-	return any ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+	return any;
 }
 
 /* ---- the port claim, shared with ppdev ---- */
@@ -769,30 +767,6 @@ static gint64 op_progress(struct lp_file *f, gint64 now)
 	return 0;
 }
 
-static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer data)
-{
-	g_source_set_ready_time(source, -1);
-	return callback(data);
-}
-
-static gboolean timer_cb(gpointer data)
-{
-	evaluate_all();
-	return G_SOURCE_CONTINUE;
-}
-
-static void arm_timer(gint64 when)
-{
-	static GSourceFuncs funcs = { .dispatch = timer_dispatch };
-
-	if (!timer) {
-		timer = g_source_new(&funcs, sizeof(GSource));
-		g_source_set_callback(timer, timer_cb, NULL, NULL);
-		g_source_attach(timer, NULL);
-	}
-	g_source_set_ready_time(timer, when);
-}
-
 static void evaluate_all(void)
 {
 	gint64 now = g_get_monotonic_time(), next = G_MAXINT64;
@@ -812,25 +786,12 @@ static void evaluate_all(void)
 			pending = true;
 	}
 	g_list_free(snapshot);
-	if (next != G_MAXINT64)
-		arm_timer(next);
-	else if (timer)
-		g_source_set_ready_time(timer, -1);
-	if (pending && !signal_poll)
-		signal_poll = g_timeout_add(SIGNAL_POLL_MS, signal_poll_cb, NULL);
-}
-
-static gboolean kick_cb(gpointer data)
-{
-	kick_idle = 0;
-	evaluate_all();
-	return G_SOURCE_REMOVE;
+	sim_sched_rearm(&sched, next, pending);
 }
 
 void sim_lp_kick(void *unused)
 {
-	if (!kick_idle)
-		kick_idle = g_idle_add_full(G_PRIORITY_DEFAULT, kick_cb, NULL, NULL);
+	sim_sched_kick(&sched);
 }
 
 /* ---- wire callbacks ---- */
@@ -977,17 +938,7 @@ void sim_lp_stop(void)
 
 void sim_lp_shutdown(void)
 {
-	if (timer) {
-		g_source_destroy(timer);
-		g_source_unref(timer);
-		timer = NULL;
-	}
-	if (signal_poll)
-		g_source_remove(signal_poll);
-	signal_poll = 0;
-	if (kick_idle)
-		g_source_remove(kick_idle);
-	kick_idle = 0;
+	sim_sched_shutdown(&sched);
 	for (unsigned i = 0; i < LP_MINORS; i++)
 		g_clear_pointer(&devs[i], g_free);
 }

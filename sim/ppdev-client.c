@@ -18,6 +18,7 @@
 #include "ppdev-private.h"
 
 #include "record.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,12 +29,10 @@
 #include <unistd.h>
 
 #define DEFAULT_TIMEOUT_US 5000000  /* a pardevice's inactivity timeout: 5 s */
-#define SIGNAL_POLL_MS 20
 
 GList *pp_files;
-static GSource *timer;
-static guint signal_poll;
-static guint kick_idle;
+static bool poll_signals(void);
+static struct sim_sched sched = { .evaluate = pp_evaluate_all, .poll_signals = poll_signals };
 
 /* ---- the client's call and memory ---- */
 
@@ -351,7 +350,7 @@ static bool op_interruptible(const struct op *op)
 	return op->kind == OP_CLAIM || op->kind == OP_READ || op->kind == OP_WRITE;
 }
 
-static gboolean signal_poll_cb(gpointer data)
+static bool poll_signals(void)
 {
 	bool any = false;
 
@@ -379,47 +378,12 @@ static gboolean signal_poll_cb(gpointer data)
 			break;
 		}
 	}
-	if (!any)
-		signal_poll = 0;
-	return any ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean timer_cb(gpointer data)
-{
-	pp_evaluate_all();
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer data)
-{
-	g_source_set_ready_time(source, -1);
-	return callback(data);
-}
-
-/* A source woken at a monotonic time, in microseconds (g_timeout_add has ms). */
-static void arm_timer(gint64 when)
-{
-	static GSourceFuncs funcs = { .dispatch = timer_dispatch };
-
-	if (!timer) {
-		timer = g_source_new(&funcs, sizeof(GSource));
-		g_source_set_callback(timer, timer_cb, NULL, NULL);
-		g_source_attach(timer, NULL);
-	}
-	g_source_set_ready_time(timer, when);
-}
-
-static gboolean kick_cb(gpointer data)
-{
-	kick_idle = 0;
-	pp_evaluate_all();
-	return G_SOURCE_REMOVE;
+	return any;
 }
 
 void sim_ppdev_kick(void *unused)
 {
-	if (!kick_idle)
-		kick_idle = g_idle_add_full(G_PRIORITY_DEFAULT, kick_cb, NULL, NULL);
+	sim_sched_kick(&sched);
 }
 
 static gint64 op_progress(struct pp_file *f, gint64 now)
@@ -469,27 +433,12 @@ void pp_evaluate_all(void)
 			interruptible = true;
 	}
 	g_list_free(snapshot);
-	if (next != G_MAXINT64)
-		arm_timer(next);
-	else if (timer)
-		g_source_set_ready_time(timer, -1);
-	if (interruptible && !signal_poll)
-		signal_poll = g_timeout_add(SIGNAL_POLL_MS, signal_poll_cb, NULL);
+	sim_sched_rearm(&sched, next, interruptible);
 }
 
 void pp_sched_shutdown(void)
 {
-	if (timer) {
-		g_source_destroy(timer);
-		g_source_unref(timer);
-		timer = NULL;
-	}
-	if (signal_poll)
-		g_source_remove(signal_poll);
-	signal_poll = 0;
-	if (kick_idle)
-		g_source_remove(kick_idle);
-	kick_idle = 0;
+	sim_sched_shutdown(&sched);
 }
 
 /* ---- open and close ---- */
