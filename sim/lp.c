@@ -24,7 +24,7 @@
 
 #include "ppdev.h"
 #include "record.h"
-#include "sched.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,7 +18,7 @@
 #include "ppdev-private.h"
 
 #include "record.h"
-#include "sched.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
 /*
- * sched.c - when a driver of the simulator looks at its pending calls again:
+ * schedule.c - when a driver of the simulator looks at its pending calls again:
  * at a time, soon after a kick, or while a signal may end them
  */
 #include "config.h"
 
-#include "sched.h"
+#include "schedule.h"
 
 #define SIGNAL_POLL_MS 20
 

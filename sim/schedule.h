@@ -1,8 +1,8 @@
 /*
- * sched.h - when a driver of the simulator looks at its pending calls again
+ * schedule.h - when a driver of the simulator looks at its pending calls again
  */
-#ifndef SIM_SCHED_H
-#define SIM_SCHED_H
+#ifndef SIM_SCHEDULE_H
+#define SIM_SCHEDULE_H
 
 #include <glib.h>
 #include <stdbool.h>
