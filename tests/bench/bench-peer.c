@@ -473,7 +473,7 @@ static void bench_cancel(void)
 					t0 = now();
 					run_wait(&r, TERM_LIMIT);
 					snprintf(closed[b], sizeof closed[b],
-						 "after SIGTERM it ran on until its stdin was closed, then %s %.0f ms later",
+						 "still running 0.5 s after SIGTERM; its stdin closed then: %s %.0f ms later",
 						 how(&r, buf, sizeof buf), (r.ended - t0) * 1e3);
 				} else {
 					run_wait(&r, 1);
@@ -599,7 +599,9 @@ static void bench_paper(void)
 			printf("  %-34s %s: %s\n", b == 0 ? when[phase] : "", names[b],
 			       r[b].lines[phase][0] ? r[b].lines[phase] : "(nothing)");
 	}
-	note("lp in its default mode: blocking, no LPABORT (cups-filters 1.28.17 backend/parallel.c has no ioctl)");
+	note("lp's 10 s error sleeps on parport3: %d; lp in its default mode: blocking, no LPABORT", count_events(
+	     "parport3 release lp3 ", "(error sleep)"));
+	note("(cups-filters 1.28.17 backend/parallel.c makes no ioctl; no O_NONBLOCK)");
 	note("before/during/after: as the simulator's events log showed the fault begin and end");
 	printf("  5. bytes across that paper-out (the recorded .prn files against the job):\n");
 	row("bytes", bytes[PARALLEL], bytes[PARCLASS]);
